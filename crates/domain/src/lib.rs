@@ -1,0 +1,18 @@
+//! Pure types and rules of fast-flights. Nothing here does I/O: every value is built
+//! through a constructor that checks it, so an invalid one cannot exist past the edge.
+
+pub mod airport;
+pub mod cursor;
+pub mod job;
+pub mod money;
+pub mod offer;
+pub mod plan;
+pub mod spec;
+
+pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
+pub use cursor::TaskCursor;
+pub use job::{JobProgress, JobStatus};
+pub use money::{Currency, Money};
+pub use offer::{Cabin, FlightOffer, FlightQuery};
+pub use plan::{Task, TaskPlan};
+pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, ValidationContext};

@@ -1,0 +1,488 @@
+//! A search as a user asks for it, checked field by field at the edge.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{AirportCode, AirportDb, Cabin, Currency, Money, TaskPlan};
+
+pub const MAX_ADULTS: u8 = 9;
+pub const MAX_STOPS: u8 = 3;
+pub const MAX_NIGHTS: u16 = 365;
+pub const MAX_LABEL_CHARS: usize = 200;
+pub const MAX_CODES_PER_LIST: usize = 100;
+
+/// The raw search input, as it arrives from a client.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub origins: Vec<String>,
+    pub destinations: Vec<String>,
+    pub departure_from: NaiveDate,
+    pub departure_to: NaiveDate,
+    /// `(min, max)` nights for a round trip; `None` for one-way.
+    pub nights: Option<(i64, i64)>,
+    pub adults: Option<i64>,
+    pub cabin: Option<Cabin>,
+    pub max_stops: Option<i64>,
+    /// In minor units of `currency`.
+    pub max_price: Option<i64>,
+    pub currency: Option<String>,
+    pub providers: Option<Vec<String>>,
+    pub label: Option<String>,
+}
+
+/// What validation needs to know about the world.
+#[derive(Debug, Clone)]
+pub struct ValidationContext<'a> {
+    pub today: NaiveDate,
+    pub max_tasks: u64,
+    /// Every provider that exists.
+    pub known_providers: &'a [String],
+    /// The providers used when the request names none.
+    pub enabled_providers: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NightsRange {
+    pub min: u16,
+    pub max: u16,
+}
+
+/// A validated search. Only [`SearchSpec::parse`] builds one from user input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSpec {
+    /// The codes as asked (airport or metro codes).
+    pub requested_origins: Vec<AirportCode>,
+    pub requested_destinations: Vec<AirportCode>,
+    /// The airports they stand for.
+    pub origins: Vec<AirportCode>,
+    pub destinations: Vec<AirportCode>,
+    pub departure_from: NaiveDate,
+    pub departure_to: NaiveDate,
+    pub nights: Option<NightsRange>,
+    pub adults: u8,
+    pub cabin: Cabin,
+    pub max_stops: Option<u8>,
+    pub max_price: Option<Money>,
+    pub currency: Currency,
+    pub providers: Vec<String>,
+    pub label: Option<String>,
+}
+
+/// A rejected field: `field` is the input field's name as clients spell it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn reject(field: &'static str, message: impl Into<String>) -> SpecError {
+    SpecError {
+        field,
+        message: message.into(),
+    }
+}
+
+impl SearchSpec {
+    pub fn parse(req: SearchRequest, ctx: &ValidationContext<'_>) -> Result<Self, SpecError> {
+        let db = AirportDb::embedded();
+        let (requested_origins, origins) = parse_places("origins", &req.origins, db)?;
+        let (requested_destinations, destinations) =
+            parse_places("destinations", &req.destinations, db)?;
+        if origins.iter().all(|o| destinations.iter().all(|d| d == o)) {
+            return Err(reject(
+                "destinations",
+                "every destination is the same airport as the origin; choose a different destination",
+            ));
+        }
+
+        if req.departure_from < ctx.today {
+            return Err(reject(
+                "departureFrom",
+                format!(
+                    "{} is in the past (today is {})",
+                    req.departure_from, ctx.today
+                ),
+            ));
+        }
+        if req.departure_to < req.departure_from {
+            return Err(reject(
+                "departureTo",
+                format!(
+                    "{} is before departureFrom {}",
+                    req.departure_to, req.departure_from
+                ),
+            ));
+        }
+
+        let nights = match req.nights {
+            None => None,
+            Some((min, max)) => {
+                if min < 0 || max < 0 {
+                    return Err(reject("nights", "nights must not be negative"));
+                }
+                if min > max {
+                    return Err(reject(
+                        "nights",
+                        format!("min ({min}) is greater than max ({max})"),
+                    ));
+                }
+                if max > i64::from(MAX_NIGHTS) {
+                    return Err(reject(
+                        "nights",
+                        format!("max ({max}) is more than {MAX_NIGHTS} nights"),
+                    ));
+                }
+                Some(NightsRange {
+                    min: min as u16,
+                    max: max as u16,
+                })
+            }
+        };
+
+        let adults = match req.adults.unwrap_or(1) {
+            n @ 1..=9 => n as u8,
+            n => {
+                return Err(reject(
+                    "adults",
+                    format!("{n} adults; a search takes 1 to {MAX_ADULTS}"),
+                ));
+            }
+        };
+
+        let max_stops = match req.max_stops {
+            None => None,
+            Some(n @ 0..=3) => Some(n as u8),
+            Some(n) => {
+                return Err(reject(
+                    "maxStops",
+                    format!("{n} stops; use 0 to {MAX_STOPS}, or leave it out for any"),
+                ));
+            }
+        };
+
+        let currency = match req.currency.as_deref() {
+            None => Currency::EUR,
+            Some(raw) => Currency::parse(raw).map_err(|e| reject("currency", e.to_string()))?,
+        };
+
+        let max_price = match req.max_price {
+            None => None,
+            Some(n) if n <= 0 => {
+                return Err(reject(
+                    "maxPrice",
+                    format!("{n} must be a positive amount in minor units of {currency}"),
+                ));
+            }
+            Some(n) => {
+                Some(Money::new(n, currency).map_err(|e| reject("maxPrice", e.to_string()))?)
+            }
+        };
+
+        let providers = match req.providers {
+            None => ctx.enabled_providers.to_vec(),
+            Some(list) => {
+                let mut seen = HashSet::new();
+                let mut providers = Vec::new();
+                for name in list {
+                    let name = name.trim().to_string();
+                    if !ctx.known_providers.contains(&name) {
+                        return Err(reject(
+                            "providers",
+                            format!(
+                                "unknown provider `{name}`; known: {}",
+                                ctx.known_providers.join(", ")
+                            ),
+                        ));
+                    }
+                    if seen.insert(name.clone()) {
+                        providers.push(name);
+                    }
+                }
+                providers
+            }
+        };
+        if providers.is_empty() {
+            return Err(reject(
+                "providers",
+                "no provider to search; name at least one",
+            ));
+        }
+
+        let label = match req.label {
+            None => None,
+            Some(l) if l.trim().is_empty() => None,
+            Some(l) if l.chars().count() > MAX_LABEL_CHARS => {
+                return Err(reject(
+                    "label",
+                    format!("longer than {MAX_LABEL_CHARS} characters"),
+                ));
+            }
+            Some(l) => Some(l.trim().to_string()),
+        };
+
+        let spec = SearchSpec {
+            requested_origins,
+            requested_destinations,
+            origins,
+            destinations,
+            departure_from: req.departure_from,
+            departure_to: req.departure_to,
+            nights,
+            adults,
+            cabin: req.cabin.unwrap_or_default(),
+            max_stops,
+            max_price,
+            currency,
+            providers,
+            label,
+        };
+        match TaskPlan::new(&spec).checked_len() {
+            Some(n) if n <= ctx.max_tasks => Ok(spec),
+            total => Err(reject(
+                "input",
+                format!(
+                    "this search needs {} provider queries, more than the limit of {}; \
+                     narrow the airports, the departure window or the nights range",
+                    total.map_or_else(|| "too many".to_string(), |n| n.to_string()),
+                    ctx.max_tasks
+                ),
+            )),
+        }
+    }
+}
+
+fn parse_places(
+    field: &'static str,
+    raw: &[String],
+    db: &AirportDb,
+) -> Result<(Vec<AirportCode>, Vec<AirportCode>), SpecError> {
+    if raw.is_empty() {
+        return Err(reject(field, "give at least one airport or city code"));
+    }
+    if raw.len() > MAX_CODES_PER_LIST {
+        return Err(reject(
+            field,
+            format!("{} codes; at most {MAX_CODES_PER_LIST}", raw.len()),
+        ));
+    }
+    let mut requested = Vec::new();
+    let mut airports = Vec::new();
+    for item in raw {
+        let code = AirportCode::parse(item).map_err(|e| reject(field, e.to_string()))?;
+        let resolved = db
+            .resolve(code)
+            .ok_or_else(|| reject(field, format!("unknown airport or city code `{code}`")))?;
+        if !requested.contains(&code) {
+            requested.push(code);
+        }
+        for a in resolved {
+            if !airports.contains(&a) {
+                airports.push(a);
+            }
+        }
+    }
+    Ok((requested, airports))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    fn providers() -> Vec<String> {
+        vec!["simulated".to_string()]
+    }
+
+    fn request() -> SearchRequest {
+        SearchRequest {
+            origins: vec!["LON".into()],
+            destinations: vec!["BKK".into(), "sin".into()],
+            departure_from: date("2027-01-10"),
+            departure_to: date("2027-01-20"),
+            nights: Some((7, 14)),
+            ..Default::default()
+        }
+    }
+
+    fn parse(req: SearchRequest) -> Result<SearchSpec, SpecError> {
+        let p = providers();
+        SearchSpec::parse(
+            req,
+            &ValidationContext {
+                today: date("2027-01-01"),
+                max_tasks: 5_000_000,
+                known_providers: &p,
+                enabled_providers: &p,
+            },
+        )
+    }
+
+    fn field_of(req: SearchRequest) -> &'static str {
+        parse(req).expect_err("should be rejected").field
+    }
+
+    #[test]
+    fn a_good_request_gets_defaults() {
+        let spec = parse(request()).expect("valid");
+        assert!(spec.origins.len() >= 5, "LON expands: {:?}", spec.origins);
+        assert_eq!(spec.requested_origins.len(), 1);
+        assert_eq!(spec.destinations.len(), 2);
+        assert_eq!(spec.adults, 1);
+        assert_eq!(spec.cabin, Cabin::Economy);
+        assert_eq!(spec.currency, Currency::EUR);
+        assert_eq!(spec.providers, providers());
+        assert_eq!(spec.nights, Some(NightsRange { min: 7, max: 14 }));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        assert_eq!(
+            field_of(SearchRequest {
+                origins: vec![],
+                ..request()
+            }),
+            "origins"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                origins: vec!["QQQ".into()],
+                ..request()
+            }),
+            "origins"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                destinations: vec!["B1".into()],
+                ..request()
+            }),
+            "destinations"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                origins: vec!["LHR".into()],
+                destinations: vec!["LHR".into()],
+                ..request()
+            }),
+            "destinations"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                departure_from: date("2026-12-31"),
+                ..request()
+            }),
+            "departureFrom"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                departure_to: date("2027-01-09"),
+                ..request()
+            }),
+            "departureTo"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                nights: Some((5, 4)),
+                ..request()
+            }),
+            "nights"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                nights: Some((-1, 4)),
+                ..request()
+            }),
+            "nights"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                adults: Some(0),
+                ..request()
+            }),
+            "adults"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                adults: Some(10),
+                ..request()
+            }),
+            "adults"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                max_stops: Some(4),
+                ..request()
+            }),
+            "maxStops"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                max_price: Some(0),
+                ..request()
+            }),
+            "maxPrice"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                currency: Some("XXQ".into()),
+                ..request()
+            }),
+            "currency"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                providers: Some(vec!["nope".into()]),
+                ..request()
+            }),
+            "providers"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                providers: Some(vec![]),
+                ..request()
+            }),
+            "providers"
+        );
+        assert_eq!(
+            field_of(SearchRequest {
+                label: Some("x".repeat(201)),
+                ..request()
+            }),
+            "label"
+        );
+    }
+
+    #[test]
+    fn the_task_cap_is_enforced() {
+        let p = providers();
+        let err = SearchSpec::parse(
+            request(),
+            &ValidationContext {
+                today: date("2027-01-01"),
+                max_tasks: 10,
+                known_providers: &p,
+                enabled_providers: &p,
+            },
+        )
+        .expect_err("over the cap");
+        assert_eq!(err.field, "input");
+        assert!(err.message.contains("limit of 10"), "{}", err.message);
+    }
+
+    #[test]
+    fn one_way_and_same_day_departures_are_allowed() {
+        let spec = parse(SearchRequest {
+            nights: None,
+            departure_from: date("2027-01-01"),
+            departure_to: date("2027-01-01"),
+            ..request()
+        })
+        .expect("valid");
+        assert_eq!(spec.nights, None);
+    }
+}

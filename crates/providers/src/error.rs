@@ -1,0 +1,30 @@
+use std::time::Duration;
+
+/// Why a provider call failed, and so whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("rate limited by the provider")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the provider failed: {0}")]
+    Unavailable(String),
+    #[error("the provider rejected the query: {0}")]
+    InvalidQuery(String),
+    #[error("the provider is down: {0}")]
+    Down(String),
+    #[error("the provider does not support {0}")]
+    Unsupported(&'static str),
+}
+
+impl ProviderError {
+    /// Timeouts, rate limits and server-side failures may succeed on a later try.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Timeout(_)
+                | ProviderError::RateLimited { .. }
+                | ProviderError::Unavailable(_)
+        )
+    }
+}
