@@ -1,1 +1,19 @@
+//! The schema history of fast-flights. A migration that has landed is never edited;
+//! change the schema with a new one.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_search_jobs;
+mod m20261125_000002_flight_offers;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_search_jobs::Migration),
+            Box::new(m20261125_000002_flight_offers::Migration),
+        ]
+    }
+}

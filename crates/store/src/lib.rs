@@ -1,1 +1,141 @@
+//! Persistence for fast-flights: SeaORM entities and the repositories over them. This is
+//! the only crate that writes SQL. PostgreSQL in production; SQLite as the embedded default.
 
+mod entity;
+mod error;
+pub mod events;
+mod jobs;
+mod offers;
+mod records;
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+pub use error::{Result, StoreError};
+pub use events::{EventBus, InMemoryEventBus, JobEvent};
+pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
+pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+pub use records::{JobRecord, NewOffer, OfferRecord, Page};
+
+/// The SQLite file used when no database URL is given.
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/fast-flights.sqlite?mode=rwc";
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens a database from a `postgres://` or `sqlite:` URL. For SQLite the file's folder
+    /// is created if missing.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let connect_err = |reason: String| StoreError::Connect {
+            url: redact(url),
+            reason,
+        };
+        if let Some(path) = sqlite_path(url) {
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| connect_err(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(connect_err(
+                "unsupported scheme; use postgres://… or sqlite://…".into(),
+            ));
+        }
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false);
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        if db.get_database_backend() == DatabaseBackend::Sqlite {
+            // Readers do not block the writer, and the file survives a crash mid-write.
+            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+            db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
+        }
+        Ok(Self { db })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DatabaseBackend::Sqlite
+    }
+
+    /// Applies every pending migration.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Succeeds when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+/// A URL fit for messages: any password replaced.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/ff"),
+            "postgres://app:***@db:5432/ff"
+        );
+        assert_eq!(redact("postgres://app@db/ff"), "postgres://app@db/ff");
+        assert_eq!(redact(DEFAULT_SQLITE_URL), DEFAULT_SQLITE_URL);
+    }
+
+    #[test]
+    fn sqlite_paths_are_found() {
+        assert_eq!(
+            sqlite_path(DEFAULT_SQLITE_URL),
+            Some("data/fast-flights.sqlite")
+        );
+        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+}

@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "flight_offers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub task_index: i64,
+    pub provider: String,
+    pub offer_key: String,
+    pub origin: String,
+    pub destination: String,
+    pub departure_date: Date,
+    pub return_date: Option<Date>,
+    pub departure_at: DateTimeUtc,
+    pub arrival_at: DateTimeUtc,
+    pub return_departure_at: Option<DateTimeUtc>,
+    pub return_arrival_at: Option<DateTimeUtc>,
+    pub carrier: String,
+    #[sea_orm(column_type = "Json")]
+    pub flight_numbers: Json,
+    pub stops: i16,
+    pub duration_minutes: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub cabin: String,
+    pub deep_link: Option<String>,
+    pub found_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

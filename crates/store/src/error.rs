@@ -1,0 +1,21 @@
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("cannot open database `{url}`: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("job {0} not found")]
+    JobNotFound(Uuid),
+    #[error("job {id} is {status} and cannot be {action}")]
+    Conflict {
+        id: Uuid,
+        status: &'static str,
+        action: &'static str,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,522 @@
+//! Search jobs: creation, paging, cancellation, claiming with leases, and checkpoints.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::{JobStatus, SearchSpec, TaskCursor};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, ExprTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::entity::{flight_offer, search_job};
+use crate::records::{JobRecord, NewOffer, Page};
+use crate::{Result, Store, StoreError};
+
+/// The right to run a job, held by one worker until `expires_at`. Writes carry the token,
+/// so a worker that lost its lease writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: Uuid,
+    pub owner: String,
+    pub token: Uuid,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub lease: Lease,
+    pub job: JobRecord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    Held { cancel_requested: bool },
+    Lost,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Succeeded,
+    Failed(String),
+    Cancelled,
+}
+
+/// Everything a worker learned since its last checkpoint, committed at once.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub offers: Vec<NewOffer>,
+    /// Tasks finished since the last checkpoint, failures included.
+    pub completed: u64,
+    pub failed: u64,
+    pub cursor: TaskCursor,
+    pub tasks_per_second: f64,
+    pub eta_seconds: Option<u64>,
+    /// The lease is renewed for this long, unless the checkpoint finishes or releases it.
+    pub lease_ttl: Duration,
+    pub finish: Option<Finish>,
+    /// Give the job up so that any worker can resume it at once (graceful shutdown).
+    pub release: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CheckpointOutcome {
+    Committed(JobRecord),
+    LeaseLost,
+}
+
+const OFFERS_PER_INSERT: usize = 500;
+
+fn ttl(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(30))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    #[tracing::instrument(skip_all, err)]
+    pub async fn create_job(
+        &self,
+        spec: &SearchSpec,
+        total_tasks: u64,
+        owner_id: Option<Uuid>,
+    ) -> Result<JobRecord> {
+        let now = Utc::now();
+        let spec_json =
+            serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let model = search_job::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            owner_id: Set(owner_id),
+            label: Set(spec.label.clone()),
+            status: Set(JobStatus::Queued.as_str().to_string()),
+            spec: Set(spec_json),
+            currency: Set(spec.currency.code().to_string()),
+            total_tasks: Set(to_i64(total_tasks)),
+            completed_tasks: Set(0),
+            failed_tasks: Set(0),
+            found_flights: Set(0),
+            best_price_minor: Set(None),
+            best_offer_id: Set(None),
+            cursor_low_water: Set(0),
+            cursor_done: Set(serde_json::json!([])),
+            tasks_per_second: Set(0.0),
+            eta_seconds: Set(None),
+            cancel_requested: Set(false),
+            lease_owner: Set(None),
+            lease_token: Set(None),
+            lease_expires_at: Set(None),
+            attempts: Set(0),
+            error: Set(None),
+            last_checkpoint_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            started_at: Set(None),
+            finished_at: Set(None),
+        };
+        let row = search_job::Entity::insert(model)
+            .exec_with_returning(&self.db)
+            .await?;
+        JobRecord::try_from(row)
+    }
+
+    pub async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
+        search_job::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(JobRecord::try_from)
+            .transpose()
+    }
+
+    pub async fn jobs_by_ids(&self, ids: &[Uuid]) -> Result<Vec<JobRecord>> {
+        search_job::Entity::find()
+            .filter(search_job::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(JobRecord::try_from)
+            .collect()
+    }
+
+    /// Newest first; `after` is the id of the last job of the previous page.
+    pub async fn jobs_page(
+        &self,
+        first: u64,
+        after: Option<Uuid>,
+        status: Option<JobStatus>,
+    ) -> Result<Page<JobRecord>> {
+        let mut query = search_job::Entity::find().order_by_desc(search_job::Column::Id);
+        if let Some(after) = after {
+            query = query.filter(search_job::Column::Id.lt(after));
+        }
+        if let Some(status) = status {
+            query = query.filter(search_job::Column::Status.eq(status.as_str()));
+        }
+        let mut rows = query.limit(first + 1).all(&self.db).await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(JobRecord::try_from)
+                .collect::<Result<_>>()?,
+            has_next,
+        })
+    }
+
+    /// Cancels a queued job at once; asks a running one to stop at its next checkpoint.
+    /// Cancelling a cancelled job is a no-op; a finished one is a conflict.
+    #[tracing::instrument(skip_all, fields(job_id = %id), err)]
+    pub async fn request_cancel(&self, id: Uuid) -> Result<JobRecord> {
+        let now = Utc::now();
+        let queued = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::Status,
+                Expr::value(JobStatus::Cancelled.as_str()),
+            )
+            .col_expr(search_job::Column::CancelRequested, Expr::value(true))
+            .col_expr(search_job::Column::FinishedAt, Expr::value(now))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                search_job::Column::EtaSeconds,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(search_job::Column::Id.eq(id))
+            .filter(search_job::Column::Status.eq(JobStatus::Queued.as_str()))
+            .exec(&self.db)
+            .await?;
+        if queued.rows_affected == 0 {
+            search_job::Entity::update_many()
+                .col_expr(search_job::Column::CancelRequested, Expr::value(true))
+                .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+                .filter(search_job::Column::Id.eq(id))
+                .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+                .exec(&self.db)
+                .await?;
+        }
+        let job = self.job(id).await?.ok_or(StoreError::JobNotFound(id))?;
+        match job.status {
+            JobStatus::Succeeded | JobStatus::Failed => Err(StoreError::Conflict {
+                id,
+                status: job.status.as_str(),
+                action: "cancelled",
+            }),
+            _ => Ok(job),
+        }
+    }
+
+    /// Takes the oldest job that is queued, or running under an expired lease.
+    #[tracing::instrument(skip_all, fields(worker = owner), err)]
+    pub async fn claim_next(&self, owner: &str, lease_ttl: Duration) -> Result<Option<ClaimedJob>> {
+        let now = Utc::now();
+        let token = Uuid::new_v4();
+        let candidates = search_job::Entity::find()
+            .select_only()
+            .column(search_job::Column::Id)
+            .filter(
+                search_job::Column::Status
+                    .eq(JobStatus::Queued.as_str())
+                    .or(search_job::Column::Status
+                        .eq(JobStatus::Running.as_str())
+                        .and(
+                            search_job::Column::LeaseExpiresAt
+                                .is_null()
+                                .or(search_job::Column::LeaseExpiresAt.lt(now)),
+                        )),
+            )
+            .order_by_asc(search_job::Column::Id)
+            .limit(1);
+        let mut candidates = sea_orm::QueryTrait::into_query(candidates);
+        if self.backend() == DatabaseBackend::Postgres {
+            // SQLite has one writer at a time, so the plain sub-select is already safe there.
+            candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let (sub_sql, mut values) = match self.backend() {
+            DatabaseBackend::Postgres => candidates.build(sea_orm::sea_query::PostgresQueryBuilder),
+            _ => candidates.build(sea_orm::sea_query::SqliteQueryBuilder),
+        };
+        let running = JobStatus::Running.as_str();
+        let (sql, claim_values) = match self.backend() {
+            DatabaseBackend::Postgres => {
+                let n = values.0.len();
+                (
+                    format!(
+                        "UPDATE search_jobs SET status = ${}, lease_owner = ${}, lease_token = ${}, \
+                         lease_expires_at = ${}, attempts = attempts + 1, \
+                         started_at = COALESCE(started_at, ${}), updated_at = ${} \
+                         WHERE id = ({sub_sql}) RETURNING *",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    ),
+                    true,
+                )
+            }
+            _ => (
+                format!(
+                    "UPDATE search_jobs SET status = ?, lease_owner = ?, lease_token = ?, \
+                     lease_expires_at = ?, attempts = attempts + 1, \
+                     started_at = COALESCE(started_at, ?), updated_at = ? \
+                     WHERE id = ({sub_sql}) RETURNING *"
+                ),
+                false,
+            ),
+        };
+        let claim: Vec<sea_orm::Value> = vec![
+            running.into(),
+            owner.into(),
+            token.into(),
+            (now + ttl(lease_ttl)).into(),
+            now.into(),
+            now.into(),
+        ];
+        if claim_values {
+            values.0.extend(claim);
+        } else {
+            // SQLite numbers `?` by position: the SET values come before the sub-select's.
+            let mut all = claim;
+            all.append(&mut values.0);
+            values.0 = all;
+        }
+        let stmt = Statement::from_sql_and_values(self.backend(), sql, values);
+        let Some(row) = self.db.query_one_raw(stmt).await? else {
+            return Ok(None);
+        };
+        let model = search_job::Model::from_query_result(&row, "")?;
+        let job = JobRecord::try_from(model)?;
+        Ok(Some(ClaimedJob {
+            lease: Lease {
+                job_id: job.id,
+                owner: owner.to_string(),
+                token,
+            },
+            job,
+        }))
+    }
+
+    /// Extends a lease; says whether it is still held and whether cancellation was asked.
+    pub async fn renew_lease(&self, lease: &Lease, lease_ttl: Duration) -> Result<LeaseState> {
+        let expires = Utc::now() + ttl(lease_ttl);
+        let updated = search_job::Entity::update_many()
+            .col_expr(search_job::Column::LeaseExpiresAt, Expr::value(expires))
+            .filter(search_job::Column::Id.eq(lease.job_id))
+            .filter(search_job::Column::LeaseToken.eq(lease.token))
+            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(LeaseState::Lost);
+        }
+        let cancel_requested = self
+            .job(lease.job_id)
+            .await?
+            .is_some_and(|j| j.cancel_requested);
+        Ok(LeaseState::Held { cancel_requested })
+    }
+
+    /// Makes every running job claimable at once. Only for the embedded single-process
+    /// database, where no other worker can hold a lease.
+    pub async fn release_all_leases(&self) -> Result<u64> {
+        let res = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::LeaseExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// Commits a checkpoint in one transaction: offers (each stored once per job),
+    /// counters, best price, cursor, lease. Fenced by the lease token.
+    #[tracing::instrument(skip_all, fields(job_id = %lease.job_id, offers = cp.offers.len()), err)]
+    pub async fn checkpoint(&self, lease: &Lease, cp: Checkpoint) -> Result<CheckpointOutcome> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        // The fenced update comes first: it takes the row (and, on SQLite, the write) lock.
+        let fenced = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::CompletedTasks,
+                Expr::col(search_job::Column::CompletedTasks).add(to_i64(cp.completed)),
+            )
+            .col_expr(
+                search_job::Column::FailedTasks,
+                Expr::col(search_job::Column::FailedTasks).add(to_i64(cp.failed)),
+            )
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .filter(search_job::Column::Id.eq(lease.job_id))
+            .filter(search_job::Column::LeaseToken.eq(lease.token))
+            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec(&txn)
+            .await?;
+        if fenced.rows_affected == 0 {
+            txn.rollback().await?;
+            return Ok(CheckpointOutcome::LeaseLost);
+        }
+        let current = search_job::Entity::find_by_id(lease.job_id)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::JobNotFound(lease.job_id))?;
+
+        let mut inserted = 0u64;
+        let cheapest = cp
+            .offers
+            .iter()
+            .min_by_key(|o| o.offer.price.minor_units)
+            .map(|o| (o.offer.key.clone(), o.offer.price.minor_units));
+        let rows: Vec<flight_offer::ActiveModel> = cp
+            .offers
+            .into_iter()
+            .map(|o| offer_row(lease.job_id, o, now))
+            .collect();
+        for chunk in rows.chunks(OFFERS_PER_INSERT) {
+            let res = flight_offer::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([
+                    flight_offer::Column::JobId,
+                    flight_offer::Column::OfferKey,
+                ])
+                .exec_without_returning(&txn)
+                .await?;
+            if let sea_orm::TryInsertResult::Inserted(n) = res {
+                inserted += n;
+            }
+        }
+
+        let mut best_price = current.best_price_minor;
+        let mut best_offer = current.best_offer_id;
+        if let Some((key, price)) = cheapest {
+            if best_price.is_none_or(|best| price < best) {
+                let id = flight_offer::Entity::find()
+                    .select_only()
+                    .column(flight_offer::Column::Id)
+                    .filter(flight_offer::Column::JobId.eq(lease.job_id))
+                    .filter(flight_offer::Column::OfferKey.eq(key))
+                    .into_tuple::<Uuid>()
+                    .one(&txn)
+                    .await?;
+                best_price = Some(price);
+                best_offer = id;
+            }
+        }
+
+        let done: Vec<u64> = cp.cursor.done_above().collect();
+        let mut update = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::FoundFlights,
+                Expr::value(current.found_flights + to_i64(inserted)),
+            )
+            .col_expr(search_job::Column::BestPriceMinor, Expr::value(best_price))
+            .col_expr(search_job::Column::BestOfferId, Expr::value(best_offer))
+            .col_expr(
+                search_job::Column::CursorLowWater,
+                Expr::value(to_i64(cp.cursor.low_water())),
+            )
+            .col_expr(
+                search_job::Column::CursorDone,
+                Expr::value(serde_json::json!(done)),
+            )
+            .col_expr(
+                search_job::Column::TasksPerSecond,
+                Expr::value(cp.tasks_per_second),
+            )
+            .col_expr(
+                search_job::Column::EtaSeconds,
+                Expr::value(cp.eta_seconds.map(to_i64)),
+            )
+            .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now));
+        match &cp.finish {
+            Some(finish) => {
+                let (status, error) = match finish {
+                    Finish::Succeeded => (JobStatus::Succeeded, None),
+                    Finish::Failed(e) => (JobStatus::Failed, Some(e.clone())),
+                    Finish::Cancelled => (JobStatus::Cancelled, None),
+                };
+                update = update
+                    .col_expr(search_job::Column::Status, Expr::value(status.as_str()))
+                    .col_expr(search_job::Column::Error, Expr::value(error))
+                    .col_expr(search_job::Column::FinishedAt, Expr::value(now))
+                    .col_expr(
+                        search_job::Column::EtaSeconds,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .col_expr(
+                        search_job::Column::LeaseOwner,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        search_job::Column::LeaseToken,
+                        Expr::value(Option::<Uuid>::None),
+                    )
+                    .col_expr(
+                        search_job::Column::LeaseExpiresAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    );
+            }
+            None if cp.release => {
+                update = update
+                    .col_expr(
+                        search_job::Column::LeaseOwner,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        search_job::Column::LeaseToken,
+                        Expr::value(Option::<Uuid>::None),
+                    )
+                    .col_expr(
+                        search_job::Column::LeaseExpiresAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    );
+            }
+            None => {
+                update = update.col_expr(
+                    search_job::Column::LeaseExpiresAt,
+                    Expr::value(now + ttl(cp.lease_ttl)),
+                );
+            }
+        }
+        update
+            .filter(search_job::Column::Id.eq(lease.job_id))
+            .exec(&txn)
+            .await?;
+        let row = search_job::Entity::find_by_id(lease.job_id)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::JobNotFound(lease.job_id))?;
+        txn.commit().await?;
+        Ok(CheckpointOutcome::Committed(JobRecord::try_from(row)?))
+    }
+}
+
+fn offer_row(job_id: Uuid, o: NewOffer, now: DateTime<Utc>) -> flight_offer::ActiveModel {
+    let f = o.offer;
+    flight_offer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        job_id: Set(job_id),
+        task_index: Set(to_i64(o.task_index)),
+        provider: Set(f.provider),
+        offer_key: Set(f.key),
+        origin: Set(f.origin.to_string()),
+        destination: Set(f.destination.to_string()),
+        departure_date: Set(o.departure_date),
+        return_date: Set(o.return_date),
+        departure_at: Set(f.departure_at),
+        arrival_at: Set(f.arrival_at),
+        return_departure_at: Set(f.return_departure_at),
+        return_arrival_at: Set(f.return_arrival_at),
+        carrier: Set(f.carrier),
+        flight_numbers: Set(serde_json::json!(f.flight_numbers)),
+        stops: Set(i16::from(f.stops)),
+        duration_minutes: Set(i32::try_from(f.duration_minutes).unwrap_or(i32::MAX)),
+        price_minor: Set(f.price.minor_units),
+        currency: Set(f.price.currency.code().to_string()),
+        cabin: Set(f.cabin.as_str().to_string()),
+        deep_link: Set(f.deep_link),
+        found_at: Set(now),
+    }
+}
