@@ -1,1 +1,160 @@
+//! The job runner. [`Worker::run`] is the orchestrator: it claims jobs while it has room
+//! and hands each to a [`job_run::JobRun`], the executor, which runs the tasks,
+//! checkpoints, and stops on cancellation, shutdown or a lost lease.
 
+mod job_run;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use providers::ProviderRegistry;
+use store::{EventBus, JobEvent, Store};
+use tokio::sync::{Semaphore, broadcast::error::RecvError};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use job_run::RunOutcome;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names this process in leases and logs.
+    pub worker_id: String,
+    /// Jobs run at once by this process.
+    pub max_concurrent_searches: usize,
+    /// Provider calls in flight at once within one job.
+    pub task_concurrency: usize,
+    /// Checkpoint after this many finished tasks…
+    pub checkpoint_every_tasks: u64,
+    /// …or after this long, whichever comes first.
+    pub checkpoint_every: Duration,
+    /// A job whose worker stops renewing its lease for this long can be taken over.
+    pub lease_ttl: Duration,
+    /// How often an idle worker looks for claimable jobs without being woken.
+    pub poll_interval: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            worker_id: format!("worker-{}", std::process::id()),
+            max_concurrent_searches: 4,
+            task_concurrency: 16,
+            checkpoint_every_tasks: 500,
+            checkpoint_every: Duration::from_millis(1_000),
+            lease_ttl: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    providers: Arc<ProviderRegistry>,
+    events: Arc<dyn EventBus>,
+    config: Arc<WorkerConfig>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        providers: Arc<ProviderRegistry>,
+        events: Arc<dyn EventBus>,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
+            store,
+            providers,
+            events,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Claims and runs jobs until `shutdown` fires, then waits for every running job to
+    /// commit its last checkpoint and give up its lease.
+    #[tracing::instrument(skip_all, fields(worker = %self.config.worker_id))]
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
+        if self.store.is_sqlite() {
+            // One process owns an SQLite file: leases left by a crash are ours to resume.
+            let released = self.store.release_all_leases().await?;
+            if released > 0 {
+                tracing::info!(jobs = released, "resuming unfinished jobs");
+            }
+        }
+        let slots = Arc::new(Semaphore::new(self.config.max_concurrent_searches.max(1)));
+        let running = TaskTracker::new();
+        let mut wake = self.events.subscribe();
+        tracing::info!("worker started");
+        loop {
+            let permit = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            match self
+                .store
+                .claim_next(&self.config.worker_id, self.config.lease_ttl)
+                .await
+            {
+                Ok(Some(claimed)) => {
+                    let run = job_run::JobRun::new(self.clone(), claimed);
+                    let stop = shutdown.child_token();
+                    running.spawn(async move {
+                        run.execute(stop).await;
+                        drop(permit);
+                    });
+                    continue;
+                }
+                Ok(None) => drop(permit),
+                Err(e) => {
+                    drop(permit);
+                    tracing::error!(error = %e, "cannot claim a job; retrying");
+                }
+            }
+            // Idle: wait for a new job, the next poll, or shutdown.
+            let poll = tokio::time::sleep(self.config.poll_interval);
+            tokio::pin!(poll);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = &mut poll => break,
+                    event = wake.recv() => match event {
+                        Ok(JobEvent::Queued(_)) | Err(RecvError::Lagged(_)) => break,
+                        Ok(JobEvent::Progress(_)) => continue,
+                        Err(RecvError::Closed) => {
+                            (&mut poll).await;
+                            break;
+                        }
+                    },
+                }
+            }
+        }
+        running.close();
+        running.wait().await;
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+
+    /// Runs claimable jobs one after another until none is left. For benchmarks and tools
+    /// that want a deterministic end.
+    pub async fn run_until_idle(&self) -> Result<Vec<RunOutcome>, WorkerError> {
+        let mut outcomes = Vec::new();
+        while let Some(claimed) = self
+            .store
+            .claim_next(&self.config.worker_id, self.config.lease_ttl)
+            .await?
+        {
+            let run = job_run::JobRun::new(self.clone(), claimed);
+            outcomes.push(run.execute(CancellationToken::new()).await);
+        }
+        Ok(outcomes)
+    }
+}

@@ -1,0 +1,338 @@
+//! Running one claimed job: tasks through a bounded window, checkpoints every N tasks or
+//! T milliseconds, and a last checkpoint whatever ends the run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::{JobStatus, TaskCursor, TaskPlan};
+use futures::StreamExt;
+use providers::{FlightProvider, ProviderError};
+use store::{
+    Checkpoint, CheckpointOutcome, ClaimedJob, Finish, JobEvent, JobRecord, Lease, LeaseState,
+    NewOffer,
+};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::Worker;
+
+/// How a run of a job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// The job reached a terminal status.
+    Finished(JobStatus),
+    /// The process is shutting down; the job was checkpointed and released.
+    Released,
+    /// Another worker holds the job now; nothing more was written.
+    LeaseLost,
+    /// The database failed; the lease will expire and the job resume elsewhere.
+    Aborted(String),
+}
+
+pub(crate) struct JobRun {
+    worker: Worker,
+    lease: Lease,
+    job: JobRecord,
+}
+
+struct TaskOutcome {
+    index: u64,
+    offers: Vec<NewOffer>,
+    error: Option<ProviderError>,
+}
+
+/// Work finished since the last checkpoint.
+#[derive(Default)]
+struct Pending {
+    offers: Vec<NewOffer>,
+    completed: u64,
+    failed: u64,
+    last_error: Option<String>,
+}
+
+/// The indices still to run, in order, decoded lazily from a snapshot of the cursor.
+struct PendingIndices {
+    cursor: TaskCursor,
+    next: u64,
+    total: u64,
+}
+
+impl Iterator for PendingIndices {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        while self.next < self.total {
+            let i = self.next;
+            self.next += 1;
+            if !self.cursor.is_done(i) {
+                return Some(i);
+            }
+        }
+        None
+    }
+}
+
+impl JobRun {
+    pub(crate) fn new(worker: Worker, claimed: ClaimedJob) -> Self {
+        Self {
+            worker,
+            lease: claimed.lease,
+            job: claimed.job,
+        }
+    }
+
+    pub(crate) async fn execute(self, stop: CancellationToken) -> RunOutcome {
+        let span = tracing::info_span!("job", job_id = %self.job.id, attempt = self.job.attempts);
+        self.execute_inner(stop).instrument(span).await
+    }
+
+    async fn execute_inner(self, stop: CancellationToken) -> RunOutcome {
+        let config = Arc::clone(&self.worker.config);
+        let store = self.worker.store.clone();
+        let spec = Arc::new(self.job.spec.clone());
+        let plan = Arc::new(TaskPlan::new(&spec));
+        let total = self.job.total_tasks.min(plan.len());
+        let providers: Arc<HashMap<String, Arc<dyn FlightProvider>>> = Arc::new(
+            spec.providers
+                .iter()
+                .filter_map(|name| self.worker.providers.get(name).map(|p| (name.clone(), p)))
+                .collect(),
+        );
+        tracing::info!(
+            total,
+            done = self.job.cursor.done_count(),
+            "running job"
+        );
+        self.worker
+            .events
+            .publish(JobEvent::Progress(self.job.progress()));
+
+        let mut cursor = self.job.cursor.clone();
+        let mut run_failed = 0u64;
+        let mut completed_total = self.job.completed_tasks;
+        let mut rate = RateMeter::new(self.job.tasks_per_second);
+        let mut pending = Pending::default();
+
+        let indices = PendingIndices {
+            cursor: cursor.clone(),
+            next: cursor.low_water(),
+            total,
+        };
+        let mut tasks = futures::stream::iter(indices)
+            .map(|index| {
+                let (plan, spec, providers) =
+                    (Arc::clone(&plan), Arc::clone(&spec), Arc::clone(&providers));
+                async move { run_task(index, &plan, &spec, &providers).await }
+            })
+            .buffer_unordered(config.task_concurrency.max(1));
+
+        let heartbeat = config.checkpoint_every.min(config.lease_ttl / 3);
+        let mut ticker = tokio::time::interval(heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+
+        let finish = loop {
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => {
+                    let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, true);
+                    return match self.commit(cp).await {
+                        Ok(Some(_)) => RunOutcome::Released,
+                        Ok(None) => RunOutcome::LeaseLost,
+                        Err(e) => RunOutcome::Aborted(e),
+                    };
+                }
+                _ = ticker.tick() => {
+                    let state = if pending.completed == 0 {
+                        match store.renew_lease(&self.lease, config.lease_ttl).await {
+                            Ok(LeaseState::Held { cancel_requested }) => Ok(Some(cancel_requested)),
+                            Ok(LeaseState::Lost) => Ok(None),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    } else {
+                        let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
+                        self.commit(cp).await.map(|r| r.map(|job| {
+                            completed_total = job.completed_tasks;
+                            job.cancel_requested
+                        }))
+                    };
+                    match state {
+                        Ok(Some(true)) => break Finish::Cancelled,
+                        Ok(Some(false)) => {}
+                        Ok(None) => return RunOutcome::LeaseLost,
+                        Err(e) => return RunOutcome::Aborted(e),
+                    }
+                }
+                outcome = tasks.next() => {
+                    let Some(outcome) = outcome else {
+                        break if total > 0 && self.job.failed_tasks + run_failed >= total {
+                            Finish::Failed(format!(
+                                "all {total} provider queries failed; last error: {}",
+                                pending.last_error.clone().unwrap_or_else(|| "unknown".into())
+                            ))
+                        } else {
+                            Finish::Succeeded
+                        };
+                    };
+                    if !cursor.mark_done(outcome.index) {
+                        continue;
+                    }
+                    pending.completed += 1;
+                    pending.offers.extend(outcome.offers);
+                    if let Some(e) = outcome.error {
+                        pending.failed += 1;
+                        run_failed += 1;
+                        pending.last_error = Some(e.to_string());
+                        tracing::debug!(task = outcome.index, error = %e, "task failed");
+                    }
+                    if pending.completed >= config.checkpoint_every_tasks {
+                        let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
+                        match self.commit(cp).await {
+                            Ok(Some(job)) if job.cancel_requested => break Finish::Cancelled,
+                            Ok(Some(job)) => completed_total = job.completed_tasks,
+                            Ok(None) => return RunOutcome::LeaseLost,
+                            Err(e) => return RunOutcome::Aborted(e),
+                        }
+                        ticker.reset();
+                    }
+                }
+            }
+        };
+        drop(tasks);
+        let cp = self.checkpoint(
+            &mut pending,
+            &cursor,
+            &mut rate,
+            total,
+            completed_total,
+            Some(finish),
+            false,
+        );
+        match self.commit(cp).await {
+            Ok(Some(job)) => {
+                tracing::info!(status = job.status.as_str(), found = job.found_flights, "job ended");
+                RunOutcome::Finished(job.status)
+            }
+            Ok(None) => RunOutcome::LeaseLost,
+            Err(e) => RunOutcome::Aborted(e),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn checkpoint(
+        &self,
+        pending: &mut Pending,
+        cursor: &TaskCursor,
+        rate: &mut RateMeter,
+        total: u64,
+        completed_before: u64,
+        finish: Option<Finish>,
+        release: bool,
+    ) -> Checkpoint {
+        let taken = std::mem::take(pending);
+        let tasks_per_second = rate.record(taken.completed);
+        let remaining = total.saturating_sub(completed_before + taken.completed);
+        let eta_seconds = (tasks_per_second > 0.0)
+            .then(|| (remaining as f64 / tasks_per_second).ceil() as u64);
+        Checkpoint {
+            offers: taken.offers,
+            completed: taken.completed,
+            failed: taken.failed,
+            cursor: cursor.clone(),
+            tasks_per_second,
+            eta_seconds,
+            lease_ttl: self.worker.config.lease_ttl,
+            finish,
+            release,
+        }
+    }
+
+    /// Commits a checkpoint and tells subscribers. `Ok(None)`: the lease was lost.
+    async fn commit(&self, cp: Checkpoint) -> Result<Option<JobRecord>, String> {
+        match self.worker.store.checkpoint(&self.lease, cp).await {
+            Ok(CheckpointOutcome::Committed(job)) => {
+                self.worker
+                    .events
+                    .publish(JobEvent::Progress(job.progress()));
+                Ok(Some(job))
+            }
+            Ok(CheckpointOutcome::LeaseLost) => {
+                tracing::warn!("lease lost; another worker owns this job now");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoint failed");
+                Err(e.to_string())
+            }
+        }
+    }
+}
+
+async fn run_task(
+    index: u64,
+    plan: &TaskPlan,
+    spec: &domain::SearchSpec,
+    providers: &HashMap<String, Arc<dyn FlightProvider>>,
+) -> TaskOutcome {
+    let failed = |error| TaskOutcome {
+        index,
+        offers: Vec::new(),
+        error: Some(error),
+    };
+    let Some(task) = plan.task(index) else {
+        return failed(ProviderError::InvalidQuery(format!("no task {index} in the plan")));
+    };
+    let Some(provider) = providers.get(&task.provider) else {
+        return failed(ProviderError::Down(format!(
+            "provider `{}` is not configured in this worker",
+            task.provider
+        )));
+    };
+    match provider.search(&task.query(spec)).await {
+        Ok(offers) => TaskOutcome {
+            index,
+            offers: offers
+                .into_iter()
+                .map(|mut offer| {
+                    offer.provider.clone_from(&task.provider);
+                    NewOffer {
+                        task_index: index,
+                        departure_date: task.departure_date,
+                        return_date: task.return_date,
+                        offer,
+                    }
+                })
+                .collect(),
+            error: None,
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// Tasks per second, smoothed over checkpoints.
+struct RateMeter {
+    last: Instant,
+    rate: f64,
+}
+
+impl RateMeter {
+    fn new(initial: f64) -> Self {
+        Self {
+            last: Instant::now(),
+            rate: initial,
+        }
+    }
+
+    fn record(&mut self, completed: u64) -> f64 {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last).max(Duration::from_millis(1));
+        self.last = now;
+        let instant = completed as f64 / elapsed.as_secs_f64();
+        self.rate = if self.rate <= 0.0 {
+            instant
+        } else {
+            0.7 * self.rate + 0.3 * instant
+        };
+        self.rate
+    }
+}
