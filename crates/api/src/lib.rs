@@ -1,1 +1,45 @@
+//! The fast-flights GraphQL API: the schema (in [`schema`]) and its axum transport —
+//! GraphQL over HTTP on `/graphql`, graphql-transport-ws on the same path, GraphiQL on
+//! `/graphiql`, and `/healthz` and `/readyz` for load balancers.
 
+mod cursor;
+pub mod error;
+mod http;
+mod loaders;
+mod phase;
+pub mod schema;
+mod ws;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use schema::{ApiContext, ApiLimits, ApiSchema, build_schema, sdl};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: ApiSchema,
+    pub ctx: ApiContext,
+}
+
+pub fn router(ctx: ApiContext) -> Router {
+    let state = AppState {
+        schema: build_schema(ctx.clone()),
+        ctx,
+    };
+    Router::new()
+        .route(
+            "/graphql",
+            get(http::graphql_get).post(http::graphql_post),
+        )
+        .route("/graphiql", get(http::graphiql))
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

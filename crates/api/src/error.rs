@@ -1,0 +1,75 @@
+//! Every error a client can see, mapped to `extensions.code` in one place. Internal
+//! causes are logged, never sent.
+//!
+//! `ApiError` deliberately does not implement `Display`: async-graphql converts any
+//! `Display` type into an error without extensions, and `?` would silently pick that
+//! conversion and lose the code. The one conversion below sets the code every time.
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadUserInput { field: String, message: String },
+    NotFound(String),
+    Conflict(String),
+    /// The cause is logged where it happens; clients see only "internal error".
+    Internal,
+}
+
+impl ApiError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::Conflict(why) => why.clone(),
+            ApiError::Internal => "internal error".to_string(),
+        }
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::JobNotFound(id) => ApiError::NotFound(format!("search job {id}")),
+            store::StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<domain::SpecError> for ApiError {
+    fn from(e: domain::SpecError) -> Self {
+        ApiError::bad_input(e.field, e.message)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        let mut error = async_graphql::Error::new(e.message());
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        ext.set("code", e.code());
+        if let ApiError::BadUserInput { field, .. } = &e {
+            ext.set("field", field.as_str());
+        }
+        error
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

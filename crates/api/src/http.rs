@@ -1,0 +1,298 @@
+//! GraphQL over HTTP as the GraphQL-over-HTTP specification words it: POST with
+//! `application/json`, GET for queries only, and either `application/json` or
+//! `application/graphql-response+json` answers with the status codes each asks for.
+
+use async_graphql::parser::types::OperationType;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Query, Request, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::phase::Phase;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Which media type the client accepts, best first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    let mut best: Option<(f32, MediaType)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let kind = match media.as_str() {
+            GRAPHQL_RESPONSE | "application/*" | "*/*" => MediaType::GraphqlResponse,
+            JSON => MediaType::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, bk)| q > bq || (q == bq && kind == MediaType::GraphqlResponse && bk != kind)) {
+            best = Some((q, kind));
+        }
+    }
+    best.map(|(_, kind)| kind)
+}
+
+fn error_body(status: StatusCode, media: MediaType, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        json!({ "errors": [{ "message": message }] }).to_string(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    query: Option<Value>,
+    operation_name: Option<Value>,
+    variables: Option<Value>,
+    extensions: Option<Value>,
+}
+
+struct Parsed {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Value>,
+    extensions: Option<Value>,
+}
+
+fn check_fields(body: Body) -> Result<Parsed, &'static str> {
+    let query = match body.query {
+        Some(Value::String(q)) => q,
+        Some(_) => return Err("`query` must be a string"),
+        None => return Err("the request has no `query`"),
+    };
+    let operation_name = match body.operation_name {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err("`operationName` must be a string"),
+    };
+    let variables = match body.variables {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
+        Some(_) => return Err("`variables` must be an object"),
+    };
+    let extensions = match body.extensions {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
+        Some(_) => return Err("`extensions` must be an object"),
+    };
+    Ok(Parsed {
+        query,
+        operation_name,
+        variables,
+        extensions,
+    })
+}
+
+async fn execute(state: &AppState, media: MediaType, parsed: Parsed, method: Method) -> Response {
+    if method == Method::GET {
+        // GET may only read: find the operation that would run and refuse a mutation.
+        if let Ok(doc) = async_graphql::parser::parse_query(&parsed.query) {
+            let op_type = match &parsed.operation_name {
+                Some(name) => doc
+                    .operations
+                    .iter()
+                    .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+                    .map(|(_, op)| op.node.ty),
+                None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+            };
+            if matches!(op_type, Some(OperationType::Mutation | OperationType::Subscription)) {
+                let mut response = error_body(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media,
+                    "only queries may be sent with GET; send mutations with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return response;
+            }
+        }
+    }
+    let mut request = async_graphql::Request::new(parsed.query);
+    if let Some(name) = parsed.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = parsed.variables {
+        request = request.variables(async_graphql::Variables::from_json(vars));
+    }
+    if let Some(Value::Object(ext)) = parsed.extensions {
+        for (k, v) in ext {
+            if let Ok(value) = async_graphql::Value::from_json(v) {
+                request.extensions.insert(k, value);
+            }
+        }
+    }
+    let phase = Phase::default();
+    request = request.data(phase.clone());
+    let response = state.schema.execute(request).await;
+    let request_error = !phase.executed();
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    let status = if request_error {
+        // Nothing ran: the response has no `data` at all.
+        if let Value::Object(map) = &mut body {
+            map.remove("data");
+        }
+        match media {
+            MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        }
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return error_body(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some(JSON) {
+        return error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let body: Body = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("the body is not a GraphQL request in JSON: {e}"),
+            );
+        }
+    };
+    match check_fields(body) {
+        Ok(parsed) => execute(&state, media, parsed, Method::POST).await,
+        Err(message) => error_body(StatusCode::BAD_REQUEST, media, message),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// GET serves queries, and upgrades to the graphql-transport-ws websocket.
+pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    if parts.headers.contains_key(header::UPGRADE) {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => crate::ws::upgrade(upgrade, state),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let Some(media) = negotiate(&parts.headers) else {
+        return error_body(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
+        Ok(Query(p)) => p,
+        Err(e) => return error_body(StatusCode::BAD_REQUEST, media, &e.to_string()),
+    };
+    let parse_json = |name: &str, raw: Option<String>| -> Result<Option<Value>, Response> {
+        raw.map(|s| serde_json::from_str::<Value>(&s))
+            .transpose()
+            .map_err(|_| {
+                error_body(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    &format!("`{name}` is not valid JSON"),
+                )
+            })
+    };
+    let variables = match parse_json("variables", params.variables) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let extensions = match parse_json("extensions", params.extensions) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let body = Body {
+        query: params.query.map(Value::String),
+        operation_name: params.operation_name.map(Value::String),
+        variables,
+        extensions,
+    };
+    match check_fields(body) {
+        Ok(parsed) => execute(&state, media, parsed, Method::GET).await,
+        Err(message) => error_body(StatusCode::BAD_REQUEST, media, message),
+    }
+}
+
+pub async fn graphiql() -> impl IntoResponse {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("fast-flights GraphiQL")
+            .finish(),
+    )
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.ctx.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

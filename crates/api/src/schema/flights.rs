@@ -1,0 +1,198 @@
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+use uuid::Uuid;
+
+use super::types::{FlightOffer, Money};
+use super::ApiContext;
+use crate::cursor;
+use crate::error::ApiError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum FlightOrder {
+    #[default]
+    PriceAsc,
+    DepartureAsc,
+    DurationAsc,
+}
+
+impl From<FlightOrder> for OfferOrder {
+    fn from(o: FlightOrder) -> Self {
+        match o {
+            FlightOrder::PriceAsc => OfferOrder::PriceAsc,
+            FlightOrder::DepartureAsc => OfferOrder::DepartureAsc,
+            FlightOrder::DurationAsc => OfferOrder::DurationAsc,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct FlightFilter {
+    /// In minor units of the search's currency.
+    pub max_price: Option<i64>,
+    pub max_stops: Option<i32>,
+    /// Airline codes, e.g. ["BA", "LH"].
+    pub carriers: Option<Vec<String>>,
+    pub origins: Option<Vec<String>>,
+    pub destinations: Option<Vec<String>>,
+    pub providers: Option<Vec<String>>,
+}
+
+/// The cheapest fare for a departure date (and return date, for round trips).
+#[derive(SimpleObject)]
+pub struct CalendarCell {
+    pub departure_date: NaiveDate,
+    pub return_date: Option<NaiveDate>,
+    pub price: Money,
+    pub offers: i64,
+}
+
+/// What a flights cursor holds: the order it belongs to and the last row's key.
+#[derive(Serialize, Deserialize)]
+struct FlightCursor {
+    o: char,
+    p: Option<i64>,
+    t: Option<DateTime<Utc>>,
+    d: Option<i32>,
+    id: Uuid,
+}
+
+impl FlightCursor {
+    fn from_after(after: OfferAfter) -> Self {
+        let mut c = FlightCursor {
+            o: 'p',
+            p: None,
+            t: None,
+            d: None,
+            id: after.id,
+        };
+        match after.value {
+            OfferSortValue::Price(p) => c.p = Some(p),
+            OfferSortValue::Departure(t) => {
+                c.o = 't';
+                c.t = Some(t);
+            }
+            OfferSortValue::Duration(d) => {
+                c.o = 'd';
+                c.d = Some(d);
+            }
+        }
+        c
+    }
+
+    fn into_after(self, order: OfferOrder) -> Option<OfferAfter> {
+        let value = match (order, self.o) {
+            (OfferOrder::PriceAsc, 'p') => OfferSortValue::Price(self.p?),
+            (OfferOrder::DepartureAsc, 't') => OfferSortValue::Departure(self.t?),
+            (OfferOrder::DurationAsc, 'd') => OfferSortValue::Duration(self.d?),
+            _ => return None,
+        };
+        Some(OfferAfter { value, id: self.id })
+    }
+}
+
+fn upper(list: Option<Vec<String>>) -> Vec<String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|s| s.trim().to_ascii_uppercase())
+        .collect()
+}
+
+#[derive(Default)]
+pub struct FlightQuery;
+
+#[Object]
+impl FlightQuery {
+    /// Offers a search found, in pages.
+    async fn flights(
+        &self,
+        ctx: &Context<'_>,
+        job_id: Uuid,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default)] order_by: FlightOrder,
+        filter: Option<FlightFilter>,
+    ) -> Result<Connection<String, FlightOffer>> {
+        let api = ctx.data::<ApiContext>()?;
+        let first = cursor::page_size(first)?;
+        let order: OfferOrder = order_by.into();
+        let after = match after {
+            None => None,
+            Some(raw) => Some(
+                cursor::decode::<FlightCursor>("after", &raw)?
+                    .into_after(order)
+                    .ok_or_else(|| {
+                        ApiError::bad_input("after", "the cursor belongs to another orderBy")
+                    })?,
+            ),
+        };
+        if api.store.job(job_id).await.map_err(ApiError::from)?.is_none() {
+            return Err(ApiError::NotFound(format!("search job {job_id}")).into());
+        }
+        let filter = filter.unwrap_or_default();
+        let max_stops = match filter.max_stops {
+            None => None,
+            Some(n @ 0..=10) => Some(n as u8),
+            Some(n) => return Err(ApiError::bad_input("filter.maxStops", format!("{n}")).into()),
+        };
+        let filter = OfferFilter {
+            max_price_minor: filter.max_price,
+            max_stops,
+            carriers: upper(filter.carriers),
+            origins: upper(filter.origins),
+            destinations: upper(filter.destinations),
+            providers: filter.providers.unwrap_or_default(),
+        };
+        let page = api
+            .store
+            .offers_page(job_id, order, &filter, first, after)
+            .await
+            .map_err(ApiError::from)?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(page.items.into_iter().map(|offer| {
+            let key = FlightCursor::from_after(OfferAfter::of(&offer, order));
+            Edge::new(cursor::encode(&key), FlightOffer::from(offer))
+        }));
+        Ok(connection)
+    }
+
+    async fn flight(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<FlightOffer>> {
+        let api = ctx.data::<ApiContext>()?;
+        Ok(api
+            .store
+            .offer(id)
+            .await
+            .map_err(ApiError::from)?
+            .map(FlightOffer::from))
+    }
+
+    /// The cheapest fare per departure date and, for round trips, return date.
+    async fn price_calendar(&self, ctx: &Context<'_>, job_id: Uuid) -> Result<Vec<CalendarCell>> {
+        let api = ctx.data::<ApiContext>()?;
+        let job = api
+            .store
+            .job(job_id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("search job {job_id}")))?;
+        let currency = job.spec.currency.code();
+        Ok(api
+            .store
+            .price_calendar(job_id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|c| CalendarCell {
+                departure_date: c.departure_date,
+                return_date: c.return_date,
+                price: Money {
+                    minor_units: c.min_price,
+                    currency,
+                },
+                offers: c.offers,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,175 @@
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{NaiveDate, Utc};
+use domain::{SearchRequest, SearchSpec, TaskPlan, ValidationContext};
+use store::JobEvent;
+use uuid::Uuid;
+
+use super::types::{GqlCabin, GqlJobStatus, SearchJob};
+use super::ApiContext;
+use crate::cursor;
+use crate::error::ApiError;
+
+#[derive(InputObject)]
+pub struct NightsInput {
+    pub min: i32,
+    pub max: i32,
+}
+
+#[derive(InputObject)]
+pub struct SearchInput {
+    /// IATA airport codes (LHR) or metro codes (LON for every London airport).
+    pub origins: Vec<String>,
+    pub destinations: Vec<String>,
+    /// First departure date searched (inclusive).
+    pub departure_from: NaiveDate,
+    /// Last departure date searched (inclusive).
+    pub departure_to: NaiveDate,
+    /// Nights at the destination for a round trip; null for one-way.
+    pub nights: Option<NightsInput>,
+    #[graphql(default = 1)]
+    pub adults: i32,
+    #[graphql(default)]
+    pub cabin: GqlCabin,
+    /// Most stops per direction; null for any.
+    pub max_stops: Option<i32>,
+    /// Price cap in minor units of `currency`, for all passengers.
+    pub max_price: Option<i64>,
+    /// ISO 4217 code.
+    #[graphql(default = "EUR")]
+    pub currency: String,
+    /// Provider names; default: every enabled provider.
+    pub providers: Option<Vec<String>>,
+    pub label: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct Provider {
+    pub name: String,
+    pub enabled: bool,
+    pub supports_booking: bool,
+    pub typical_latency_ms: i32,
+}
+
+#[derive(Default)]
+pub struct JobQuery;
+
+#[Object]
+impl JobQuery {
+    async fn job(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<SearchJob>> {
+        let api = ctx.data::<ApiContext>()?;
+        Ok(api
+            .store
+            .job(id)
+            .await
+            .map_err(ApiError::from)?
+            .map(SearchJob::from))
+    }
+
+    /// Searches, newest first.
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<GqlJobStatus>,
+    ) -> Result<Connection<String, SearchJob>> {
+        let api = ctx.data::<ApiContext>()?;
+        let first = cursor::page_size(first)?;
+        let after: Option<Uuid> = after
+            .map(|raw| cursor::decode("after", &raw))
+            .transpose()?;
+        let page = api
+            .store
+            .jobs_page(first, after, status.map(Into::into))
+            .await
+            .map_err(ApiError::from)?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|job| Edge::new(cursor::encode(&job.id), SearchJob::from(job))),
+        );
+        Ok(connection)
+    }
+
+    /// The flight providers this server knows.
+    async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
+        let api = ctx.data::<ApiContext>()?;
+        Ok(api
+            .providers
+            .providers()
+            .map(|(p, enabled)| {
+                let caps = p.capabilities();
+                Provider {
+                    name: p.name().to_string(),
+                    enabled,
+                    supports_booking: caps.booking,
+                    typical_latency_ms: i32::try_from(caps.typical_latency_ms).unwrap_or(i32::MAX),
+                }
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct JobMutation;
+
+fn to_i64(n: Option<i32>) -> Option<i64> {
+    n.map(i64::from)
+}
+
+#[Object]
+impl JobMutation {
+    /// Validates a search and queues it. Returns at once; follow `jobProgress`.
+    async fn start_search(&self, ctx: &Context<'_>, input: SearchInput) -> Result<SearchJob> {
+        let api = ctx.data::<ApiContext>()?;
+        let known = api.providers.names();
+        let enabled = api.providers.enabled_names();
+        let request = SearchRequest {
+            origins: input.origins,
+            destinations: input.destinations,
+            departure_from: input.departure_from,
+            departure_to: input.departure_to,
+            nights: input
+                .nights
+                .map(|n| (i64::from(n.min), i64::from(n.max))),
+            adults: Some(i64::from(input.adults)),
+            cabin: Some(input.cabin.into()),
+            max_stops: to_i64(input.max_stops),
+            max_price: input.max_price,
+            currency: Some(input.currency),
+            providers: input.providers,
+            label: input.label,
+        };
+        let spec = SearchSpec::parse(
+            request,
+            &ValidationContext {
+                today: Utc::now().date_naive(),
+                max_tasks: api.limits.max_tasks_per_search,
+                known_providers: &known,
+                enabled_providers: &enabled,
+            },
+        )
+        .map_err(ApiError::from)?;
+        let total = TaskPlan::new(&spec).len();
+        let job = api
+            .store
+            .create_job(&spec, total, None)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(job_id = %job.id, total_tasks = total, "search queued");
+        api.events.publish(JobEvent::Queued(job.id));
+        api.events.publish(JobEvent::Progress(job.progress()));
+        Ok(job.into())
+    }
+
+    /// Stops a search. A queued one ends CANCELLED at once; a running one stops within a
+    /// checkpoint interval, keeps what it found and ends CANCELLED.
+    async fn cancel_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
+        let api = ctx.data::<ApiContext>()?;
+        let job = api.store.request_cancel(id).await.map_err(ApiError::from)?;
+        api.events.publish(JobEvent::Progress(job.progress()));
+        Ok(job.into())
+    }
+}

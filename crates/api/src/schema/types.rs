@@ -1,0 +1,361 @@
+//! GraphQL types shared by several areas, each built from a domain or store value.
+
+use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use domain::{AirportCode, AirportDb, Cabin, JobStatus};
+use store::{JobRecord, OfferRecord};
+use uuid::Uuid;
+
+use crate::loaders::{JobLoader, OfferLoader};
+use async_graphql::dataloader::DataLoader;
+
+/// An amount of money in integer minor units (cents for EUR, yen for JPY).
+#[derive(SimpleObject, Clone, Copy)]
+#[graphql(complex)]
+pub struct Money {
+    pub minor_units: i64,
+    /// ISO 4217 code.
+    pub currency: &'static str,
+}
+
+#[ComplexObject]
+impl Money {
+    /// The amount as a decimal string, e.g. "123.45".
+    async fn amount(&self) -> String {
+        let m = self.domain();
+        let text = m.to_string();
+        text.split(' ').next().unwrap_or_default().to_string()
+    }
+}
+
+impl Money {
+    fn domain(&self) -> domain::Money {
+        domain::Money {
+            minor_units: self.minor_units,
+            currency: domain::Currency::parse(self.currency).unwrap_or(domain::Currency::EUR),
+        }
+    }
+}
+
+impl From<domain::Money> for Money {
+    fn from(m: domain::Money) -> Self {
+        Self {
+            minor_units: m.minor_units,
+            currency: m.currency.code(),
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "JobStatus")]
+pub enum GqlJobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl From<JobStatus> for GqlJobStatus {
+    fn from(s: JobStatus) -> Self {
+        match s {
+            JobStatus::Queued => Self::Queued,
+            JobStatus::Running => Self::Running,
+            JobStatus::Succeeded => Self::Succeeded,
+            JobStatus::Failed => Self::Failed,
+            JobStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<GqlJobStatus> for JobStatus {
+    fn from(s: GqlJobStatus) -> Self {
+        match s {
+            GqlJobStatus::Queued => Self::Queued,
+            GqlJobStatus::Running => Self::Running,
+            GqlJobStatus::Succeeded => Self::Succeeded,
+            GqlJobStatus::Failed => Self::Failed,
+            GqlJobStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(name = "Cabin")]
+pub enum GqlCabin {
+    #[default]
+    Economy,
+    PremiumEconomy,
+    Business,
+    First,
+}
+
+impl From<Cabin> for GqlCabin {
+    fn from(c: Cabin) -> Self {
+        match c {
+            Cabin::Economy => Self::Economy,
+            Cabin::PremiumEconomy => Self::PremiumEconomy,
+            Cabin::Business => Self::Business,
+            Cabin::First => Self::First,
+        }
+    }
+}
+
+impl From<GqlCabin> for Cabin {
+    fn from(c: GqlCabin) -> Self {
+        match c {
+            GqlCabin::Economy => Self::Economy,
+            GqlCabin::PremiumEconomy => Self::PremiumEconomy,
+            GqlCabin::Business => Self::Business,
+            GqlCabin::First => Self::First,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct NightsRange {
+    pub min: i32,
+    pub max: i32,
+}
+
+/// The search as validated: requested codes and the airports they stand for.
+#[derive(SimpleObject, Clone)]
+pub struct SearchSpecView {
+    pub requested_origins: Vec<String>,
+    pub requested_destinations: Vec<String>,
+    pub origins: Vec<String>,
+    pub destinations: Vec<String>,
+    pub departure_from: NaiveDate,
+    pub departure_to: NaiveDate,
+    /// Null for one-way searches.
+    pub nights: Option<NightsRange>,
+    pub adults: i32,
+    pub cabin: GqlCabin,
+    pub max_stops: Option<i32>,
+    pub max_price: Option<Money>,
+    pub currency: String,
+    pub providers: Vec<String>,
+}
+
+fn codes(list: &[AirportCode]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+impl From<&domain::SearchSpec> for SearchSpecView {
+    fn from(s: &domain::SearchSpec) -> Self {
+        Self {
+            requested_origins: codes(&s.requested_origins),
+            requested_destinations: codes(&s.requested_destinations),
+            origins: codes(&s.origins),
+            destinations: codes(&s.destinations),
+            departure_from: s.departure_from,
+            departure_to: s.departure_to,
+            nights: s.nights.map(|n| NightsRange {
+                min: i32::from(n.min),
+                max: i32::from(n.max),
+            }),
+            adults: i32::from(s.adults),
+            cabin: s.cabin.into(),
+            max_stops: s.max_stops.map(i32::from),
+            max_price: s.max_price.map(Money::from),
+            currency: s.currency.code().to_string(),
+            providers: s.providers.clone(),
+        }
+    }
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A background flight search.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct SearchJob {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub status: GqlJobStatus,
+    pub spec: SearchSpecView,
+    /// Provider queries the search expands to.
+    pub total_tasks: i64,
+    /// Queries finished, failed ones included.
+    pub completed_tasks: i64,
+    pub failed_tasks: i64,
+    pub found_flights: i64,
+    /// 0 to 100.
+    pub percent: f64,
+    pub best_price: Option<Money>,
+    pub tasks_per_second: f64,
+    pub eta_seconds: Option<i64>,
+    /// Cancellation was asked for; the job ends CANCELLED at its next checkpoint.
+    pub cancel_requested: bool,
+    pub error: Option<String>,
+    /// Times a worker has taken the job up.
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_checkpoint_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub best_offer_id: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl SearchJob {
+    /// The offer behind `bestPrice`.
+    async fn best_offer(&self, ctx: &Context<'_>) -> Result<Option<FlightOffer>> {
+        let Some(id) = self.best_offer_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<OfferLoader>>()?;
+        Ok(loader.load_one(id).await?.map(FlightOffer::from))
+    }
+}
+
+impl From<JobRecord> for SearchJob {
+    fn from(j: JobRecord) -> Self {
+        let progress = j.progress();
+        Self {
+            id: j.id,
+            label: j.label,
+            status: j.status.into(),
+            spec: SearchSpecView::from(&j.spec),
+            total_tasks: count(j.total_tasks),
+            completed_tasks: count(j.completed_tasks),
+            failed_tasks: count(j.failed_tasks),
+            found_flights: count(j.found_flights),
+            percent: progress.percent(),
+            best_price: j.best_price.map(Money::from),
+            tasks_per_second: j.tasks_per_second,
+            eta_seconds: j.eta_seconds.map(count),
+            cancel_requested: j.cancel_requested,
+            error: j.error,
+            attempts: i32::try_from(j.attempts).unwrap_or(i32::MAX),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            started_at: j.started_at,
+            finished_at: j.finished_at,
+            last_checkpoint_at: j.last_checkpoint_at,
+            best_offer_id: j.best_offer_id,
+        }
+    }
+}
+
+/// A progress event of a search.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct JobProgress {
+    pub job_id: Uuid,
+    pub status: GqlJobStatus,
+    pub total_tasks: i64,
+    pub completed_tasks: i64,
+    pub failed_tasks: i64,
+    pub found_flights: i64,
+    pub percent: f64,
+    pub best_price: Option<Money>,
+    pub tasks_per_second: f64,
+    pub eta_seconds: Option<i64>,
+    pub cancel_requested: bool,
+    pub error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl JobProgress {
+    /// The whole job, as of now.
+    async fn job(&self, ctx: &Context<'_>) -> Result<Option<SearchJob>> {
+        let loader = ctx.data::<DataLoader<JobLoader>>()?;
+        Ok(loader.load_one(self.job_id).await?.map(SearchJob::from))
+    }
+}
+
+impl From<domain::JobProgress> for JobProgress {
+    fn from(p: domain::JobProgress) -> Self {
+        Self {
+            job_id: p.job_id,
+            status: p.status.into(),
+            total_tasks: count(p.total_tasks),
+            completed_tasks: count(p.completed_tasks),
+            failed_tasks: count(p.failed_tasks),
+            found_flights: count(p.found_flights),
+            percent: p.percent(),
+            best_price: p.best_price.map(Money::from),
+            tasks_per_second: p.tasks_per_second,
+            eta_seconds: p.eta_seconds.map(count),
+            cancel_requested: p.cancel_requested,
+            error: p.error,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A priced itinerary found by a search. Times carry the UTC offset of the airport they
+/// happen at.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct FlightOffer {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub provider: String,
+    pub origin: String,
+    pub destination: String,
+    pub departure_date: NaiveDate,
+    pub return_date: Option<NaiveDate>,
+    pub departure_at: DateTime<FixedOffset>,
+    pub arrival_at: DateTime<FixedOffset>,
+    pub return_departure_at: Option<DateTime<FixedOffset>>,
+    pub return_arrival_at: Option<DateTime<FixedOffset>>,
+    pub carrier: String,
+    pub flight_numbers: Vec<String>,
+    pub stops: i32,
+    /// Outbound flight time, plus the return flight's for round trips.
+    pub duration_minutes: i32,
+    pub price: Money,
+    pub cabin: GqlCabin,
+    pub deep_link: Option<String>,
+    pub found_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl FlightOffer {
+    /// The search that found this offer.
+    async fn job(&self, ctx: &Context<'_>) -> Result<Option<SearchJob>> {
+        let loader = ctx.data::<DataLoader<JobLoader>>()?;
+        Ok(loader.load_one(self.job_id).await?.map(SearchJob::from))
+    }
+}
+
+fn local(at: DateTime<Utc>, airport: AirportCode) -> DateTime<FixedOffset> {
+    match AirportDb::embedded().get(airport) {
+        Some(a) => at.with_timezone(&a.tz).fixed_offset(),
+        None => at.fixed_offset(),
+    }
+}
+
+impl From<OfferRecord> for FlightOffer {
+    fn from(r: OfferRecord) -> Self {
+        let o = r.offer;
+        Self {
+            id: r.id,
+            job_id: r.job_id,
+            provider: o.provider,
+            origin: o.origin.to_string(),
+            destination: o.destination.to_string(),
+            departure_date: r.departure_date,
+            return_date: r.return_date,
+            departure_at: local(o.departure_at, o.origin),
+            arrival_at: local(o.arrival_at, o.destination),
+            return_departure_at: o.return_departure_at.map(|t| local(t, o.destination)),
+            return_arrival_at: o.return_arrival_at.map(|t| local(t, o.origin)),
+            carrier: o.carrier,
+            flight_numbers: o.flight_numbers,
+            stops: i32::from(o.stops),
+            duration_minutes: i32::try_from(o.duration_minutes).unwrap_or(i32::MAX),
+            price: o.price.into(),
+            cabin: o.cabin.into(),
+            deep_link: o.deep_link,
+            found_at: r.found_at,
+        }
+    }
+}
