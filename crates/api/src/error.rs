@@ -7,7 +7,10 @@
 
 #[derive(Debug)]
 pub enum ApiError {
-    BadUserInput { field: String, message: String },
+    BadUserInput {
+        field: String,
+        message: String,
+    },
     NotFound(String),
     Conflict(String),
     /// The cause is logged where it happens; clients see only "internal error".

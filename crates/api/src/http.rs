@@ -49,7 +49,11 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
             JSON => MediaType::Json,
             _ => continue,
         };
-        if q > 0.0 && best.is_none_or(|(bq, bk)| q > bq || (q == bq && kind == MediaType::GraphqlResponse && bk != kind)) {
+        if q > 0.0
+            && best.is_none_or(|(bq, bk)| {
+                q > bq || (q == bq && kind == MediaType::GraphqlResponse && bk != kind)
+            })
+        {
             best = Some((q, kind));
         }
     }
@@ -122,7 +126,10 @@ async fn execute(state: &AppState, media: MediaType, parsed: Parsed, method: Met
                     .map(|(_, op)| op.node.ty),
                 None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
             };
-            if matches!(op_type, Some(OperationType::Mutation | OperationType::Subscription)) {
+            if matches!(
+                op_type,
+                Some(OperationType::Mutation | OperationType::Subscription)
+            ) {
                 let mut response = error_body(
                     StatusCode::METHOD_NOT_ALLOWED,
                     media,
@@ -189,7 +196,13 @@ pub async fn graphql_post(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     if content_type.as_deref() != Some(JSON) {
         return error_body(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -32,10 +32,7 @@ pub fn router(ctx: ApiContext) -> Router {
         ctx,
     };
     Router::new()
-        .route(
-            "/graphql",
-            get(http::graphql_get).post(http::graphql_post),
-        )
+        .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route("/graphiql", get(http::graphiql))
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))

@@ -146,7 +146,11 @@ impl Connection {
                 self.init_received = true;
                 match message.get("payload") {
                     None | Some(Value::Null) | Some(Value::Object(_)) => {}
-                    Some(_) => return Err(invalid("Invalid message received: payload must be an object")),
+                    Some(_) => {
+                        return Err(invalid(
+                            "Invalid message received: payload must be an object",
+                        ));
+                    }
                 }
                 self.acknowledged = true;
                 self.send(json!({"type": "connection_ack"}))
@@ -174,11 +178,15 @@ impl Connection {
                 let payload = message
                     .get("payload")
                     .and_then(Value::as_object)
-                    .ok_or_else(|| invalid("Invalid message received: subscribe needs a payload"))?;
+                    .ok_or_else(|| {
+                        invalid("Invalid message received: subscribe needs a payload")
+                    })?;
                 let query = payload
                     .get("query")
                     .and_then(Value::as_str)
-                    .ok_or_else(|| invalid("Invalid message received: payload.query must be a string"))?
+                    .ok_or_else(|| {
+                        invalid("Invalid message received: payload.query must be a string")
+                    })?
                     .to_string();
                 if self.operations.get(&id).is_some_and(|op| !op.is_finished()) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
@@ -187,14 +195,22 @@ impl Connection {
                 match payload.get("operationName") {
                     None | Some(Value::Null) => {}
                     Some(Value::String(name)) => request = request.operation_name(name.clone()),
-                    Some(_) => return Err(invalid("Invalid message received: operationName must be a string")),
+                    Some(_) => {
+                        return Err(invalid(
+                            "Invalid message received: operationName must be a string",
+                        ));
+                    }
                 }
                 match payload.get("variables") {
                     None | Some(Value::Null) => {}
                     Some(v @ Value::Object(_)) => {
                         request = request.variables(async_graphql::Variables::from_json(v.clone()));
                     }
-                    Some(_) => return Err(invalid("Invalid message received: variables must be an object")),
+                    Some(_) => {
+                        return Err(invalid(
+                            "Invalid message received: variables must be an object",
+                        ));
+                    }
                 }
                 self.start(id, request);
                 Ok(())
@@ -209,7 +225,9 @@ impl Connection {
                 }
                 Ok(())
             }
-            other => Err(invalid(&format!("Invalid message received: unknown type {other}"))),
+            other => Err(invalid(&format!(
+                "Invalid message received: unknown type {other}"
+            ))),
         }
     }
 
@@ -226,13 +244,17 @@ impl Connection {
                 if first && !phase.validated() && response.is_err() {
                     // The document did not parse or validate: an `error` message, no `complete`.
                     let errors = serde_json::to_value(&response.errors).unwrap_or(json!([]));
-                    let _ = tx.send(Outgoing::Send(json!({"type": "error", "id": op_id, "payload": errors})));
+                    let _ = tx.send(Outgoing::Send(
+                        json!({"type": "error", "id": op_id, "payload": errors}),
+                    ));
                     return;
                 }
                 first = false;
                 let payload = serde_json::to_value(&response).unwrap_or(json!({}));
                 if tx
-                    .send(Outgoing::Send(json!({"type": "next", "id": op_id, "payload": payload})))
+                    .send(Outgoing::Send(
+                        json!({"type": "next", "id": op_id, "payload": payload}),
+                    ))
                     .is_err()
                 {
                     return;

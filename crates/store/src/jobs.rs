@@ -427,7 +427,7 @@ impl Store {
             )
             .col_expr(
                 search_job::Column::EtaSeconds,
-                Expr::value(cp.eta_seconds.map(to_i64)),
+                Expr::value(cp.eta_seconds.filter(|_| cp.finish.is_none()).map(to_i64)),
             )
             .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now));
         match &cp.finish {
@@ -441,10 +441,6 @@ impl Store {
                     .col_expr(search_job::Column::Status, Expr::value(status.as_str()))
                     .col_expr(search_job::Column::Error, Expr::value(error))
                     .col_expr(search_job::Column::FinishedAt, Expr::value(now))
-                    .col_expr(
-                        search_job::Column::EtaSeconds,
-                        Expr::value(Option::<i64>::None),
-                    )
                     .col_expr(
                         search_job::Column::LeaseOwner,
                         Expr::value(Option::<String>::None),

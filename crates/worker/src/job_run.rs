@@ -98,11 +98,7 @@ impl JobRun {
                 .filter_map(|name| self.worker.providers.get(name).map(|p| (name.clone(), p)))
                 .collect(),
         );
-        tracing::info!(
-            total,
-            done = self.job.cursor.done_count(),
-            "running job"
-        );
+        tracing::info!(total, done = self.job.cursor.done_count(), "running job");
         self.worker
             .events
             .publish(JobEvent::Progress(self.job.progress()));
@@ -210,7 +206,11 @@ impl JobRun {
         );
         match self.commit(cp).await {
             Ok(Some(job)) => {
-                tracing::info!(status = job.status.as_str(), found = job.found_flights, "job ended");
+                tracing::info!(
+                    status = job.status.as_str(),
+                    found = job.found_flights,
+                    "job ended"
+                );
                 RunOutcome::Finished(job.status)
             }
             Ok(None) => RunOutcome::LeaseLost,
@@ -232,8 +232,8 @@ impl JobRun {
         let taken = std::mem::take(pending);
         let tasks_per_second = rate.record(taken.completed);
         let remaining = total.saturating_sub(completed_before + taken.completed);
-        let eta_seconds = (tasks_per_second > 0.0)
-            .then(|| (remaining as f64 / tasks_per_second).ceil() as u64);
+        let eta_seconds =
+            (tasks_per_second > 0.0).then(|| (remaining as f64 / tasks_per_second).ceil() as u64);
         Checkpoint {
             offers: taken.offers,
             completed: taken.completed,
@@ -280,7 +280,9 @@ async fn run_task(
         error: Some(error),
     };
     let Some(task) = plan.task(index) else {
-        return failed(ProviderError::InvalidQuery(format!("no task {index} in the plan")));
+        return failed(ProviderError::InvalidQuery(format!(
+            "no task {index} in the plan"
+        )));
     };
     let Some(provider) = providers.get(&task.provider) else {
         return failed(ProviderError::Down(format!(

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 use uuid::Uuid;
 
-use super::types::{FlightOffer, Money};
 use super::ApiContext;
+use super::types::{FlightOffer, Money};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -128,7 +128,13 @@ impl FlightQuery {
                     })?,
             ),
         };
-        if api.store.job(job_id).await.map_err(ApiError::from)?.is_none() {
+        if api
+            .store
+            .job(job_id)
+            .await
+            .map_err(ApiError::from)?
+            .is_none()
+        {
             return Err(ApiError::NotFound(format!("search job {job_id}")).into());
         }
         let filter = filter.unwrap_or_default();

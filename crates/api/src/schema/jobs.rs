@@ -5,8 +5,8 @@ use domain::{SearchRequest, SearchSpec, TaskPlan, ValidationContext};
 use store::JobEvent;
 use uuid::Uuid;
 
-use super::types::{GqlCabin, GqlJobStatus, SearchJob};
 use super::ApiContext;
+use super::types::{GqlCabin, GqlJobStatus, SearchJob};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -76,9 +76,7 @@ impl JobQuery {
     ) -> Result<Connection<String, SearchJob>> {
         let api = ctx.data::<ApiContext>()?;
         let first = cursor::page_size(first)?;
-        let after: Option<Uuid> = after
-            .map(|raw| cursor::decode("after", &raw))
-            .transpose()?;
+        let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
         let page = api
             .store
             .jobs_page(first, after, status.map(Into::into))
@@ -131,9 +129,7 @@ impl JobMutation {
             destinations: input.destinations,
             departure_from: input.departure_from,
             departure_to: input.departure_to,
-            nights: input
-                .nights
-                .map(|n| (i64::from(n.min), i64::from(n.max))),
+            nights: input.nights.map(|n| (i64::from(n.min), i64::from(n.max))),
             adults: Some(i64::from(input.adults)),
             cabin: Some(input.cabin.into()),
             max_stops: to_i64(input.max_stops),

@@ -61,19 +61,30 @@ impl Default for ApiLimits {
 }
 
 pub fn build_schema(ctx: ApiContext) -> ApiSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(ctx.limits.max_depth)
-        .limit_complexity(ctx.limits.max_complexity)
-        .extension(PhaseTracker)
-        .data(DataLoader::new(OfferLoader(ctx.store.clone()), tokio::spawn))
-        .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
-        .data(ctx)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(ctx.limits.max_depth)
+    .limit_complexity(ctx.limits.max_complexity)
+    .extension(PhaseTracker)
+    .data(DataLoader::new(
+        OfferLoader(ctx.store.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
+    .data(ctx)
+    .finish()
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }

@@ -4,8 +4,8 @@ use store::JobEvent;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::types::JobProgress;
 use super::ApiContext;
+use super::types::JobProgress;
 use crate::error::ApiError;
 
 #[derive(Default)]

@@ -1,0 +1,174 @@
+//! One typed configuration from flags and environment, with defaults that work on a bare
+//! machine.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fast-flights",
+    version,
+    about = "Flight searches that run for hours or days: GraphQL API and durable workers."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API, with a worker unless --no-worker (the default command).
+    Serve,
+    /// Run searches only, without the API.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) and exit.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to serve on; port 0 picks a free port (the bound address is printed).
+    #[arg(
+        long = "listen",
+        env = "LISTEN_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// postgres://user@host/db, or sqlite://path?mode=rwc. Default: an SQLite file under ./data.
+    #[arg(long, env = "DATABASE_URL", default_value = store::DEFAULT_SQLITE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Serve the API without running searches in this process.
+    #[arg(long, env = "NO_WORKER", global = true)]
+    pub no_worker: bool,
+
+    /// Name of this worker in leases and logs. Default: host name and process id.
+    #[arg(long, env = "WORKER_ID", global = true)]
+    pub worker_id: Option<String>,
+
+    /// Searches one worker process runs at once.
+    #[arg(long, env = "MAX_CONCURRENT_SEARCHES", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub max_concurrent_searches: u16,
+
+    /// Provider queries in flight at once within one search.
+    #[arg(long, env = "TASK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub task_concurrency: u16,
+
+    /// Checkpoint a search after this many finished provider queries…
+    #[arg(long, env = "CHECKPOINT_EVERY_TASKS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub checkpoint_every_tasks: u64,
+
+    /// …or after this many milliseconds, whichever comes first.
+    #[arg(long, env = "CHECKPOINT_EVERY_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    pub checkpoint_every_ms: u64,
+
+    /// A search whose worker stops renewing its lease for this long is taken over.
+    #[arg(long, env = "LEASE_TTL_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(300..), global = true)]
+    pub lease_ttl_ms: u64,
+
+    /// How often an idle worker looks for work without being woken.
+    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    pub poll_interval_ms: u64,
+
+    /// Most provider queries one search may expand to.
+    #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_tasks_per_search: u64,
+
+    /// A websocket that sends no connection_init within this time is closed (4408).
+    #[arg(
+        long,
+        env = "WS_INIT_TIMEOUT_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    pub ws_init_timeout_ms: u64,
+
+    /// Mean delay of a simulated provider call, in milliseconds.
+    #[arg(
+        long,
+        env = "SIMULATED_LATENCY_MS",
+        default_value_t = 25,
+        global = true
+    )]
+    pub simulated_latency_ms: u64,
+
+    /// Share of simulated provider calls that fail, 0.0 to 1.0.
+    #[arg(long, env = "SIMULATED_ERROR_RATE", default_value_t = 0.0, value_parser = parse_rate, global = true)]
+    pub simulated_error_rate: f64,
+
+    /// Seed of the simulated provider's fares and schedules.
+    #[arg(long, env = "SIMULATED_SEED", default_value_t = 42, global = true)]
+    pub simulated_seed: u64,
+
+    /// Log as human-readable text or as JSON lines (to stderr). Filter with RUST_LOG.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+fn parse_rate(raw: &str) -> Result<f64, String> {
+    let rate: f64 = raw
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is outside 0.0 to 1.0"))
+    }
+}
+
+impl Config {
+    pub fn worker_config(&self) -> worker::WorkerConfig {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".to_string());
+        worker::WorkerConfig {
+            worker_id: self
+                .worker_id
+                .clone()
+                .unwrap_or_else(|| format!("{host}-{}", std::process::id())),
+            max_concurrent_searches: usize::from(self.max_concurrent_searches),
+            task_concurrency: usize::from(self.task_concurrency),
+            checkpoint_every_tasks: self.checkpoint_every_tasks,
+            checkpoint_every: Duration::from_millis(self.checkpoint_every_ms),
+            lease_ttl: Duration::from_millis(self.lease_ttl_ms),
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
+        }
+    }
+
+    pub fn api_limits(&self) -> api::ApiLimits {
+        api::ApiLimits {
+            max_tasks_per_search: self.max_tasks_per_search,
+            ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
+            ..api::ApiLimits::default()
+        }
+    }
+
+    pub fn simulated(&self) -> providers::SimulatedConfig {
+        providers::SimulatedConfig {
+            seed: self.simulated_seed,
+            latency: Duration::from_millis(self.simulated_latency_ms),
+            error_rate: self.simulated_error_rate,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The `fast-flights` binary as a library: configuration, wiring and the run loop, so
+//! that tests, benchmarks and third parties can start the same application.
+
+pub mod config;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use providers::{ProviderRegistry, SimulatedProvider};
+use store::{EventBus, InMemoryEventBus, Store};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use worker::Worker;
+
+pub use config::{Cli, Command, Config, LogFormat};
+
+/// The built-in providers, configured.
+pub fn default_registry(config: &Config) -> anyhow::Result<ProviderRegistry> {
+    let mut registry = ProviderRegistry::new();
+    registry.register(Arc::new(SimulatedProvider::new(config.simulated())), true)?;
+    Ok(registry)
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url, config.db_max_connections)
+        .await
+        .context("opening the database (set DATABASE_URL or --database-url)")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+pub struct Application {
+    listener: Option<TcpListener>,
+    store: Store,
+    worker: Option<Worker>,
+    router: Option<axum::Router>,
+}
+
+impl Application {
+    /// Builds the API (unless `api` is false) and the worker (unless `--no-worker`).
+    pub async fn build(
+        config: &Config,
+        registry: ProviderRegistry,
+        api: bool,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        let events: Arc<dyn EventBus> = Arc::new(InMemoryEventBus::default());
+        let registry = Arc::new(registry);
+        let worker = (!config.no_worker || !api).then(|| {
+            Worker::new(
+                store.clone(),
+                Arc::clone(&registry),
+                Arc::clone(&events),
+                config.worker_config(),
+            )
+        });
+        let (listener, router) = if api {
+            let listener = TcpListener::bind(config.listen).await.with_context(|| {
+                format!("binding {} (set LISTEN_ADDR or --listen)", config.listen)
+            })?;
+            let router = api::router(api::ApiContext {
+                store: store.clone(),
+                events,
+                providers: registry,
+                limits: config.api_limits(),
+            });
+            (Some(listener), Some(router))
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            listener,
+            store,
+            worker,
+            router,
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs until `shutdown` fires; then the API drains and every running search commits
+    /// a last checkpoint and gives up its lease.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let worker = self.worker.map(|w| {
+            let token = shutdown.clone();
+            tokio::spawn(async move { w.run(token).await })
+        });
+        if let (Some(listener), Some(router)) = (self.listener, self.router) {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+                .await
+                .context("serving HTTP")?;
+        } else {
+            shutdown.cancelled().await;
+        }
+        if let Some(worker) = worker {
+            worker.await.context("worker task")??;
+        }
+        self.store.close().await?;
+        Ok(())
+    }
+}
+
+/// Cancels the token on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        trigger.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}

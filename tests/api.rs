@@ -1,0 +1,496 @@
+//! The search engine end to end, through the real binary, on SQLite and on PostgreSQL.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Backend, TestApp, TestDb, days_from_now};
+
+fn round_trip_input() -> Value {
+    json!({
+        "origins": ["LON"],
+        "destinations": ["BKK", "SIN"],
+        "departureFrom": days_from_now(30),
+        "departureTo": days_from_now(39),
+        "nights": { "min": 7, "max": 10 },
+        "label": "London to Asia",
+    })
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+const FLIGHTS: &str =
+    "query($job: UUID!, $after: String, $order: FlightOrder!, $filter: FlightFilter) {
+  flights(jobId: $job, first: 50, after: $after, orderBy: $order, filter: $filter) {
+    edges { cursor node { id provider origin destination departureAt arrivalAt returnDepartureAt
+      returnArrivalAt carrier flightNumbers stops durationMinutes price { minorUnits currency }
+      cabin deepLink foundAt departureDate returnDate } }
+    pageInfo { hasNextPage endCursor }
+  }
+}";
+
+/// Every offer of a job in the given order, page by page.
+async fn all_flights(app: &TestApp, job: &str, order: &str, filter: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .data(
+                FLIGHTS,
+                json!({"job": job, "after": after, "order": order, "filter": filter}),
+            )
+            .await;
+        let conn = &data["flights"];
+        for edge in conn["edges"].as_array().expect("edges") {
+            out.push(edge["node"].clone());
+        }
+        if conn["pageInfo"]["hasNextPage"] != json!(true) {
+            return out;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+}
+
+async fn a_search_runs_to_success_with_live_progress(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db).await;
+    let job = app.start_search(round_trip_input()).await;
+    assert_eq!(job["status"], "QUEUED");
+    let id = job["id"].as_str().expect("id").to_string();
+    let total = int(&job["totalTasks"]);
+    // LON is 6 airports with data; 2 destinations; 10 dates; 4 trip lengths; 1 provider.
+    let airports = app
+        .data(
+            "{ airports(query: \"LON\", first: 1) { airports } }",
+            json!({}),
+        )
+        .await;
+    let london = airports["airports"][0]["airports"]
+        .as_array()
+        .expect("list")
+        .len() as i64;
+    assert_eq!(total, london * 2 * 10 * 4);
+
+    let events = app.follow_progress(&id, Duration::from_secs(120)).await;
+    assert!(!events.is_empty());
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED", "{events:?}");
+    assert_eq!(int(&last["completedTasks"]), total);
+    assert_eq!(int(&last["failedTasks"]), 0);
+    assert_eq!(last["percent"], json!(100.0));
+    for pair in events.windows(2) {
+        assert!(
+            int(&pair[1]["completedTasks"]) >= int(&pair[0]["completedTasks"]),
+            "{events:?}"
+        );
+        assert!(
+            int(&pair[1]["foundFlights"]) >= int(&pair[0]["foundFlights"]),
+            "{events:?}"
+        );
+    }
+    assert!(events.iter().all(|e| int(&e["totalTasks"]) == total));
+    let found = int(&last["foundFlights"]);
+    assert!(found > total, "each query finds several offers: {found}");
+
+    let by_price = all_flights(&app, &id, "PRICE_ASC", Value::Null).await;
+    assert_eq!(by_price.len() as i64, found);
+    let ids: HashSet<&str> = by_price
+        .iter()
+        .map(|o| o["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        by_price.len(),
+        "no offer appears twice across pages"
+    );
+    let prices: Vec<i64> = by_price
+        .iter()
+        .map(|o| int(&o["price"]["minorUnits"]))
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "sorted by price");
+    assert_eq!(int(&last["bestPrice"]["minorUnits"]), prices[0]);
+    assert_eq!(last["bestPrice"]["currency"], "EUR");
+
+    let stored = app.job(&id).await;
+    assert_eq!(int(&stored["bestPrice"]["minorUnits"]), prices[0]);
+    assert_eq!(int(&stored["bestOffer"]["price"]["minorUnits"]), prices[0]);
+
+    let first = &by_price[0];
+    assert!(first["returnDepartureAt"].is_string() && first["returnArrivalAt"].is_string());
+    assert_eq!(first["provider"], "simulated");
+    assert_eq!(first["cabin"], "ECONOMY");
+
+    let by_departure = all_flights(&app, &id, "DEPARTURE_ASC", Value::Null).await;
+    assert_eq!(by_departure.len(), by_price.len());
+    let departures: Vec<chrono::DateTime<chrono::FixedOffset>> = by_departure
+        .iter()
+        .map(|o| {
+            o["departureAt"]
+                .as_str()
+                .expect("time")
+                .parse()
+                .expect("RFC 3339")
+        })
+        .collect();
+    assert!(
+        departures.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by departure"
+    );
+
+    let by_duration = all_flights(&app, &id, "DURATION_ASC", Value::Null).await;
+    let durations: Vec<i64> = by_duration
+        .iter()
+        .map(|o| int(&o["durationMinutes"]))
+        .collect();
+    assert!(
+        durations.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by duration"
+    );
+
+    let nonstop = all_flights(
+        &app,
+        &id,
+        "PRICE_ASC",
+        json!({"maxStops": 0, "destinations": ["BKK"]}),
+    )
+    .await;
+    assert!(
+        nonstop
+            .iter()
+            .all(|o| o["stops"] == 0 && o["destination"] == "BKK")
+    );
+    assert!(nonstop.len() < by_price.len());
+
+    let calendar = app
+        .data(
+            "query($job: UUID!) { priceCalendar(jobId: $job) { departureDate returnDate price { minorUnits currency } offers } }",
+            json!({"job": id}),
+        )
+        .await;
+    let cells = calendar["priceCalendar"].as_array().expect("cells");
+    assert_eq!(
+        cells.len(),
+        10 * 4,
+        "one cell per departure and return date"
+    );
+    let cheapest = cells.iter().map(|c| int(&c["price"]["minorUnits"])).min();
+    assert_eq!(cheapest, Some(prices[0]));
+    let offers: i64 = cells.iter().map(|c| int(&c["offers"])).sum();
+    assert_eq!(offers, found);
+
+    let body = app
+        .gql(
+            "mutation($id: UUID!) { cancelSearch(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{body}"
+    );
+}
+
+async fn cancelling_a_running_search_keeps_what_it_found(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[("SIMULATED_LATENCY_MS", "20"), ("TASK_CONCURRENCY", "4")],
+    )
+    .await;
+    let mut input = round_trip_input();
+    input["departureTo"] = json!(days_from_now(120));
+    let job = app.start_search(input).await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let total = int(&job["totalTasks"]);
+
+    // Wait until it has made progress, then cancel.
+    let started = tokio::time::Instant::now();
+    loop {
+        let j = app.job(&id).await;
+        if int(&j["completedTasks"]) > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the job never progressed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancelled = app
+        .data(
+            "mutation($id: UUID!) { cancelSearch(id: $id) { id status cancelRequested } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(cancelled["cancelSearch"]["cancelRequested"], true);
+
+    let events = app.follow_progress(&id, Duration::from_secs(30)).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "CANCELLED");
+    let done = int(&last["completedTasks"]);
+    assert!(
+        done > 0 && done < total,
+        "stopped part-way: {done} of {total}"
+    );
+    let found = int(&last["foundFlights"]);
+    let stored = all_flights(&app, &id, "PRICE_ASC", Value::Null).await;
+    assert_eq!(stored.len() as i64, found, "what it found is kept");
+
+    // It stays cancelled: nothing more is done.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = app.job(&id).await;
+    assert_eq!(later["status"], "CANCELLED");
+    assert_eq!(int(&later["completedTasks"]), done);
+}
+
+async fn a_queued_search_cancels_at_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let job = app.start_search(round_trip_input()).await;
+    let id = job["id"].as_str().expect("id");
+    let body = app
+        .gql(
+            "mutation($id: UUID!) { cancelSearch(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(body["data"]["cancelSearch"]["status"], "CANCELLED");
+    // Again: still cancelled, no error.
+    let body = app
+        .gql(
+            "mutation($id: UUID!) { cancelSearch(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(body["data"]["cancelSearch"]["status"], "CANCELLED");
+    // A subscriber to a finished job gets its final state and the stream ends.
+    let events = app.follow_progress(id, Duration::from_secs(10)).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["status"], "CANCELLED");
+}
+
+async fn bad_input_is_rejected_naming_the_field_and_stores_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[("NO_WORKER", "true"), ("MAX_TASKS_PER_SEARCH", "100000")],
+    )
+    .await;
+    let good = round_trip_input();
+    let with = |field: &str, value: Value| {
+        let mut input = good.clone();
+        input[field] = value;
+        input
+    };
+    let cases = [
+        (with("origins", json!([])), "origins"),
+        (with("origins", json!(["QQQ"])), "origins"),
+        (with("destinations", json!(["B4"])), "destinations"),
+        (
+            json!({"origins": ["LHR"], "destinations": ["LHR"], "departureFrom": days_from_now(5), "departureTo": days_from_now(6)}),
+            "destinations",
+        ),
+        (
+            with("departureFrom", json!(days_from_now(-1))),
+            "departureFrom",
+        ),
+        (with("departureTo", json!(days_from_now(29))), "departureTo"),
+        (with("nights", json!({"min": 9, "max": 3})), "nights"),
+        (with("adults", json!(0)), "adults"),
+        (with("maxStops", json!(7)), "maxStops"),
+        (with("maxPrice", json!(-5)), "maxPrice"),
+        (with("currency", json!("EURO")), "currency"),
+        (with("providers", json!(["nope"])), "providers"),
+        (with("departureTo", json!(days_from_now(3000))), "input"),
+    ];
+    for (input, field) in cases {
+        let body = app
+            .gql(
+                "mutation($input: SearchInput!) { startSearch(input: $input) { id } }",
+                json!({"input": input}),
+            )
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "BAD_USER_INPUT",
+            "{input} -> {body}"
+        );
+        assert_eq!(error["extensions"]["field"], field, "{input} -> {body}");
+        assert!(
+            error["message"]
+                .as_str()
+                .expect("message")
+                .starts_with(field),
+            "{body}"
+        );
+    }
+    let jobs = app
+        .data("{ jobs(first: 10) { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(jobs["jobs"]["edges"], json!([]), "nothing was stored");
+
+    let body = app
+        .gql("{ jobs(first: 0) { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let body = app
+        .gql(
+            "{ jobs(after: \"garbage\") { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "after");
+}
+
+async fn unknown_ids_are_not_found(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let missing = uuid::Uuid::new_v4().to_string();
+    let data = app
+        .data(
+            "query($id: UUID!) { job(id: $id) { id } }",
+            json!({"id": missing}),
+        )
+        .await;
+    assert_eq!(data["job"], Value::Null);
+    for query in [
+        "query($id: UUID!) { flights(jobId: $id) { edges { cursor } } }",
+        "query($id: UUID!) { priceCalendar(jobId: $id) { departureDate } }",
+        "mutation($id: UUID!) { cancelSearch(id: $id) { id } }",
+    ] {
+        let body = app.gql(query, json!({"id": missing})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{query}: {body}"
+        );
+    }
+}
+
+async fn jobs_page_newest_first_and_filter_by_status(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            app.start_search(round_trip_input()).await["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    app.data(
+        "mutation($id: UUID!) { cancelSearch(id: $id) { id } }",
+        json!({"id": ids[0]}),
+    )
+    .await;
+    let page = app
+        .data("{ jobs(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({}))
+        .await;
+    let edges = page["jobs"]["edges"].as_array().expect("edges");
+    assert_eq!(edges[0]["node"]["id"], ids[2].as_str());
+    assert_eq!(edges[1]["node"]["id"], ids[1].as_str());
+    assert_eq!(page["jobs"]["pageInfo"]["hasNextPage"], true);
+    let next = app
+        .data(
+            "query($after: String) { jobs(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage } } }",
+            json!({"after": page["jobs"]["pageInfo"]["endCursor"]}),
+        )
+        .await;
+    assert_eq!(next["jobs"]["edges"][0]["node"]["id"], ids[0].as_str());
+    assert_eq!(next["jobs"]["pageInfo"]["hasNextPage"], false);
+    let cancelled = app
+        .data(
+            "{ jobs(status: CANCELLED) { edges { node { id status } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        cancelled["jobs"]["edges"].as_array().expect("edges").len(),
+        1
+    );
+    assert_eq!(cancelled["jobs"]["edges"][0]["node"]["id"], ids[0].as_str());
+}
+
+async fn a_restarted_server_resumes_unfinished_searches(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("SIMULATED_LATENCY_MS", "15"),
+            ("TASK_CONCURRENCY", "4"),
+            ("LEASE_TTL_MS", "1000"),
+        ],
+    )
+    .await;
+    let mut input = round_trip_input();
+    input["departureTo"] = json!(days_from_now(60));
+    let job = app.start_search(input).await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let total = int(&job["totalTasks"]);
+    loop {
+        if int(&app.job(&id).await["completedTasks"]) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A graceful stop commits a last checkpoint and exits 0.
+    let status = app.terminate().await;
+    assert!(status.success(), "exit status {status}");
+
+    let app = TestApp::spawn_with(
+        &db,
+        &[("SIMULATED_LATENCY_MS", "1"), ("LEASE_TTL_MS", "1000")],
+    )
+    .await;
+    let stopped = app.job(&id).await;
+    assert_eq!(stopped["status"], "RUNNING");
+    let events = app.follow_progress(&id, Duration::from_secs(120)).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED");
+    assert_eq!(int(&last["completedTasks"]), total);
+    let stored = all_flights(&app, &id, "PRICE_ASC", Value::Null).await;
+    assert_eq!(stored.len() as i64, int(&last["foundFlights"]));
+}
+
+async fn airports_autocomplete_from_embedded_data(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let data = app
+        .data(
+            "{ airports(query: \"lon\", first: 5) { code kind name airports } }",
+            json!({}),
+        )
+        .await;
+    let list = data["airports"].as_array().expect("list");
+    assert_eq!(list[0]["code"], "LON");
+    assert_eq!(list[0]["kind"], "METRO");
+    assert!(
+        list[0]["airports"]
+            .as_array()
+            .expect("airports")
+            .contains(&json!("LHR"))
+    );
+    let data = app
+        .data(
+            "{ airports(query: \"Heathrow\") { code timeZone latitude } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["airports"][0]["code"], "LHR");
+    assert_eq!(data["airports"][0]["timeZone"], "Europe/London");
+}
+
+on_both_backends!(
+    a_search_runs_to_success_with_live_progress,
+    cancelling_a_running_search_keeps_what_it_found,
+    a_queued_search_cancels_at_once,
+    bad_input_is_rejected_naming_the_field_and_stores_nothing,
+    unknown_ids_are_not_found,
+    jobs_page_newest_first_and_filter_by_status,
+    a_restarted_server_resumes_unfinished_searches,
+    airports_autocomplete_from_embedded_data,
+);

@@ -1,0 +1,399 @@
+//! `TestApp`: the real `fast-flights` binary on port 0 with a database of its own, and
+//! typed helpers to talk to it over HTTP and graphql-transport-ws.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_fast-flights");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where PostgreSQL is; tests create and drop a database of their own on it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("test.sqlite").display()
+                );
+                Self {
+                    backend,
+                    url,
+                    name: None,
+                    _dir: dir,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let conn = Database::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is required for this test and is not reachable at {admin}: {e}. Start it or set TEST_DATABASE_URL.")
+                });
+                let name = format!("ff_test_{}", uuid::Uuid::new_v4().simple());
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                let _ = conn.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    name: Some(name),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.name.take() else { return };
+        let admin = postgres_admin_url();
+        // Drop runs outside async: a small runtime of its own does the DROP.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(conn) = Database::connect(&admin).await {
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The real binary, serving on a free port.
+pub struct TestApp {
+    pub addr: String,
+    pub http: reqwest::Client,
+    child: Child,
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
+}
+
+pub fn base_env() -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("LISTEN_ADDR", "127.0.0.1:0".to_string()),
+        ("DB_MAX_CONNECTIONS", "4".to_string()),
+        ("SIMULATED_LATENCY_MS", "2".to_string()),
+        ("CHECKPOINT_EVERY_MS", "200".to_string()),
+        ("POLL_INTERVAL_MS", "100".to_string()),
+        (
+            "RUST_LOG",
+            std::env::var("TEST_LOG")
+                .map(|_| "debug".to_string())
+                .unwrap_or_else(|_| "info".to_string()),
+        ),
+    ])
+}
+
+impl TestApp {
+    pub async fn spawn(db: &TestDb) -> Self {
+        Self::spawn_with(db, &[]).await
+    }
+
+    /// Starts the binary with extra environment (e.g. `("NO_WORKER", "true")`).
+    pub async fn spawn_with(db: &TestDb, extra: &[(&'static str, &str)]) -> Self {
+        let mut env = base_env();
+        env.insert("DATABASE_URL", db.url.clone());
+        for (k, v) in extra {
+            env.insert(k, v.to_string());
+        }
+        let log_dir = tempfile::tempdir().expect("temp dir");
+        let log = log_dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut child = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start fast-flights");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("fast-flights listening on http://") {
+                    return Some(rest.trim().to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| {
+            panic!(
+                "fast-flights did not start; its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+            child,
+            log,
+            _log_dir: log_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.addr)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// POSTs a GraphQL request and returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        assert!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
+        response.json().await.expect("JSON body")
+    }
+
+    /// Like `gql`, but panics on any GraphQL error and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn start_search(&self, input: Value) -> Value {
+        let data = self
+            .data(
+                "mutation($input: SearchInput!) { startSearch(input: $input) { id status totalTasks } }",
+                json!({ "input": input }),
+            )
+            .await;
+        data["startSearch"].clone()
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        self.data(
+            "query($id: UUID!) { job(id: $id) { id status totalTasks completedTasks failedTasks foundFlights
+               cancelRequested error bestPrice { minorUnits currency } bestOffer { id price { minorUnits } } } }",
+            json!({ "id": id }),
+        )
+        .await["job"]
+            .clone()
+    }
+
+    /// Every `jobProgress` event of a job until the server completes the subscription.
+    pub async fn follow_progress(&self, job_id: &str, limit: Duration) -> Vec<Value> {
+        let mut ws = WsClient::connect(self).await;
+        ws.init().await;
+        ws.subscribe(
+            "1",
+            "subscription($id: UUID!) { jobProgress(jobId: $id) { jobId status completedTasks totalTasks failedTasks foundFlights bestPrice { minorUnits currency } tasksPerSecond etaSeconds percent } }",
+            json!({ "id": job_id }),
+        )
+        .await;
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, ws.next_json())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("job {job_id} did not end within {limit:?}; events so far: {events:?}")
+                })
+                .expect("socket closed before complete");
+            match msg["type"].as_str() {
+                Some("next") => {
+                    assert!(msg["payload"].get("errors").is_none(), "errors: {msg}");
+                    events.push(msg["payload"]["data"]["jobProgress"].clone());
+                }
+                Some("complete") => return events,
+                _ => panic!("unexpected message {msg}"),
+            }
+        }
+    }
+
+    /// Sends SIGKILL: no shutdown, no last checkpoint.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running");
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .expect("exit status")
+    }
+}
+
+pub struct WsClient {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl WsClient {
+    pub async fn connect(app: &TestApp) -> Self {
+        Self::connect_with_protocol(app, Some("graphql-transport-ws")).await
+    }
+
+    pub async fn connect_with_protocol(app: &TestApp, protocol: Option<&str>) -> Self {
+        let mut request = app.ws_url().into_client_request().expect("ws request");
+        if let Some(p) = protocol {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", p.parse().expect("header"));
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("ws connect");
+        Self { stream }
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::Text(text.to_string().into()))
+            .await
+            .expect("ws send");
+    }
+
+    pub async fn init(&mut self) {
+        self.send_json(json!({"type": "connection_init", "payload": {}}))
+            .await;
+        let ack = self.next_json().await.expect("ack");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send_json(json!({
+            "id": id, "type": "subscribe",
+            "payload": { "query": query, "variables": variables }
+        }))
+        .await;
+    }
+
+    /// The next text message as JSON; `None` once the socket closed.
+    pub async fn next_json(&mut self) -> Option<Value> {
+        loop {
+            match self.stream.next().await? {
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(&t).expect("JSON message"));
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket and returns the close code and reason.
+    pub async fn close_code(&mut self) -> (u16, String) {
+        let wait = async {
+            loop {
+                match self.stream.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => {
+                        return (u16::from(frame.code), frame.reason.to_string());
+                    }
+                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                        return (0, String::new());
+                    }
+                    Some(Ok(_)) => continue,
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("the server closes the socket")
+    }
+}
+
+/// A date `days` from today, as the API takes it.
+pub fn days_from_now(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
+}
+
+/// Defines one test per backend for a scenario `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::support::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::support::Backend::Postgres).await }
+            )*
+        }
+    };
+}
