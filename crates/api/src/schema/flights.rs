@@ -1,12 +1,12 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 use uuid::Uuid;
 
 use super::ApiContext;
-use super::types::{FlightOffer, Money};
+use super::types::{Date, FlightOffer, Money};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -43,8 +43,8 @@ pub struct FlightFilter {
 /// The cheapest fare for a departure date (and return date, for round trips).
 #[derive(SimpleObject)]
 pub struct CalendarCell {
-    pub departure_date: NaiveDate,
-    pub return_date: Option<NaiveDate>,
+    pub departure_date: Date,
+    pub return_date: Option<Date>,
     pub price: Money,
     pub offers: i64,
 }
@@ -191,8 +191,8 @@ impl FlightQuery {
             .map_err(ApiError::from)?
             .into_iter()
             .map(|c| CalendarCell {
-                departure_date: c.departure_date,
-                return_date: c.return_date,
+                departure_date: Date(c.departure_date),
+                return_date: c.return_date.map(Date),
                 price: Money {
                     minor_units: c.min_price,
                     currency,

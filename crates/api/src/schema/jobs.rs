@@ -1,12 +1,12 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use domain::{SearchRequest, SearchSpec, TaskPlan, ValidationContext};
 use store::JobEvent;
 use uuid::Uuid;
 
 use super::ApiContext;
-use super::types::{GqlCabin, GqlJobStatus, SearchJob};
+use super::types::{Date, GqlCabin, GqlJobStatus, SearchJob};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -22,9 +22,9 @@ pub struct SearchInput {
     pub origins: Vec<String>,
     pub destinations: Vec<String>,
     /// First departure date searched (inclusive).
-    pub departure_from: NaiveDate,
+    pub departure_from: Date,
     /// Last departure date searched (inclusive).
-    pub departure_to: NaiveDate,
+    pub departure_to: Date,
     /// Nights at the destination for a round trip; null for one-way.
     pub nights: Option<NightsInput>,
     #[graphql(default = 1)]
@@ -127,8 +127,8 @@ impl JobMutation {
         let request = SearchRequest {
             origins: input.origins,
             destinations: input.destinations,
-            departure_from: input.departure_from,
-            departure_to: input.departure_to,
+            departure_from: input.departure_from.0,
+            departure_to: input.departure_to.0,
             nights: input.nights.map(|n| (i64::from(n.min), i64::from(n.max))),
             adults: Some(i64::from(input.adults)),
             cabin: Some(input.cabin.into()),

@@ -125,8 +125,8 @@ pub struct SearchSpecView {
     pub requested_destinations: Vec<String>,
     pub origins: Vec<String>,
     pub destinations: Vec<String>,
-    pub departure_from: NaiveDate,
-    pub departure_to: NaiveDate,
+    pub departure_from: Date,
+    pub departure_to: Date,
     /// Null for one-way searches.
     pub nights: Option<NightsRange>,
     pub adults: i32,
@@ -148,8 +148,8 @@ impl From<&domain::SearchSpec> for SearchSpecView {
             requested_destinations: codes(&s.requested_destinations),
             origins: codes(&s.origins),
             destinations: codes(&s.destinations),
-            departure_from: s.departure_from,
-            departure_to: s.departure_to,
+            departure_from: Date(s.departure_from),
+            departure_to: Date(s.departure_to),
             nights: s.nights.map(|n| NightsRange {
                 min: i32::from(n.min),
                 max: i32::from(n.max),
@@ -300,8 +300,8 @@ pub struct FlightOffer {
     pub provider: String,
     pub origin: String,
     pub destination: String,
-    pub departure_date: NaiveDate,
-    pub return_date: Option<NaiveDate>,
+    pub departure_date: Date,
+    pub return_date: Option<Date>,
     pub departure_at: DateTime<FixedOffset>,
     pub arrival_at: DateTime<FixedOffset>,
     pub return_departure_at: Option<DateTime<FixedOffset>>,
@@ -342,8 +342,8 @@ impl From<OfferRecord> for FlightOffer {
             provider: o.provider,
             origin: o.origin.to_string(),
             destination: o.destination.to_string(),
-            departure_date: r.departure_date,
-            return_date: r.return_date,
+            departure_date: Date(r.departure_date),
+            return_date: r.return_date.map(Date),
             departure_at: local(o.departure_at, o.origin),
             arrival_at: local(o.arrival_at, o.destination),
             return_departure_at: o.return_departure_at.map(|t| local(t, o.destination)),
@@ -357,5 +357,28 @@ impl From<OfferRecord> for FlightOffer {
             deep_link: o.deep_link,
             found_at: r.found_at,
         }
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+/// A calendar date in ISO 8601 form, e.g. `2027-03-01`.
+#[async_graphql::Scalar(name = "Date")]
+impl async_graphql::ScalarType for Date {
+    fn parse(value: async_graphql::Value) -> async_graphql::InputValueResult<Self> {
+        match &value {
+            async_graphql::Value::String(s) => s.parse::<NaiveDate>().map(Date).map_err(|_| {
+                async_graphql::InputValueError::custom(format!(
+                    "`{s}` is not a date in the form YYYY-MM-DD"
+                ))
+            }),
+            _ => Err(async_graphql::InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> async_graphql::Value {
+        async_graphql::Value::String(self.0.to_string())
     }
 }
