@@ -255,24 +255,17 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
         Ok(Query(p)) => p,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
-    let parse_json = |name: &str, raw: Option<String>| -> Result<Option<Value>, Response> {
+    let parse_json = |name: &str, raw: Option<String>| -> Result<Option<Value>, String> {
         raw.map(|s| serde_json::from_str::<Value>(&s))
             .transpose()
-            .map_err(|_| {
-                error_body(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    &format!("`{name}` is not valid JSON"),
-                )
-            })
+            .map_err(|_| format!("`{name}` is not valid JSON"))
     };
-    let variables = match parse_json("variables", params.variables) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let extensions = match parse_json("extensions", params.extensions) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let (variables, extensions) = match (
+        parse_json("variables", params.variables),
+        parse_json("extensions", params.extensions),
+    ) {
+        (Ok(v), Ok(e)) => (v, e),
+        (Err(m), _) | (_, Err(m)) => return error_body(StatusCode::BAD_REQUEST, media, &m),
     };
     let body = Body {
         query: params.query.map(Value::String),

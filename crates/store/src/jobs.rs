@@ -62,7 +62,7 @@ pub struct Checkpoint {
 
 #[derive(Debug, Clone)]
 pub enum CheckpointOutcome {
-    Committed(JobRecord),
+    Committed(Box<JobRecord>),
     LeaseLost,
 }
 
@@ -390,19 +390,19 @@ impl Store {
 
         let mut best_price = current.best_price_minor;
         let mut best_offer = current.best_offer_id;
-        if let Some((key, price)) = cheapest {
-            if best_price.is_none_or(|best| price < best) {
-                let id = flight_offer::Entity::find()
-                    .select_only()
-                    .column(flight_offer::Column::Id)
-                    .filter(flight_offer::Column::JobId.eq(lease.job_id))
-                    .filter(flight_offer::Column::OfferKey.eq(key))
-                    .into_tuple::<Uuid>()
-                    .one(&txn)
-                    .await?;
-                best_price = Some(price);
-                best_offer = id;
-            }
+        if let Some((key, price)) = cheapest
+            && best_price.is_none_or(|best| price < best)
+        {
+            let id = flight_offer::Entity::find()
+                .select_only()
+                .column(flight_offer::Column::Id)
+                .filter(flight_offer::Column::JobId.eq(lease.job_id))
+                .filter(flight_offer::Column::OfferKey.eq(key))
+                .into_tuple::<Uuid>()
+                .one(&txn)
+                .await?;
+            best_price = Some(price);
+            best_offer = id;
         }
 
         let done: Vec<u64> = cp.cursor.done_above().collect();
@@ -485,7 +485,9 @@ impl Store {
             .await?
             .ok_or(StoreError::JobNotFound(lease.job_id))?;
         txn.commit().await?;
-        Ok(CheckpointOutcome::Committed(JobRecord::try_from(row)?))
+        Ok(CheckpointOutcome::Committed(Box::new(JobRecord::try_from(
+            row,
+        )?)))
     }
 }
 

@@ -254,7 +254,7 @@ impl JobRun {
                 self.worker
                     .events
                     .publish(JobEvent::Progress(job.progress()));
-                Ok(Some(job))
+                Ok(Some(*job))
             }
             Ok(CheckpointOutcome::LeaseLost) => {
                 tracing::warn!("lease lost; another worker owns this job now");

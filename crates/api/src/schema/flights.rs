@@ -11,6 +11,7 @@ use crate::cursor;
 use crate::error::ApiError;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[allow(clippy::enum_variant_names)] // the names are the schema's: PRICE_ASC, …
 pub enum FlightOrder {
     #[default]
     PriceAsc,
