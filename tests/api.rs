@@ -5,6 +5,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use support::{Backend, TestApp, TestDb, days_from_now};
 
@@ -305,7 +306,19 @@ async fn bad_input_is_rejected_naming_the_field_and_stores_nothing(backend: Back
         (with("maxPrice", json!(-5)), "maxPrice"),
         (with("currency", json!("EURO")), "currency"),
         (with("providers", json!(["nope"])), "providers"),
-        (with("departureTo", json!(days_from_now(3000))), "input"),
+        (
+            with("departureTo", json!(days_from_now(800))),
+            "departureTo",
+        ),
+        (with("departureTo", json!("9999-12-31")), "departureTo"),
+        (
+            {
+                let mut big = with("departureTo", json!(days_from_now(700)));
+                big["nights"] = json!({"min": 0, "max": 60});
+                big
+            },
+            "input",
+        ),
     ];
     for (input, field) in cases {
         let body = app
@@ -437,17 +450,37 @@ async fn a_restarted_server_resumes_unfinished_searches(backend: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // A graceful stop commits a last checkpoint and exits 0.
+    // A graceful stop commits a last checkpoint, gives the lease up and exits 0.
     let status = app.terminate().await;
     assert!(status.success(), "exit status {status}");
+    let conn = db.connect().await;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT status, completed_tasks, lease_owner FROM search_jobs".to_string(),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        row.try_get::<String>("", "status").expect("status"),
+        "RUNNING"
+    );
+    let done: i64 = row.try_get("", "completed_tasks").expect("completed");
+    assert!(done > 0 && done < total, "{done} of {total}");
+    assert_eq!(
+        row.try_get::<Option<String>>("", "lease_owner")
+            .expect("owner"),
+        None
+    );
+    let _ = conn.close().await;
 
+    // The lease was released, so a restart resumes at once, even on PostgreSQL.
     let app = TestApp::spawn_with(
         &db,
-        &[("SIMULATED_LATENCY_MS", "1"), ("LEASE_TTL_MS", "1000")],
+        &[("SIMULATED_LATENCY_MS", "1"), ("LEASE_TTL_MS", "60000")],
     )
     .await;
-    let stopped = app.job(&id).await;
-    assert_eq!(stopped["status"], "RUNNING");
     let events = app.follow_progress(&id, Duration::from_secs(120)).await;
     let last = events.last().expect("events");
     assert_eq!(last["status"], "SUCCEEDED");

@@ -48,6 +48,10 @@ async fn post_answers_in_the_media_type_asked_for() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(content_type(&r).starts_with("application/json"));
 
+    // An explicit application/json beats a wildcard (axios sends this header).
+    let r = post(&app, Some("application/json, text/plain, */*"), &query).await;
+    assert!(content_type(&r).starts_with("application/json"));
+
     let r = post(&app, Some("*/*"), &query).await;
     assert!(content_type(&r).starts_with("application/graphql-response+json"));
 

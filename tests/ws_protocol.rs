@@ -70,6 +70,11 @@ async fn an_invalid_document_gets_an_error_message_and_no_complete() {
     // The connection stays usable, and no `complete` follows the error.
     ws.send_json(json!({"type": "ping"})).await;
     assert_eq!(ws.next_json().await.expect("pong")["type"], "pong");
+    // The operation is over, so its id may be used again.
+    ws.subscribe("bad", "{ __typename }", json!({})).await;
+    let next = ws.next_json().await.expect("next");
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["id"], "bad");
 }
 
 #[tokio::test]
@@ -144,8 +149,15 @@ async fn subscribe_before_ack_closes_4401() {
 async fn no_init_in_time_closes_4408() {
     let (_db, app) = app().await;
     let mut ws = WsClient::connect(&app).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(ws.close_code().await.0, 4408);
+    // Still open before the 500 ms are up…
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    ws.send_json(json!({"type": "ping"})).await;
+    assert_eq!(ws.next_json().await.expect("pong")["type"], "pong");
+    // …and closed once they are.
+    assert_eq!(
+        ws.close_code().await,
+        (4408, "Connection initialisation timeout".to_string())
+    );
 }
 
 #[tokio::test]

@@ -36,7 +36,9 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(MediaType::Json);
     };
-    let mut best: Option<(f32, MediaType)> = None;
+    // (q, specificity, kind): the highest q wins; at equal q an explicit type beats a
+    // wildcard, and graphql-response+json beats json.
+    let mut best: Option<(f32, u8, MediaType)> = None;
     for part in accept.split(',') {
         let mut pieces = part.split(';');
         let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
@@ -44,20 +46,17 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
             .filter_map(|p| p.trim().strip_prefix("q="))
             .find_map(|q| q.parse::<f32>().ok())
             .unwrap_or(1.0);
-        let kind = match media.as_str() {
-            GRAPHQL_RESPONSE | "application/*" | "*/*" => MediaType::GraphqlResponse,
-            JSON => MediaType::Json,
+        let (rank, kind) = match media.as_str() {
+            GRAPHQL_RESPONSE => (2, MediaType::GraphqlResponse),
+            JSON => (1, MediaType::Json),
+            "application/*" | "*/*" => (0, MediaType::GraphqlResponse),
             _ => continue,
         };
-        if q > 0.0
-            && best.is_none_or(|(bq, bk)| {
-                q > bq || (q == bq && kind == MediaType::GraphqlResponse && bk != kind)
-            })
-        {
-            best = Some((q, kind));
+        if q > 0.0 && best.is_none_or(|(bq, brank, _)| q > bq || (q == bq && rank > brank)) {
+            best = Some((q, rank, kind));
         }
     }
-    best.map(|(_, kind)| kind)
+    best.map(|(_, _, kind)| kind)
 }
 
 fn error_body(status: StatusCode, media: MediaType, message: &str) -> Response {

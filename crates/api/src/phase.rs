@@ -74,6 +74,22 @@ impl Extension for PhaseExtension {
         if let Some(phase) = ctx.data_opt::<Phase>() {
             phase.executed.store(true, Ordering::SeqCst);
         }
-        next.run(ctx, operation_name).await
+        let mut response = next.run(ctx, operation_name).await;
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                // Argument values are coerced as fields resolve, so a malformed one (a date
+                // that is not a date) shows up here rather than in validation.
+                let code = if error.message.starts_with("Failed to parse")
+                    || error.message.starts_with("Invalid value")
+                {
+                    "BAD_USER_INPUT"
+                } else {
+                    "INTERNAL"
+                };
+                extensions.set("code", code);
+            }
+        }
+        response
     }
 }

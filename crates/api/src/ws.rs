@@ -30,20 +30,33 @@ pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState) -> Response {
         })
 }
 
+/// A message from an operation's task. `generation` tells a finished operation from a
+/// later one that reuses its id: only the current one's messages go out.
 enum Outgoing {
-    Send(Value),
+    Send {
+        id: String,
+        generation: u64,
+        message: Value,
+        /// The operation ends with this message (an `error`): its id is free again.
+        last: bool,
+    },
     /// The operation's stream ended by itself.
-    Finished(String),
+    Finished { id: String, generation: u64 },
 }
+
+/// Messages an operation may have queued before the writer takes them; beyond this its
+/// task waits, so a slow client slows its operations instead of growing memory.
+const OUTGOING_QUEUE: usize = 64;
 
 struct Connection {
     socket: WebSocket,
     state: AppState,
     acknowledged: bool,
     init_received: bool,
-    operations: HashMap<String, JoinHandle<()>>,
-    tx: mpsc::UnboundedSender<Outgoing>,
-    rx: mpsc::UnboundedReceiver<Outgoing>,
+    operations: HashMap<String, (u64, JoinHandle<()>)>,
+    generations: u64,
+    tx: mpsc::Sender<Outgoing>,
+    rx: mpsc::Receiver<Outgoing>,
 }
 
 /// Why the server closes the socket.
@@ -51,13 +64,14 @@ struct Close(u16, String);
 
 impl Connection {
     fn new(socket: WebSocket, state: AppState) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
         Self {
             socket,
             state,
             acknowledged: false,
             init_received: false,
             operations: HashMap::new(),
+            generations: 0,
             tx,
             rx,
         }
@@ -69,7 +83,7 @@ impl Connection {
         } else {
             self.serve().await
         };
-        for (_, op) in self.operations.drain() {
+        for (_, (_, op)) in self.operations.drain() {
             op.abort();
         }
         if close.0 != 0 {
@@ -94,14 +108,22 @@ impl Connection {
                 }
                 out = self.rx.recv() => {
                     let Some(out) = out else { continue };
+                    let current = |id: &str, generation: u64| {
+                        self.operations.get(id).is_some_and(|(g, _)| *g == generation)
+                    };
                     let message = match out {
-                        Outgoing::Send(v) => v,
-                        Outgoing::Finished(id) => {
-                            if self.operations.remove(&id).is_none() {
-                                continue;
+                        // Dropped if the client completed the operation meanwhile.
+                        Outgoing::Send { id, generation, message, last } if current(&id, generation) => {
+                            if last {
+                                self.operations.remove(&id);
                             }
+                            message
+                        }
+                        Outgoing::Finished { id, generation } if current(&id, generation) => {
+                            self.operations.remove(&id);
                             json!({"type": "complete", "id": id})
                         }
+                        _ => continue,
                     };
                     if self.send(message).await.is_err() {
                         return Close(0, String::new());
@@ -188,7 +210,8 @@ impl Connection {
                         invalid("Invalid message received: payload.query must be a string")
                     })?
                     .to_string();
-                if self.operations.get(&id).is_some_and(|op| !op.is_finished()) {
+                // Until the server sends `complete`, the id is taken.
+                if self.operations.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
                 let mut request = async_graphql::Request::new(query);
@@ -220,7 +243,7 @@ impl Connection {
                     .get("id")
                     .and_then(Value::as_str)
                     .ok_or_else(|| invalid("Invalid message received: complete needs an id"))?;
-                if let Some(op) = self.operations.remove(id) {
+                if let Some((_, op)) = self.operations.remove(id) {
                     op.abort();
                 }
                 Ok(())
@@ -236,32 +259,50 @@ impl Connection {
         let request = request.data(phase.clone());
         let schema = self.state.schema.clone();
         let tx = self.tx.clone();
+        self.generations += 1;
+        let generation = self.generations;
         let op_id = id.clone();
         let task = tokio::spawn(async move {
+            let send = |message: Value, last: bool| Outgoing::Send {
+                id: op_id.clone(),
+                generation,
+                message,
+                last,
+            };
             let mut stream = schema.execute_stream(request);
             let mut first = true;
             while let Some(response) = stream.next().await {
                 if first && !phase.validated() && response.is_err() {
                     // The document did not parse or validate: an `error` message, no `complete`.
                     let errors = serde_json::to_value(&response.errors).unwrap_or(json!([]));
-                    let _ = tx.send(Outgoing::Send(
-                        json!({"type": "error", "id": op_id, "payload": errors}),
-                    ));
+                    let _ = tx
+                        .send(send(
+                            json!({"type": "error", "id": op_id, "payload": errors}),
+                            true,
+                        ))
+                        .await;
                     return;
                 }
                 first = false;
                 let payload = serde_json::to_value(&response).unwrap_or(json!({}));
                 if tx
-                    .send(Outgoing::Send(
+                    .send(send(
                         json!({"type": "next", "id": op_id, "payload": payload}),
+                        false,
                     ))
+                    .await
                     .is_err()
                 {
                     return;
                 }
             }
-            let _ = tx.send(Outgoing::Finished(op_id));
+            let _ = tx
+                .send(Outgoing::Finished {
+                    id: op_id.clone(),
+                    generation,
+                })
+                .await;
         });
-        self.operations.insert(id, task);
+        self.operations.insert(id, (generation, task));
     }
 }

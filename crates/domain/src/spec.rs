@@ -12,6 +12,8 @@ pub const MAX_STOPS: u8 = 3;
 pub const MAX_NIGHTS: u16 = 365;
 pub const MAX_LABEL_CHARS: usize = 200;
 pub const MAX_CODES_PER_LIST: usize = 100;
+/// How far ahead a departure may be: airlines sell about a year out.
+pub const MAX_DAYS_AHEAD: i64 = 730;
 
 /// The raw search input, as it arrives from a client.
 #[derive(Debug, Clone, Default)]
@@ -104,6 +106,16 @@ impl SearchSpec {
                 format!(
                     "{} is in the past (today is {})",
                     req.departure_from, ctx.today
+                ),
+            ));
+        }
+        let horizon = ctx.today + chrono::Duration::days(MAX_DAYS_AHEAD);
+        if req.departure_to > horizon {
+            return Err(reject(
+                "departureTo",
+                format!(
+                    "{} is more than {MAX_DAYS_AHEAD} days ahead (the last date is {horizon})",
+                    req.departure_to
                 ),
             ));
         }

@@ -148,7 +148,9 @@ impl SimulatedProvider {
                     .extend((0..segments).map(|s| format!("{carrier}{}", base_number + 1 + s * 7)));
             }
             let key = format!(
-                "{}-{}-{}-{}",
+                "{}{}-{}-{}-{}-{}",
+                query.origin,
+                query.destination,
                 flight_numbers.join("."),
                 out.0.format("%Y%m%dT%H%M"),
                 back.map(|b| b.0.format("%Y%m%dT%H%M").to_string())
@@ -220,7 +222,9 @@ fn leg(
         .earliest()
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&local));
-    let arrival = departure + chrono::Duration::minutes(i64::from(minutes));
+    let arrival = departure
+        .checked_add_signed(chrono::Duration::minutes(i64::from(minutes)))
+        .unwrap_or(departure);
     (departure, arrival, minutes)
 }
 

@@ -77,16 +77,20 @@ pub struct Config {
     pub checkpoint_every_tasks: u64,
 
     /// …or after this many milliseconds, whichever comes first.
-    #[arg(long, env = "CHECKPOINT_EVERY_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    #[arg(long, env = "CHECKPOINT_EVERY_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
     pub checkpoint_every_ms: u64,
 
     /// A search whose worker stops renewing its lease for this long is taken over.
-    #[arg(long, env = "LEASE_TTL_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(300..), global = true)]
+    #[arg(long, env = "LEASE_TTL_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(300..=86_400_000), global = true)]
     pub lease_ttl_ms: u64,
 
     /// How often an idle worker looks for work without being woken.
-    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
     pub poll_interval_ms: u64,
+
+    /// A provider query that takes longer fails with a timeout.
+    #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub provider_timeout_ms: u64,
 
     /// Most provider queries one search may expand to.
     #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
@@ -153,6 +157,7 @@ impl Config {
             checkpoint_every: Duration::from_millis(self.checkpoint_every_ms),
             lease_ttl: Duration::from_millis(self.lease_ttl_ms),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
+            provider_timeout: Duration::from_millis(self.provider_timeout_ms),
         }
     }
 

@@ -66,7 +66,18 @@ pub enum CheckpointOutcome {
     LeaseLost,
 }
 
-const OFFERS_PER_INSERT: usize = 500;
+const OFFERS_PER_INSERT: usize = 512;
+
+/// Rows in the next multi-row insert: the largest power of two that fits, so that the
+/// statements have a handful of shapes and the driver's prepared-statement cache (which
+/// keeps each distinct SQL text) stays small however the batches vary.
+fn insert_chunk_len(remaining: usize) -> usize {
+    if remaining >= OFFERS_PER_INSERT {
+        OFFERS_PER_INSERT
+    } else {
+        1 << (usize::BITS - 1 - remaining.leading_zeros())
+    }
+}
 
 fn ttl(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(30))
@@ -288,7 +299,16 @@ impl Store {
             return Ok(None);
         };
         let model = search_job::Model::from_query_result(&row, "")?;
-        let job = JobRecord::try_from(model)?;
+        let id = model.id;
+        let job = match JobRecord::try_from(model) {
+            Ok(job) => job,
+            Err(e) => {
+                // A row that cannot be read would be claimed again and again: end it.
+                tracing::error!(job_id = %id, error = %e, "unreadable job marked FAILED");
+                self.fail_unreadable(id, &e.to_string()).await?;
+                return Err(e);
+            }
+        };
         Ok(Some(ClaimedJob {
             lease: Lease {
                 job_id: job.id,
@@ -297,6 +317,37 @@ impl Store {
             },
             job,
         }))
+    }
+
+    async fn fail_unreadable(&self, id: Uuid, reason: &str) -> Result<()> {
+        let now = Utc::now();
+        search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::Status,
+                Expr::value(JobStatus::Failed.as_str()),
+            )
+            .col_expr(
+                search_job::Column::Error,
+                Expr::value(format!("the stored job cannot be read: {reason}")),
+            )
+            .col_expr(search_job::Column::FinishedAt, Expr::value(now))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                search_job::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                search_job::Column::LeaseToken,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(
+                search_job::Column::LeaseExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(search_job::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Extends a lease; says whether it is still held and whether cancellation was asked.
@@ -365,17 +416,16 @@ impl Store {
             .ok_or(StoreError::JobNotFound(lease.job_id))?;
 
         let mut inserted = 0u64;
-        let cheapest = cp
-            .offers
-            .iter()
-            .min_by_key(|o| o.offer.price.minor_units)
-            .map(|o| (o.offer.key.clone(), o.offer.price.minor_units));
+        let cheapest = cp.offers.iter().map(|o| o.offer.price.minor_units).min();
         let rows: Vec<flight_offer::ActiveModel> = cp
             .offers
             .into_iter()
             .map(|o| offer_row(lease.job_id, o, now))
             .collect();
-        for chunk in rows.chunks(OFFERS_PER_INSERT) {
+        let mut rest = rows.as_slice();
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(insert_chunk_len(rest.len()));
+            rest = tail;
             let res = flight_offer::Entity::insert_many(chunk.to_vec())
                 .on_conflict_do_nothing_on([
                     flight_offer::Column::JobId,
@@ -388,21 +438,25 @@ impl Store {
             }
         }
 
+        // The cheapest stored offer, read back: a redone task's offers may have been
+        // dropped as duplicates, so the batch alone cannot say what is stored.
         let mut best_price = current.best_price_minor;
         let mut best_offer = current.best_offer_id;
-        if let Some((key, price)) = cheapest
-            && best_price.is_none_or(|best| price < best)
-        {
-            let id = flight_offer::Entity::find()
+        if inserted > 0
+            && cheapest.is_some_and(|p| best_price.is_none_or(|best| p < best))
+            && let Some((id, price)) = flight_offer::Entity::find()
                 .select_only()
                 .column(flight_offer::Column::Id)
+                .column(flight_offer::Column::PriceMinor)
                 .filter(flight_offer::Column::JobId.eq(lease.job_id))
-                .filter(flight_offer::Column::OfferKey.eq(key))
-                .into_tuple::<Uuid>()
+                .order_by_asc(flight_offer::Column::PriceMinor)
+                .order_by_asc(flight_offer::Column::Id)
+                .into_tuple::<(Uuid, i64)>()
                 .one(&txn)
-                .await?;
+                .await?
+        {
             best_price = Some(price);
-            best_offer = id;
+            best_offer = Some(id);
         }
 
         let done: Vec<u64> = cp.cursor.done_above().collect();
@@ -516,5 +570,25 @@ fn offer_row(job_id: Uuid, o: NewOffer, now: DateTime<Utc>) -> flight_offer::Act
         cabin: Set(f.cabin.as_str().to_string()),
         deep_link: Set(f.deep_link),
         found_at: Set(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_chunks_are_powers_of_two_that_add_up() {
+        for n in [1usize, 2, 3, 7, 500, 511, 512, 513, 1234, 5000] {
+            let mut rest = n;
+            let mut shapes = std::collections::HashSet::new();
+            while rest > 0 {
+                let c = insert_chunk_len(rest);
+                assert!(c.is_power_of_two() && c <= rest && c <= OFFERS_PER_INSERT);
+                shapes.insert(c);
+                rest -= c;
+            }
+            assert!(shapes.len() <= 10);
+        }
     }
 }

@@ -51,6 +51,10 @@ struct Pending {
     last_error: Option<String>,
 }
 
+/// How far past the low-water mark tasks may run. It bounds the set of indices done out of
+/// order (kept in memory and written at every checkpoint) even when one call hangs.
+const MAX_SPREAD: u64 = 10_000;
+
 /// The indices still to run, in order, decoded lazily from a snapshot of the cursor.
 struct PendingIndices {
     cursor: TaskCursor,
@@ -114,15 +118,33 @@ impl JobRun {
             next: cursor.low_water(),
             total,
         };
-        let mut tasks = futures::stream::iter(indices)
+        let (low_water_tx, low_water_rx) = tokio::sync::watch::channel(cursor.low_water());
+        let gated = futures::stream::unfold(
+            (indices, low_water_rx),
+            |(mut indices, mut low_water)| async move {
+                let index = indices.next()?;
+                while index >= low_water.borrow().saturating_add(MAX_SPREAD) {
+                    if low_water.changed().await.is_err() {
+                        break;
+                    }
+                }
+                Some((index, (indices, low_water)))
+            },
+        );
+        let timeout = config.provider_timeout;
+        let mut tasks = gated
             .map(|index| {
                 let (plan, spec, providers) =
                     (Arc::clone(&plan), Arc::clone(&spec), Arc::clone(&providers));
-                async move { run_task(index, &plan, &spec, &providers).await }
+                async move { run_task(index, &plan, &spec, &providers, timeout).await }
             })
-            .buffer_unordered(config.task_concurrency.max(1));
+            .buffer_unordered(config.task_concurrency.max(1))
+            .boxed();
 
-        let heartbeat = config.checkpoint_every.min(config.lease_ttl / 3);
+        let heartbeat = config
+            .checkpoint_every
+            .min(config.lease_ttl / 3)
+            .max(Duration::from_millis(10));
         let mut ticker = tokio::time::interval(heartbeat);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker.tick().await;
@@ -173,6 +195,11 @@ impl JobRun {
                     if !cursor.mark_done(outcome.index) {
                         continue;
                     }
+                    low_water_tx.send_if_modified(|lw| {
+                        let moved = *lw != cursor.low_water();
+                        *lw = cursor.low_water();
+                        moved
+                    });
                     pending.completed += 1;
                     pending.offers.extend(outcome.offers);
                     if let Some(e) = outcome.error {
@@ -247,22 +274,33 @@ impl JobRun {
         }
     }
 
-    /// Commits a checkpoint and tells subscribers. `Ok(None)`: the lease was lost.
+    /// Commits a checkpoint and tells subscribers. `Ok(None)`: the lease was lost. A
+    /// database error is tried again a few times before the run gives up (its lease then
+    /// expires and the job resumes from its last checkpoint).
     async fn commit(&self, cp: Checkpoint) -> Result<Option<JobRecord>, String> {
-        match self.worker.store.checkpoint(&self.lease, cp).await {
-            Ok(CheckpointOutcome::Committed(job)) => {
-                self.worker
-                    .events
-                    .publish(JobEvent::Progress(job.progress()));
-                Ok(Some(*job))
-            }
-            Ok(CheckpointOutcome::LeaseLost) => {
-                tracing::warn!("lease lost; another worker owns this job now");
-                Ok(None)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "checkpoint failed");
-                Err(e.to_string())
+        const BACKOFF_MS: [u64; 3] = [200, 1_000, 3_000];
+        let mut attempt = 0;
+        loop {
+            match self.worker.store.checkpoint(&self.lease, cp.clone()).await {
+                Ok(CheckpointOutcome::Committed(job)) => {
+                    self.worker
+                        .events
+                        .publish(JobEvent::Progress(job.progress()));
+                    return Ok(Some(*job));
+                }
+                Ok(CheckpointOutcome::LeaseLost) => {
+                    tracing::warn!("lease lost; another worker owns this job now");
+                    return Ok(None);
+                }
+                Err(e) if attempt < BACKOFF_MS.len() => {
+                    tracing::warn!(error = %e, attempt, "checkpoint failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(BACKOFF_MS[attempt])).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint failed; giving the job up");
+                    return Err(e.to_string());
+                }
             }
         }
     }
@@ -273,6 +311,7 @@ async fn run_task(
     plan: &TaskPlan,
     spec: &domain::SearchSpec,
     providers: &HashMap<String, Arc<dyn FlightProvider>>,
+    timeout: Duration,
 ) -> TaskOutcome {
     let failed = |error| TaskOutcome {
         index,
@@ -290,12 +329,17 @@ async fn run_task(
             task.provider
         )));
     };
-    match provider.search(&task.query(spec)).await {
+    let answer = tokio::time::timeout(timeout, provider.search(&task.query(spec)))
+        .await
+        .unwrap_or(Err(ProviderError::Timeout(timeout)));
+    match answer {
         Ok(offers) => TaskOutcome {
             index,
             offers: offers
                 .into_iter()
                 .map(|mut offer| {
+                    // Unique per job across providers, stable across redone tasks.
+                    offer.key = format!("{}:{}", task.provider, offer.key);
                     offer.provider.clone_from(&task.provider);
                     NewOffer {
                         task_index: index,

@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub lease_ttl: Duration,
     /// How often an idle worker looks for claimable jobs without being woken.
     pub poll_interval: Duration,
+    /// A provider call that takes longer fails with a timeout.
+    pub provider_timeout: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -43,6 +45,7 @@ impl Default for WorkerConfig {
             checkpoint_every: Duration::from_millis(1_000),
             lease_ttl: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
+            provider_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -120,7 +123,7 @@ impl Worker {
                 }
             }
             // Idle: wait for a new job, the next poll, or shutdown.
-            let poll = tokio::time::sleep(self.config.poll_interval);
+            let poll = tokio::time::sleep(self.config.poll_interval.max(Duration::from_millis(10)));
             tokio::pin!(poll);
             loop {
                 tokio::select! {

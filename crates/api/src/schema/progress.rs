@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use async_graphql::{Context, Result, Subscription};
 use futures::Stream;
 use store::JobEvent;
@@ -11,16 +13,18 @@ use crate::error::ApiError;
 #[derive(Default)]
 pub struct ProgressSubscription;
 
-/// Sends `next` unless it is older than what was already sent: the snapshot read at
-/// subscription time may be newer than events still in the channel.
+/// With no event for this long, the subscription reads the job again: events from a
+/// worker in another process do not reach this one's in-memory bus.
+const REFRESH_AFTER: Duration = Duration::from_secs(2);
+
+/// Whether `next` should be sent after `last`. The snapshot read at subscription time may
+/// be newer than events still queued, so older progress is skipped; a terminal state is
+/// always sent, since it ends the stream.
 fn is_newer(next: &domain::JobProgress, last: &domain::JobProgress) -> bool {
-    if next == last {
+    if last.status.is_terminal() || next == last {
         return false;
     }
-    if last.status.is_terminal() {
-        return false;
-    }
-    next.completed_tasks >= last.completed_tasks && next.updated_at >= last.updated_at
+    next.status.is_terminal() || next.completed_tasks >= last.completed_tasks
 }
 
 #[Subscription]
@@ -45,18 +49,31 @@ impl ProgressSubscription {
         Ok(async_stream::stream! {
             let mut last = snapshot;
             yield JobProgress::from(last.clone());
+            let mut refresh_at = tokio::time::Instant::now() + REFRESH_AFTER;
             while !last.status.is_terminal() {
-                let next = match events.recv().await {
-                    Ok(JobEvent::Progress(p)) if p.job_id == job_id => p,
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => {
-                        // Missed events: a fresh snapshot says where the job is now.
-                        match api.store.job(job_id).await {
-                            Ok(Some(job)) => job.progress(),
-                            _ => break,
+                let event = tokio::time::timeout_at(refresh_at, events.recv()).await;
+                // Other jobs' events do not put the refresh off.
+                let about_others = match &event {
+                    Ok(Ok(JobEvent::Progress(p))) => p.job_id != job_id,
+                    Ok(Ok(JobEvent::Queued(_))) => true,
+                    _ => false,
+                };
+                if !about_others {
+                    refresh_at = tokio::time::Instant::now() + REFRESH_AFTER;
+                }
+                let next = match event {
+                    Ok(Ok(JobEvent::Progress(p))) if p.job_id == job_id => p,
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(RecvError::Closed)) => break,
+                    // Missed events, or none for a while: read where the job is now.
+                    Ok(Err(RecvError::Lagged(_))) | Err(_) => match api.store.job(job_id).await {
+                        Ok(Some(job)) => job.progress(),
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot refresh job progress; retrying");
+                            continue;
                         }
-                    }
-                    Err(RecvError::Closed) => break,
+                    },
                 };
                 if is_newer(&next, &last) {
                     last = next;

@@ -133,6 +133,7 @@ struct RunResult {
     seconds: f64,
     offers: u64,
     rss_at_10pct_kib: u64,
+    rss_at_50pct_kib: u64,
     rss_at_end_kib: u64,
 }
 
@@ -165,23 +166,28 @@ async fn run(
             ..WorkerConfig::default()
         },
     );
-    // Sample memory when the job passes 10%.
+    // Sample memory when the job passes 10% and 50%.
     let monitor_store = store.clone();
     let monitor = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if let Ok(Some(j)) = monitor_store.job(job.id).await
-                && j.completed_tasks * 10 >= j.total_tasks
-            {
-                return rss_kib("VmRSS:");
+        let mut samples = Vec::new();
+        for tenths in [1, 5] {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Ok(Some(j)) = monitor_store.job(job.id).await
+                    && j.completed_tasks * 10 >= j.total_tasks * tenths
+                {
+                    samples.push(rss_kib("VmRSS:"));
+                    break;
+                }
             }
         }
+        samples
     });
     let started = Instant::now();
     worker.run_until_idle().await?;
     let seconds = started.elapsed().as_secs_f64();
     let rss_at_end_kib = rss_kib("VmRSS:");
-    let rss_at_10pct_kib = monitor.await.unwrap_or(0);
+    let samples = monitor.await.unwrap_or_default();
     let done = store.job(job.id).await?.context("job vanished")?;
     anyhow::ensure!(
         done.completed_tasks == total,
@@ -193,7 +199,8 @@ async fn run(
         tasks: total,
         seconds,
         offers: done.found_flights,
-        rss_at_10pct_kib,
+        rss_at_10pct_kib: samples.first().copied().unwrap_or(0),
+        rss_at_50pct_kib: samples.get(1).copied().unwrap_or(0),
         rss_at_end_kib,
     })
 }
@@ -225,58 +232,89 @@ async fn main() -> anyhow::Result<()> {
     let every_task_spec = spec(ORIGINS, DESTINATIONS, 5, (7, 14))?; // 2,000 tasks
     let million_spec = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?; // 1,000,000 tasks
 
+    // `fast-flights-bench [all|throughput|rss] [postgres|sqlite]`
+    let part = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let only = std::env::args().nth(2);
+    anyhow::ensure!(
+        ["all", "throughput", "rss"].contains(&part.as_str()),
+        "usage: fast-flights-bench [all|throughput|rss] [postgres|sqlite]"
+    );
     for backend in [Backend::Postgres, Backend::Sqlite] {
+        if only
+            .as_deref()
+            .is_some_and(|o| !format!("{backend:?}").eq_ignore_ascii_case(o))
+        {
+            continue;
+        }
         println!("== {backend:?}");
-        let mut default_rates = Vec::new();
-        for _ in 0..RUNS {
-            let r = run(
-                backend,
-                &throughput_spec,
-                WorkerConfig::default().checkpoint_every_tasks,
-            )
-            .await?;
-            default_rates.push(r.tasks as f64 / r.seconds);
-            println!(
-                "  default checkpoints (500 tasks / 1 s): {} tasks, {} offers in {:.2} s = {:.0} tasks/s",
-                r.tasks,
-                r.offers,
-                r.seconds,
-                r.tasks as f64 / r.seconds
-            );
+        if part != "rss" {
+            throughput(backend, &throughput_spec, &every_task_spec).await?;
         }
-        let mut every_rates = Vec::new();
-        for _ in 0..RUNS {
-            let r = run(backend, &every_task_spec, 1).await?;
-            every_rates.push(r.tasks as f64 / r.seconds);
-            println!(
-                "  a checkpoint every task:              {} tasks in {:.2} s = {:.0} tasks/s",
-                r.tasks,
-                r.seconds,
-                r.tasks as f64 / r.seconds
-            );
+        if part != "throughput" {
+            memory(backend, &million_spec).await?;
         }
-        let (d, e) = (median(default_rates), median(every_rates));
-        println!(
-            "  median: default {d:.0} tasks/s, every task {e:.0} tasks/s; checkpoint overhead ratio default/every-task = {:.1}x",
-            d / e
-        );
+    }
+    Ok(())
+}
 
+async fn throughput(
+    backend: Backend,
+    throughput_spec: &SearchSpec,
+    every_task_spec: &SearchSpec,
+) -> anyhow::Result<()> {
+    let mut default_rates = Vec::new();
+    for _ in 0..RUNS {
         let r = run(
             backend,
-            &million_spec,
+            throughput_spec,
             WorkerConfig::default().checkpoint_every_tasks,
         )
         .await?;
+        default_rates.push(r.tasks as f64 / r.seconds);
         println!(
-            "  1,000,000-task search: {} tasks, {} offers in {:.1} s ({:.0} tasks/s); RSS at 10% {:.1} MiB, at 100% {:.1} MiB; peak RSS of the process so far {:.1} MiB\n",
+            "  default checkpoints (500 tasks / 1 s): {} tasks, {} offers in {:.2} s = {:.0} tasks/s",
             r.tasks,
             r.offers,
             r.seconds,
-            r.tasks as f64 / r.seconds,
-            r.rss_at_10pct_kib as f64 / 1024.0,
-            r.rss_at_end_kib as f64 / 1024.0,
-            rss_kib("VmHWM:") as f64 / 1024.0
+            r.tasks as f64 / r.seconds
         );
     }
+    let mut every_rates = Vec::new();
+    for _ in 0..RUNS {
+        let r = run(backend, every_task_spec, 1).await?;
+        every_rates.push(r.tasks as f64 / r.seconds);
+        println!(
+            "  a checkpoint every task:              {} tasks in {:.2} s = {:.0} tasks/s",
+            r.tasks,
+            r.seconds,
+            r.tasks as f64 / r.seconds
+        );
+    }
+    let (d, e) = (median(default_rates), median(every_rates));
+    println!(
+        "  median: default {d:.0} tasks/s, every task {e:.0} tasks/s; checkpoint overhead ratio default/every-task = {:.1}x",
+        d / e
+    );
+    Ok(())
+}
+
+async fn memory(backend: Backend, million_spec: &SearchSpec) -> anyhow::Result<()> {
+    let r = run(
+        backend,
+        million_spec,
+        WorkerConfig::default().checkpoint_every_tasks,
+    )
+    .await?;
+    println!(
+        "  1,000,000-task search: {} tasks, {} offers in {:.1} s ({:.0} tasks/s); RSS at 10% {:.1} MiB, at 50% {:.1} MiB, at 100% {:.1} MiB; peak RSS of the process so far {:.1} MiB\n",
+        r.tasks,
+        r.offers,
+        r.seconds,
+        r.tasks as f64 / r.seconds,
+        r.rss_at_10pct_kib as f64 / 1024.0,
+        r.rss_at_50pct_kib as f64 / 1024.0,
+        r.rss_at_end_kib as f64 / 1024.0,
+        rss_kib("VmHWM:") as f64 / 1024.0
+    );
     Ok(())
 }
