@@ -4,7 +4,7 @@
 
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Query, Request, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -278,14 +278,74 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
     }
 }
 
-pub async fn graphiql() -> impl IntoResponse {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("fast-flights GraphiQL")
-            .finish(),
+/// The GraphiQL page and its assets, compiled in so it works offline.
+const GRAPHIQL_ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "graphiql.min.js",
+        "text/javascript",
+        include_bytes!("../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css",
+        include_bytes!("../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript",
+        include_bytes!("../assets/graphiql/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript",
+        include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    ),
+    (
+        "graphql-ws.min.js",
+        "text/javascript",
+        include_bytes!("../assets/graphiql/graphql-ws.min.js"),
+    ),
+    (
+        "start.js",
+        "text/javascript",
+        include_bytes!("../assets/graphiql/start.js"),
+    ),
+    (
+        "page.css",
+        "text/css",
+        include_bytes!("../assets/graphiql/page.css"),
+    ),
+];
+
+const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+pub async fn graphiql() -> Response {
+    (
+        [
+            (header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        Html(include_str!("../assets/graphiql/index.html")),
     )
+        .into_response()
+}
+
+pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
+    match GRAPHIQL_ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
 }
 
 pub async fn healthz() -> &'static str {

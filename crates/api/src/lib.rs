@@ -34,6 +34,11 @@ pub fn router(ctx: ApiContext) -> Router {
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route("/graphiql", get(http::graphiql))
+        .route("/graphiql/assets/{file}", get(http::graphiql_asset))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

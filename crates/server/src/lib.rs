@@ -92,7 +92,15 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let worker = self.worker.map(|w| {
             let token = shutdown.clone();
-            tokio::spawn(async move { w.run(token).await })
+            tokio::spawn(async move {
+                let result = w.run(token.clone()).await;
+                if let Err(e) = &result {
+                    // A process that cannot run searches should not look healthy.
+                    tracing::error!(error = %e, "the worker failed; shutting down");
+                    token.cancel();
+                }
+                result
+            })
         });
         if let (Some(listener), Some(router)) = (self.listener, self.router) {
             axum::serve(listener, router)
