@@ -517,6 +517,21 @@ async fn airports_autocomplete_from_embedded_data(backend: Backend) {
     assert_eq!(data["airports"][0]["timeZone"], "Europe/London");
 }
 
+/// An API process without a worker and a worker process without an API, on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_api_and_worker_in_separate_processes() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let worker = support::TestWorker::spawn(&db, &[("POLL_INTERVAL_MS", "100")]).await;
+    let job = app.start_search(round_trip_input()).await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let events = app.follow_progress(&id, Duration::from_secs(60)).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED", "{events:?}");
+    assert_eq!(last["completedTasks"], job["totalTasks"]);
+    worker.kill().await;
+}
+
 on_both_backends!(
     a_search_runs_to_success_with_live_progress,
     cancelling_a_running_search_keeps_what_it_found,

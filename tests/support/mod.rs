@@ -290,6 +290,37 @@ impl TestApp {
     }
 }
 
+/// `fast-flights worker` on the same database: searches only, no API.
+pub struct TestWorker {
+    child: Child,
+}
+
+impl TestWorker {
+    pub async fn spawn(db: &TestDb, extra: &[(&'static str, &str)]) -> Self {
+        let mut env = base_env();
+        env.insert("DATABASE_URL", db.url.clone());
+        for (k, v) in extra {
+            env.insert(k, v.to_string());
+        }
+        let child = Command::new(BIN)
+            .arg("worker")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start fast-flights worker");
+        Self { child }
+    }
+
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+}
+
 pub struct WsClient {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
