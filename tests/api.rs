@@ -517,6 +517,205 @@ async fn airports_autocomplete_from_embedded_data(backend: Backend) {
     assert_eq!(data["airports"][0]["timeZone"], "Europe/London");
 }
 
+async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
+    let started = tokio::time::Instant::now();
+    loop {
+        let job = app.job(id).await;
+        if job["status"] == status {
+            return job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never {status}: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn lease_owner(db: &TestDb) -> Option<String> {
+    let conn = db.connect().await;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT lease_owner FROM search_jobs".to_string(),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let owner = row
+        .try_get::<Option<String>>("", "lease_owner")
+        .expect("owner");
+    let _ = conn.close().await;
+    owner
+}
+
+async fn pausing_and_resuming_continues_from_the_checkpoint(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[("SIMULATED_LATENCY_MS", "20"), ("TASK_CONCURRENCY", "4")],
+    )
+    .await;
+    let mut input = round_trip_input();
+    input["departureTo"] = json!(days_from_now(60));
+    let job = app.start_search(input).await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let total = int(&job["totalTasks"]);
+    let started = tokio::time::Instant::now();
+    while int(&app.job(&id).await["completedTasks"]) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no progress");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let paused = app
+        .data(
+            "mutation($id: UUID!) { pauseSearch(id: $id) { status pauseRequested } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(paused["pauseSearch"]["pauseRequested"], true, "{paused}");
+
+    let job = wait_for_status(&app, &id, "PAUSED").await;
+    let done = int(&job["completedTasks"]);
+    assert!(done > 0 && done < total, "{done} of {total}");
+    assert_eq!(lease_owner(&db).await, None, "a paused job holds no lease");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let still = app.job(&id).await;
+    assert_eq!(still["status"], "PAUSED");
+    assert_eq!(
+        int(&still["completedTasks"]),
+        done,
+        "nothing runs while paused"
+    );
+
+    let resumed = app
+        .data(
+            "mutation($id: UUID!) { resumeSearch(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(resumed["resumeSearch"]["status"], "QUEUED");
+    let events = app.follow_progress(&id, Duration::from_secs(120)).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED");
+    assert_eq!(
+        int(&last["completedTasks"]),
+        total,
+        "every task counted once"
+    );
+    let stored = all_flights(&app, &id, "PRICE_ASC", Value::Null).await;
+    assert_eq!(stored.len() as i64, int(&last["foundFlights"]));
+}
+
+async fn pause_resume_and_cancel_of_a_queued_search(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let id = app.start_search(round_trip_input()).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let call = |op: &'static str| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.gql(
+                &format!("mutation($id: UUID!) {{ {op}(id: $id) {{ status }} }}"),
+                json!({"id": id}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        call("pauseSearch").await["data"]["pauseSearch"]["status"],
+        "PAUSED"
+    );
+    assert_eq!(
+        call("pauseSearch").await["data"]["pauseSearch"]["status"],
+        "PAUSED"
+    );
+    assert_eq!(
+        call("resumeSearch").await["data"]["resumeSearch"]["status"],
+        "QUEUED"
+    );
+    assert_eq!(
+        call("pauseSearch").await["data"]["pauseSearch"]["status"],
+        "PAUSED"
+    );
+    assert_eq!(
+        call("cancelSearch").await["data"]["cancelSearch"]["status"],
+        "CANCELLED"
+    );
+    for op in ["resumeSearch", "pauseSearch"] {
+        let body = call(op).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "CONFLICT",
+            "{op}: {body}"
+        );
+    }
+}
+
+async fn a_search_whose_queries_mostly_fail_ends_failed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("SIMULATED_ERROR_RATE", "0.9"),
+            ("SIMULATED_LATENCY_MS", "0"),
+        ],
+    )
+    .await;
+    let job = app.start_search(round_trip_input()).await;
+    let id = job["id"].as_str().expect("id");
+    let events = app.follow_progress(id, Duration::from_secs(60)).await;
+    assert_eq!(events.last().expect("events")["status"], "FAILED");
+    let job = app.job(id).await;
+    let error = job["error"].as_str().expect("error");
+    assert!(
+        error.contains("provider queries failed") && error.contains("simulated failure"),
+        "{error}"
+    );
+    assert!(int(&job["failedTasks"]) * 2 > int(&job["completedTasks"]));
+}
+
+async fn a_search_that_keeps_killing_its_worker_ends_failed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // No query ever finishes, so no claim makes progress; each process is killed.
+    let env: &[(&str, &str)] = &[
+        ("SIMULATED_LATENCY_MS", "600000"),
+        ("MAX_CLAIMS_WITHOUT_PROGRESS", "2"),
+        ("LEASE_TTL_MS", "600"),
+    ];
+    let app = TestApp::spawn_with(&db, env).await;
+    let id = app.start_search(round_trip_input()).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut app = Some(app);
+    for claims in 1..=2 {
+        let current = app.take().expect("app");
+        let started = tokio::time::Instant::now();
+        loop {
+            let job = current.job(&id).await;
+            if job["status"] == "RUNNING" && job["attempts"] == claims {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "claim {claims} never happened: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        current.kill().await;
+        app = Some(TestApp::spawn_with(&db, env).await);
+    }
+    let app = app.expect("app");
+    let job = wait_for_status(&app, &id, "FAILED").await;
+    let error = job["error"].as_str().expect("error");
+    assert!(
+        error.contains("2 attempts in a row made no progress"),
+        "{error}"
+    );
+}
+
 /// An API process without a worker and a worker process without an API, on one database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_api_and_worker_in_separate_processes() {
@@ -541,4 +740,8 @@ on_both_backends!(
     jobs_page_newest_first_and_filter_by_status,
     a_restarted_server_resumes_unfinished_searches,
     airports_autocomplete_from_embedded_data,
+    pausing_and_resuming_continues_from_the_checkpoint,
+    pause_resume_and_cancel_of_a_queued_search,
+    a_search_whose_queries_mostly_fail_ends_failed,
+    a_search_that_keeps_killing_its_worker_ends_failed,
 );

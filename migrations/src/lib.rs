@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_search_jobs;
 mod m20261125_000002_flight_offers;
+mod m20261125_000003_pause_and_claims;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_search_jobs::Migration),
             Box::new(m20261125_000002_flight_offers::Migration),
+            Box::new(m20261125_000003_pause_and_claims::Migration),
         ]
     }
 }

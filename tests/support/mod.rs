@@ -233,7 +233,7 @@ impl TestApp {
 
     pub async fn job(&self, id: &str) -> Value {
         self.data(
-            "query($id: UUID!) { job(id: $id) { id status totalTasks completedTasks failedTasks foundFlights
+            "query($id: UUID!) { job(id: $id) { id status attempts totalTasks completedTasks failedTasks foundFlights
                cancelRequested error bestPrice { minorUnits currency } bestOffer { id price { minorUnits } } } }",
             json!({ "id": id }),
         )

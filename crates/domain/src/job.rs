@@ -14,6 +14,8 @@ pub enum JobStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// Stopped on request, keeping its checkpoint; resumable.
+    Paused,
 }
 
 impl JobStatus {
@@ -24,6 +26,7 @@ impl JobStatus {
             JobStatus::Succeeded => "SUCCEEDED",
             JobStatus::Failed => "FAILED",
             JobStatus::Cancelled => "CANCELLED",
+            JobStatus::Paused => "PAUSED",
         }
     }
 
@@ -34,6 +37,7 @@ impl JobStatus {
             "SUCCEEDED" => Some(JobStatus::Succeeded),
             "FAILED" => Some(JobStatus::Failed),
             "CANCELLED" => Some(JobStatus::Cancelled),
+            "PAUSED" => Some(JobStatus::Paused),
             _ => None,
         }
     }
@@ -62,6 +66,7 @@ pub struct JobProgress {
     pub tasks_per_second: f64,
     pub eta_seconds: Option<u64>,
     pub cancel_requested: bool,
+    pub pause_requested: bool,
     pub error: Option<String>,
     pub updated_at: DateTime<Utc>,
 }

@@ -92,6 +92,15 @@ pub struct Config {
     #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
     pub provider_timeout_ms: u64,
 
+    /// A search fails once more than this share (0.0 to 1.0) of its provider queries failed.
+    #[arg(long, env = "MAX_FAILED_SHARE", default_value_t = 0.5, value_parser = parse_rate, global = true)]
+    pub max_failed_share: f64,
+
+    /// A search claimed this many times in a row without progress (its worker keeps
+    /// dying) is failed instead of being tried again.
+    #[arg(long, env = "MAX_CLAIMS_WITHOUT_PROGRESS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_claims_without_progress: u32,
+
     /// Most provider queries one search may expand to.
     #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_tasks_per_search: u64,
@@ -158,6 +167,8 @@ impl Config {
             lease_ttl: Duration::from_millis(self.lease_ttl_ms),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
             provider_timeout: Duration::from_millis(self.provider_timeout_ms),
+            max_failed_share: self.max_failed_share,
+            max_claims_without_progress: self.max_claims_without_progress,
         }
     }
 

@@ -32,7 +32,10 @@ pub struct ClaimedJob {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseState {
-    Held { cancel_requested: bool },
+    Held {
+        cancel_requested: bool,
+        pause_requested: bool,
+    },
     Lost,
 }
 
@@ -41,6 +44,8 @@ pub enum Finish {
     Succeeded,
     Failed(String),
     Cancelled,
+    /// Not an end: the job keeps its checkpoint, gives its lease up and waits for resume.
+    Paused,
 }
 
 /// Everything a worker learned since its last checkpoint, committed at once.
@@ -126,6 +131,8 @@ impl Store {
             updated_at: Set(now),
             started_at: Set(None),
             finished_at: Set(None),
+            pause_requested: Set(false),
+            claims_without_progress: Set(0),
         };
         let row = search_job::Entity::insert(model)
             .exec_with_returning(&self.db)
@@ -177,7 +184,8 @@ impl Store {
         })
     }
 
-    /// Cancels a queued job at once; asks a running one to stop at its next checkpoint.
+    /// Cancels a queued or paused job at once; asks a running one to stop at its next
+    /// checkpoint.
     /// Cancelling a cancelled job is a no-op; a finished one is a conflict.
     #[tracing::instrument(skip_all, fields(job_id = %id), err)]
     pub async fn request_cancel(&self, id: Uuid) -> Result<JobRecord> {
@@ -195,7 +203,10 @@ impl Store {
                 Expr::value(Option::<i64>::None),
             )
             .filter(search_job::Column::Id.eq(id))
-            .filter(search_job::Column::Status.eq(JobStatus::Queued.as_str()))
+            .filter(
+                search_job::Column::Status
+                    .is_in([JobStatus::Queued.as_str(), JobStatus::Paused.as_str()]),
+            )
             .exec(&self.db)
             .await?;
         if queued.rows_affected == 0 {
@@ -218,11 +229,137 @@ impl Store {
         }
     }
 
-    /// Takes the oldest job that is queued, or running under an expired lease.
+    /// Pauses a queued job at once; asks a running one to pause at its next checkpoint.
+    #[tracing::instrument(skip_all, fields(job_id = %id), err)]
+    pub async fn request_pause(&self, id: Uuid) -> Result<JobRecord> {
+        let now = Utc::now();
+        let queued = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::Status,
+                Expr::value(JobStatus::Paused.as_str()),
+            )
+            .col_expr(
+                search_job::Column::EtaSeconds,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .filter(search_job::Column::Id.eq(id))
+            .filter(search_job::Column::Status.eq(JobStatus::Queued.as_str()))
+            .exec(&self.db)
+            .await?;
+        if queued.rows_affected == 0 {
+            search_job::Entity::update_many()
+                .col_expr(search_job::Column::PauseRequested, Expr::value(true))
+                .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+                .filter(search_job::Column::Id.eq(id))
+                .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+                .filter(search_job::Column::CancelRequested.eq(false))
+                .exec(&self.db)
+                .await?;
+        }
+        let job = self.job(id).await?.ok_or(StoreError::JobNotFound(id))?;
+        match job.status {
+            status if status.is_terminal() => Err(StoreError::Conflict {
+                id,
+                status: status.as_str(),
+                action: "paused",
+            }),
+            JobStatus::Running if job.cancel_requested => Err(StoreError::Conflict {
+                id,
+                status: "being cancelled",
+                action: "paused",
+            }),
+            _ => Ok(job),
+        }
+    }
+
+    /// Puts a paused job back in the queue (it continues from its checkpoint), or takes
+    /// back a pause not yet carried out.
+    #[tracing::instrument(skip_all, fields(job_id = %id), err)]
+    pub async fn request_resume(&self, id: Uuid) -> Result<JobRecord> {
+        let now = Utc::now();
+        search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::Status,
+                Expr::value(JobStatus::Queued.as_str()),
+            )
+            .col_expr(search_job::Column::ClaimsWithoutProgress, Expr::value(0))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .filter(search_job::Column::Id.eq(id))
+            .filter(search_job::Column::Status.eq(JobStatus::Paused.as_str()))
+            .exec(&self.db)
+            .await?;
+        search_job::Entity::update_many()
+            .col_expr(search_job::Column::PauseRequested, Expr::value(false))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .filter(search_job::Column::Id.eq(id))
+            .filter(search_job::Column::PauseRequested.eq(true))
+            .exec(&self.db)
+            .await?;
+        let job = self.job(id).await?.ok_or(StoreError::JobNotFound(id))?;
+        if job.status.is_terminal() {
+            return Err(StoreError::Conflict {
+                id,
+                status: job.status.as_str(),
+                action: "resumed",
+            });
+        }
+        Ok(job)
+    }
+
+    /// Takes the oldest job that is queued, or running under an expired lease. A job
+    /// claimed `max_claims` times in a row without committing progress (it kills its
+    /// worker, say) is marked FAILED instead.
     #[tracing::instrument(skip_all, fields(worker = owner), err)]
-    pub async fn claim_next(&self, owner: &str, lease_ttl: Duration) -> Result<Option<ClaimedJob>> {
+    pub async fn claim_next(
+        &self,
+        owner: &str,
+        lease_ttl: Duration,
+        max_claims: u32,
+    ) -> Result<Option<ClaimedJob>> {
         let now = Utc::now();
         let token = Uuid::new_v4();
+        let max_claims = i32::try_from(Ord::max(max_claims, 1)).unwrap_or(i32::MAX);
+        let lease_free = search_job::Column::LeaseExpiresAt
+            .is_null()
+            .or(search_job::Column::LeaseExpiresAt.lt(now));
+        let looped = search_job::Entity::update_many()
+            .col_expr(
+                search_job::Column::Status,
+                Expr::value(JobStatus::Failed.as_str()),
+            )
+            .col_expr(
+                search_job::Column::Error,
+                Expr::value(format!(
+                    "stopped after {max_claims} attempts in a row made no progress \
+                     (each ended without a checkpoint, e.g. its worker crashed)"
+                )),
+            )
+            .col_expr(search_job::Column::FinishedAt, Expr::value(now))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                search_job::Column::EtaSeconds,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                search_job::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                search_job::Column::LeaseToken,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .filter(lease_free.clone())
+            .filter(search_job::Column::ClaimsWithoutProgress.gte(max_claims))
+            .exec(&self.db)
+            .await?;
+        if looped.rows_affected > 0 {
+            tracing::error!(
+                jobs = looped.rows_affected,
+                "crash-looping jobs marked FAILED"
+            );
+        }
         let candidates = search_job::Entity::find()
             .select_only()
             .column(search_job::Column::Id)
@@ -231,12 +368,9 @@ impl Store {
                     .eq(JobStatus::Queued.as_str())
                     .or(search_job::Column::Status
                         .eq(JobStatus::Running.as_str())
-                        .and(
-                            search_job::Column::LeaseExpiresAt
-                                .is_null()
-                                .or(search_job::Column::LeaseExpiresAt.lt(now)),
-                        )),
+                        .and(lease_free)),
             )
+            .filter(search_job::Column::ClaimsWithoutProgress.lt(max_claims))
             .order_by_asc(search_job::Column::Id)
             .limit(1);
         let mut candidates = sea_orm::QueryTrait::into_query(candidates);
@@ -256,6 +390,7 @@ impl Store {
                     format!(
                         "UPDATE search_jobs SET status = ${}, lease_owner = ${}, lease_token = ${}, \
                          lease_expires_at = ${}, attempts = attempts + 1, \
+                         claims_without_progress = claims_without_progress + 1, \
                          started_at = COALESCE(started_at, ${}), updated_at = ${} \
                          WHERE id = ({sub_sql}) RETURNING *",
                         n + 1,
@@ -272,6 +407,7 @@ impl Store {
                 format!(
                     "UPDATE search_jobs SET status = ?, lease_owner = ?, lease_token = ?, \
                      lease_expires_at = ?, attempts = attempts + 1, \
+                     claims_without_progress = claims_without_progress + 1, \
                      started_at = COALESCE(started_at, ?), updated_at = ? \
                      WHERE id = ({sub_sql}) RETURNING *"
                 ),
@@ -363,11 +499,11 @@ impl Store {
         if updated.rows_affected == 0 {
             return Ok(LeaseState::Lost);
         }
-        let cancel_requested = self
-            .job(lease.job_id)
-            .await?
-            .is_some_and(|j| j.cancel_requested);
-        Ok(LeaseState::Held { cancel_requested })
+        let job = self.job(lease.job_id).await?;
+        Ok(LeaseState::Held {
+            cancel_requested: job.as_ref().is_some_and(|j| j.cancel_requested),
+            pause_requested: job.as_ref().is_some_and(|j| j.pause_requested),
+        })
     }
 
     /// Makes every running job claimable at once. Only for the embedded single-process
@@ -484,17 +620,23 @@ impl Store {
                 Expr::value(cp.eta_seconds.filter(|_| cp.finish.is_none()).map(to_i64)),
             )
             .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now));
+        if cp.completed > 0 {
+            update = update.col_expr(search_job::Column::ClaimsWithoutProgress, Expr::value(0));
+        }
         match &cp.finish {
             Some(finish) => {
                 let (status, error) = match finish {
                     Finish::Succeeded => (JobStatus::Succeeded, None),
                     Finish::Failed(e) => (JobStatus::Failed, Some(e.clone())),
                     Finish::Cancelled => (JobStatus::Cancelled, None),
+                    Finish::Paused => (JobStatus::Paused, None),
                 };
+                let finished_at = (status != JobStatus::Paused).then_some(now);
                 update = update
                     .col_expr(search_job::Column::Status, Expr::value(status.as_str()))
                     .col_expr(search_job::Column::Error, Expr::value(error))
-                    .col_expr(search_job::Column::FinishedAt, Expr::value(now))
+                    .col_expr(search_job::Column::FinishedAt, Expr::value(finished_at))
+                    .col_expr(search_job::Column::PauseRequested, Expr::value(false))
                     .col_expr(
                         search_job::Column::LeaseOwner,
                         Expr::value(Option::<String>::None),

@@ -48,8 +48,21 @@ struct Pending {
     offers: Vec<NewOffer>,
     completed: u64,
     failed: u64,
-    last_error: Option<String>,
 }
+
+/// What a user asked of a running job; cancelling wins over pausing.
+fn requested_stop(cancel: bool, pause: bool) -> Option<Finish> {
+    if cancel {
+        Some(Finish::Cancelled)
+    } else if pause {
+        Some(Finish::Paused)
+    } else {
+        None
+    }
+}
+
+/// Tasks a job must have finished before its failure share is judged while it runs.
+const FAILURE_POLICY_MIN_TASKS: u64 = 100;
 
 /// How far past the low-water mark tasks may run. It bounds the set of indices done out of
 /// order (kept in memory and written at every checkpoint) even when one call hangs.
@@ -109,6 +122,7 @@ impl JobRun {
 
         let mut cursor = self.job.cursor.clone();
         let mut run_failed = 0u64;
+        let mut last_error: Option<String> = None;
         let mut completed_total = self.job.completed_tasks;
         let mut rate = RateMeter::new(self.job.tasks_per_second);
         let mut pending = Pending::default();
@@ -163,7 +177,9 @@ impl JobRun {
                 _ = ticker.tick() => {
                     let state = if pending.completed == 0 {
                         match store.renew_lease(&self.lease, config.lease_ttl).await {
-                            Ok(LeaseState::Held { cancel_requested }) => Ok(Some(cancel_requested)),
+                            Ok(LeaseState::Held { cancel_requested, pause_requested }) => {
+                                Ok(Some(requested_stop(cancel_requested, pause_requested)))
+                            }
                             Ok(LeaseState::Lost) => Ok(None),
                             Err(e) => Err(e.to_string()),
                         }
@@ -171,26 +187,22 @@ impl JobRun {
                         let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
                         self.commit(cp).await.map(|r| r.map(|job| {
                             completed_total = job.completed_tasks;
-                            job.cancel_requested
+                            self.after_checkpoint(&job, &last_error)
                         }))
                     };
                     match state {
-                        Ok(Some(true)) => break Finish::Cancelled,
-                        Ok(Some(false)) => {}
+                        Ok(Some(Some(finish))) => break finish,
+                        Ok(Some(None)) => {}
                         Ok(None) => return RunOutcome::LeaseLost,
                         Err(e) => return RunOutcome::Aborted(e),
                     }
                 }
                 outcome = tasks.next() => {
                     let Some(outcome) = outcome else {
-                        break if total > 0 && self.job.failed_tasks + run_failed >= total {
-                            Finish::Failed(format!(
-                                "all {total} provider queries failed; last error: {}",
-                                pending.last_error.clone().unwrap_or_else(|| "unknown".into())
-                            ))
-                        } else {
-                            Finish::Succeeded
-                        };
+                        let failed = self.job.failed_tasks + run_failed;
+                        break self
+                            .failure_policy(failed, total, &last_error, true)
+                            .unwrap_or(Finish::Succeeded);
                     };
                     if !cursor.mark_done(outcome.index) {
                         continue;
@@ -205,14 +217,22 @@ impl JobRun {
                     if let Some(e) = outcome.error {
                         pending.failed += 1;
                         run_failed += 1;
-                        pending.last_error = Some(e.to_string());
+                        last_error = Some(e.to_string());
                         tracing::debug!(task = outcome.index, error = %e, "task failed");
+                        if matches!(e, ProviderError::Down(_)) {
+                            // Trying the other tasks cannot help.
+                            break Finish::Failed(format!("a provider cannot serve this search: {e}"));
+                        }
                     }
                     if pending.completed >= config.checkpoint_every_tasks {
                         let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
                         match self.commit(cp).await {
-                            Ok(Some(job)) if job.cancel_requested => break Finish::Cancelled,
-                            Ok(Some(job)) => completed_total = job.completed_tasks,
+                            Ok(Some(job)) => {
+                                completed_total = job.completed_tasks;
+                                if let Some(finish) = self.after_checkpoint(&job, &last_error) {
+                                    break finish;
+                                }
+                            }
                             Ok(None) => return RunOutcome::LeaseLost,
                             Err(e) => return RunOutcome::Aborted(e),
                         }
@@ -243,6 +263,36 @@ impl JobRun {
             Ok(None) => RunOutcome::LeaseLost,
             Err(e) => RunOutcome::Aborted(e),
         }
+    }
+
+    /// After a checkpoint: whether the job should stop, on request or by the failure policy.
+    fn after_checkpoint(&self, job: &JobRecord, last_error: &Option<String>) -> Option<Finish> {
+        requested_stop(job.cancel_requested, job.pause_requested).or_else(|| {
+            self.failure_policy(job.failed_tasks, job.completed_tasks, last_error, false)
+        })
+    }
+
+    /// Fails the job once more than `max_failed_share` of its tasks failed: judged after
+    /// `FAILURE_POLICY_MIN_TASKS` tasks while running, and on every task at the end.
+    fn failure_policy(
+        &self,
+        failed: u64,
+        completed: u64,
+        last_error: &Option<String>,
+        at_end: bool,
+    ) -> Option<Finish> {
+        let share = self.worker.config.max_failed_share;
+        if completed == 0 || (!at_end && completed < FAILURE_POLICY_MIN_TASKS) {
+            return None;
+        }
+        let all_failed = at_end && failed >= completed;
+        (all_failed || failed as f64 > share * completed as f64).then(|| {
+            Finish::Failed(format!(
+                "{failed} of {completed} provider queries failed, more than the {}% allowed; last error: {}",
+                (share * 100.0).round(),
+                last_error.as_deref().unwrap_or("unknown")
+            ))
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

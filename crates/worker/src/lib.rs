@@ -33,6 +33,10 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// A provider call that takes longer fails with a timeout.
     pub provider_timeout: Duration,
+    /// A job fails once more than this share (0.0 to 1.0) of its provider queries failed.
+    pub max_failed_share: f64,
+    /// A job claimed this many times in a row without committing progress is failed.
+    pub max_claims_without_progress: u32,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +50,8 @@ impl Default for WorkerConfig {
             lease_ttl: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             provider_timeout: Duration::from_secs(30),
+            max_failed_share: 0.5,
+            max_claims_without_progress: 5,
         }
     }
 }
@@ -104,7 +110,11 @@ impl Worker {
             };
             match self
                 .store
-                .claim_next(&self.config.worker_id, self.config.lease_ttl)
+                .claim_next(
+                    &self.config.worker_id,
+                    self.config.lease_ttl,
+                    self.config.max_claims_without_progress,
+                )
                 .await
             {
                 Ok(Some(claimed)) => {
@@ -152,7 +162,11 @@ impl Worker {
         let mut outcomes = Vec::new();
         while let Some(claimed) = self
             .store
-            .claim_next(&self.config.worker_id, self.config.lease_ttl)
+            .claim_next(
+                &self.config.worker_id,
+                self.config.lease_ttl,
+                self.config.max_claims_without_progress,
+            )
             .await?
         {
             let run = job_run::JobRun::new(self.clone(), claimed);

@@ -160,7 +160,26 @@ impl JobMutation {
         Ok(job.into())
     }
 
-    /// Stops a search. A queued one ends CANCELLED at once; a running one stops within a
+    /// Pauses a search. A queued one is PAUSED at once; a running one stops within a
+    /// checkpoint interval, keeps its progress and gives its worker up. Resume it with
+    /// `resumeSearch`.
+    async fn pause_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
+        let api = ctx.data::<ApiContext>()?;
+        let job = api.store.request_pause(id).await.map_err(ApiError::from)?;
+        api.events.publish(JobEvent::Progress(job.progress()));
+        Ok(job.into())
+    }
+
+    /// Queues a paused search again; it continues from where it stopped.
+    async fn resume_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
+        let api = ctx.data::<ApiContext>()?;
+        let job = api.store.request_resume(id).await.map_err(ApiError::from)?;
+        api.events.publish(JobEvent::Queued(job.id));
+        api.events.publish(JobEvent::Progress(job.progress()));
+        Ok(job.into())
+    }
+
+    /// Stops a search. A queued or paused one ends CANCELLED at once; a running one stops within a
     /// checkpoint interval, keeps what it found and ends CANCELLED.
     async fn cancel_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;

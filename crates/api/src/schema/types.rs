@@ -54,6 +54,7 @@ pub enum GqlJobStatus {
     Succeeded,
     Failed,
     Cancelled,
+    Paused,
 }
 
 impl From<JobStatus> for GqlJobStatus {
@@ -64,6 +65,7 @@ impl From<JobStatus> for GqlJobStatus {
             JobStatus::Succeeded => Self::Succeeded,
             JobStatus::Failed => Self::Failed,
             JobStatus::Cancelled => Self::Cancelled,
+            JobStatus::Paused => Self::Paused,
         }
     }
 }
@@ -76,6 +78,7 @@ impl From<GqlJobStatus> for JobStatus {
             GqlJobStatus::Succeeded => Self::Succeeded,
             GqlJobStatus::Failed => Self::Failed,
             GqlJobStatus::Cancelled => Self::Cancelled,
+            GqlJobStatus::Paused => Self::Paused,
         }
     }
 }
@@ -189,6 +192,8 @@ pub struct SearchJob {
     pub eta_seconds: Option<i64>,
     /// Cancellation was asked for; the job ends CANCELLED at its next checkpoint.
     pub cancel_requested: bool,
+    /// A pause was asked for; the job becomes PAUSED at its next checkpoint.
+    pub pause_requested: bool,
     pub error: Option<String>,
     /// Times a worker has taken the job up.
     pub attempts: i32,
@@ -230,6 +235,7 @@ impl From<JobRecord> for SearchJob {
             tasks_per_second: j.tasks_per_second,
             eta_seconds: j.eta_seconds.map(count),
             cancel_requested: j.cancel_requested,
+            pause_requested: j.pause_requested,
             error: j.error,
             attempts: i32::try_from(j.attempts).unwrap_or(i32::MAX),
             created_at: j.created_at,
@@ -257,6 +263,7 @@ pub struct JobProgress {
     pub tasks_per_second: f64,
     pub eta_seconds: Option<i64>,
     pub cancel_requested: bool,
+    pub pause_requested: bool,
     pub error: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
@@ -284,6 +291,7 @@ impl From<domain::JobProgress> for JobProgress {
             tasks_per_second: p.tasks_per_second,
             eta_seconds: p.eta_seconds.map(count),
             cancel_requested: p.cancel_requested,
+            pause_requested: p.pause_requested,
             error: p.error,
             updated_at: p.updated_at,
         }

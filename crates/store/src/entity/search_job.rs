@@ -34,6 +34,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    pub pause_requested: bool,
+    pub claims_without_progress: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
