@@ -716,18 +716,50 @@ async fn a_search_that_keeps_killing_its_worker_ends_failed(backend: Backend) {
     );
 }
 
-/// An API process without a worker and a worker process without an API, on one database.
+/// An API process without a worker and a worker process without an API, on one database:
+/// progress crosses processes through PostgreSQL `LISTEN/NOTIFY`, and survives the
+/// listening connection being killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_api_and_worker_in_separate_processes() {
     let db = TestDb::new(Backend::Postgres).await;
     let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
-    let worker = support::TestWorker::spawn(&db, &[("POLL_INTERVAL_MS", "100")]).await;
-    let job = app.start_search(round_trip_input()).await;
+    let worker = support::TestWorker::spawn(
+        &db,
+        &[
+            ("POLL_INTERVAL_MS", "100"),
+            ("SIMULATED_LATENCY_MS", "20"),
+            ("TASK_CONCURRENCY", "4"),
+        ],
+    )
+    .await;
+    let mut input = round_trip_input();
+    input["departureTo"] = json!(days_from_now(45));
+    let job = app.start_search(input).await;
     let id = job["id"].as_str().expect("id").to_string();
+
+    // Halfway, kill every listening connection: the listeners reconnect by themselves.
+    let conn = db.connect().await;
+    let killer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        conn.execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .expect("terminate listeners");
+    });
     let events = app.follow_progress(&id, Duration::from_secs(60)).await;
+    killer.await.expect("killer");
     let last = events.last().expect("events");
     assert_eq!(last["status"], "SUCCEEDED", "{events:?}");
     assert_eq!(last["completedTasks"], job["totalTasks"]);
+    // Checkpoints every 200 ms over several seconds: events, not the 2 s re-reads, carried
+    // the progress.
+    assert!(
+        events.len() >= 6,
+        "only {} events: {events:?}",
+        events.len()
+    );
     worker.kill().await;
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use providers::{ProviderRegistry, SimulatedProvider};
-use store::{EventBus, InMemoryEventBus, Store};
+use store::{EventBus, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use worker::Worker;
@@ -45,9 +45,10 @@ impl Application {
         config: &Config,
         registry: ProviderRegistry,
         api: bool,
+        shutdown: &CancellationToken,
     ) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
-        let events: Arc<dyn EventBus> = Arc::new(InMemoryEventBus::default());
+        let events: Arc<dyn EventBus> = store.event_bus(shutdown.clone());
         let registry = Arc::new(registry);
         let worker = (!config.no_worker || !api).then(|| {
             Worker::new(

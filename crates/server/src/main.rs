@@ -24,19 +24,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => {
             telemetry::init(config.log_format);
-            let app = Application::build(&config, default_registry(&config)?, false).await?;
-            app.run_until_stopped(shutdown_on_signals()).await
+            let shutdown = shutdown_on_signals();
+            let app =
+                Application::build(&config, default_registry(&config)?, false, &shutdown).await?;
+            app.run_until_stopped(shutdown).await
         }
         Command::Serve => {
             telemetry::init(config.log_format);
-            let app = Application::build(&config, default_registry(&config)?, true).await?;
+            let shutdown = shutdown_on_signals();
+            let app =
+                Application::build(&config, default_registry(&config)?, true, &shutdown).await?;
             let addr = app.local_addr().context("the API has no address")?;
             tracing::info!(%addr, worker = !config.no_worker, "listening");
             println!("fast-flights listening on http://{addr}");
             println!("  GraphQL:   http://{addr}/graphql");
             println!("  WebSocket: ws://{addr}/graphql (graphql-transport-ws)");
             println!("  GraphiQL:  http://{addr}/graphiql");
-            app.run_until_stopped(shutdown_on_signals()).await
+            app.run_until_stopped(shutdown).await
         }
     }
 }

@@ -680,10 +680,21 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::JobNotFound(lease.job_id))?;
+        let job = JobRecord::try_from(row)?;
+        if self.events_in_transaction() {
+            // Delivered at commit, and only if the commit succeeds.
+            let event = crate::JobEvent::Progress(job.progress());
+            let payload =
+                serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            txn.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [crate::events::CHANNEL.into(), payload.into()],
+            ))
+            .await?;
+        }
         txn.commit().await?;
-        Ok(CheckpointOutcome::Committed(Box::new(JobRecord::try_from(
-            row,
-        )?)))
+        Ok(CheckpointOutcome::Committed(Box::new(job)))
     }
 }
 

@@ -15,7 +15,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
 pub use error::{Result, StoreError};
-pub use events::{EventBus, InMemoryEventBus, JobEvent};
+pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 pub use records::{JobRecord, NewOffer, OfferRecord, Page};
@@ -74,6 +74,26 @@ impl Store {
 
     pub fn is_sqlite(&self) -> bool {
         self.backend() == DatabaseBackend::Sqlite
+    }
+
+    /// On PostgreSQL, checkpoints send their progress event themselves, inside their
+    /// transaction, to every process; callers then need not publish it again.
+    pub fn events_in_transaction(&self) -> bool {
+        self.backend() == DatabaseBackend::Postgres
+    }
+
+    /// The bus that reaches every process sharing this database: `LISTEN/NOTIFY` on
+    /// PostgreSQL, in memory on SQLite (one process).
+    pub fn event_bus(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> std::sync::Arc<dyn EventBus> {
+        match self.backend() {
+            DatabaseBackend::Postgres => {
+                PgEventBus::start(self.db.get_postgres_connection_pool().clone(), shutdown)
+            }
+            _ => std::sync::Arc::new(InMemoryEventBus::default()),
+        }
     }
 
     /// Applies every pending migration.

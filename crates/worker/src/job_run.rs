@@ -333,9 +333,11 @@ impl JobRun {
         loop {
             match self.worker.store.checkpoint(&self.lease, cp.clone()).await {
                 Ok(CheckpointOutcome::Committed(job)) => {
-                    self.worker
-                        .events
-                        .publish(JobEvent::Progress(job.progress()));
+                    if !self.worker.store.events_in_transaction() {
+                        self.worker
+                            .events
+                            .publish(JobEvent::Progress(job.progress()));
+                    }
                     return Ok(Some(*job));
                 }
                 Ok(CheckpointOutcome::LeaseLost) => {

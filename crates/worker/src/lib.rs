@@ -140,7 +140,7 @@ impl Worker {
                     _ = shutdown.cancelled() => break,
                     _ = &mut poll => break,
                     event = wake.recv() => match event {
-                        Ok(JobEvent::Queued(_)) | Err(RecvError::Lagged(_)) => break,
+                        Ok(JobEvent::Queued(_) | JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
                         Ok(JobEvent::Progress(_)) => continue,
                         Err(RecvError::Closed) => {
                             (&mut poll).await;

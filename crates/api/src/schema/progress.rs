@@ -56,6 +56,7 @@ impl ProgressSubscription {
                 let about_others = match &event {
                     Ok(Ok(JobEvent::Progress(p))) => p.job_id != job_id,
                     Ok(Ok(JobEvent::Queued(_))) => true,
+                    Ok(Ok(JobEvent::Resync)) => false,
                     _ => false,
                 };
                 if !about_others {
@@ -63,17 +64,18 @@ impl ProgressSubscription {
                 }
                 let next = match event {
                     Ok(Ok(JobEvent::Progress(p))) if p.job_id == job_id => p,
-                    Ok(Ok(_)) => continue,
+                    Ok(Ok(JobEvent::Progress(_) | JobEvent::Queued(_))) => continue,
                     Ok(Err(RecvError::Closed)) => break,
                     // Missed events, or none for a while: read where the job is now.
-                    Ok(Err(RecvError::Lagged(_))) | Err(_) => match api.store.job(job_id).await {
+                    Ok(Ok(JobEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) | Err(_) => {
+                        match api.store.job(job_id).await {
                         Ok(Some(job)) => job.progress(),
                         Ok(None) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot refresh job progress; retrying");
                             continue;
                         }
-                    },
+                    }},
                 };
                 if is_newer(&next, &last) {
                     last = next;
