@@ -517,6 +517,48 @@ async fn airports_autocomplete_from_embedded_data(backend: Backend) {
     assert_eq!(data["airports"][0]["timeZone"], "Europe/London");
 }
 
+async fn metrics_describe_jobs_tasks_checkpoints_and_subscriptions(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db).await;
+    let job = app.start_search(round_trip_input()).await;
+    let total = int(&job["totalTasks"]);
+    app.follow_progress(job["id"].as_str().expect("id"), Duration::from_secs(60))
+        .await;
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no `{line_start}` in:\n{text}"))
+    };
+    assert_eq!(value("fast_flights_jobs{status=\"SUCCEEDED\"}"), 1.0);
+    assert_eq!(value("fast_flights_jobs{status=\"RUNNING\"}"), 0.0);
+    assert_eq!(
+        value("fast_flights_tasks_total{provider=\"simulated\",outcome=\"completed\"}"),
+        total as f64
+    );
+    assert_eq!(
+        value("fast_flights_provider_latency_seconds_count{provider=\"simulated\"}"),
+        total as f64
+    );
+    assert!(value("fast_flights_checkpoint_duration_seconds_count") >= 1.0);
+    assert_eq!(
+        value("fast_flights_active_subscriptions"),
+        0.0,
+        "the stream ended"
+    );
+    assert!(value("fast_flights_event_lag_seconds_count") >= 1.0);
+}
+
 async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
     let started = tokio::time::Instant::now();
     loop {
@@ -776,4 +818,5 @@ on_both_backends!(
     pause_resume_and_cancel_of_a_queued_search,
     a_search_whose_queries_mostly_fail_ends_failed,
     a_search_that_keeps_killing_its_worker_ends_failed,
+    metrics_describe_jobs_tasks_checkpoints_and_subscriptions,
 );

@@ -122,6 +122,7 @@ async fn a_fleet_survives_a_killed_worker_and_matches_a_single_process() {
     for name in ["w1", "w2", "w3"] {
         let mut env = WORK.to_vec();
         env.push(("WORKER_ID", name));
+        env.push(("METRICS_LISTEN", "127.0.0.1:0"));
         workers.insert(name, TestWorker::spawn(&db, &env).await);
     }
     let mut ids = Vec::new();
@@ -170,15 +171,16 @@ async fn a_fleet_survives_a_killed_worker_and_matches_a_single_process() {
         }
     };
     let victim = killer.await;
+    if let Some(w) = workers.remove(victim.as_str()) {
+        w.kill().await;
+    }
     let killed_at = tokio::time::Instant::now();
+    // Its leases outlive it until they expire: these searches must be taken over.
     let killed_owned = lease_owners(&conn)
         .await
         .iter()
         .filter(|o| **o == victim)
         .count();
-    if let Some(w) = workers.remove(victim.as_str()) {
-        w.kill().await;
-    }
 
     let watched = watching.await;
     let took = killed_at.elapsed();
@@ -212,6 +214,39 @@ async fn a_fleet_survives_a_killed_worker_and_matches_a_single_process() {
             "{label}: the same offers as one process found"
         );
     }
+    // Every search the dead worker held was taken over, and counted once in the metrics of
+    // the worker that took it.
+    let taken_over = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT count(*) AS n FROM search_jobs WHERE taken_over_from = '{victim}'"),
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(
+        taken_over as usize, killed_owned,
+        "searches held by {victim} when it died"
+    );
+    let mut counted = 0.0;
+    for w in workers.values() {
+        let url = w.metrics_url.as_ref().expect("worker metrics address");
+        let text = reqwest::get(url)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        counted += text
+            .lines()
+            .find(|l| l.starts_with("fast_flights_lease_takeovers_total"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
+    assert_eq!(counted, taken_over as f64, "lease takeovers in /metrics");
     eprintln!(
         "killed {victim} while it held {killed_owned} searches; the fleet finished {:.1} s later",
         took.as_secs_f64()

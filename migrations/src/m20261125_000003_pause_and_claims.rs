@@ -11,6 +11,8 @@ pub struct Migration;
 enum Added {
     PauseRequested,
     ClaimsWithoutProgress,
+    /// The worker whose expired lease the current one replaced, for metrics and logs.
+    TakenOverFrom,
 }
 
 #[async_trait::async_trait]
@@ -42,11 +44,23 @@ impl MigrationTrait for Migration {
                     )
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SearchJobs::Table)
+                    .add_column(ColumnDef::new(Added::TakenOverFrom).string_len(200).null())
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [Added::PauseRequested, Added::ClaimsWithoutProgress] {
+        for column in [
+            Added::PauseRequested,
+            Added::ClaimsWithoutProgress,
+            Added::TakenOverFrom,
+        ] {
             manager
                 .alter_table(
                     Table::alter()

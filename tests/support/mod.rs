@@ -293,6 +293,8 @@ impl TestApp {
 /// `fast-flights worker` on the same database: searches only, no API.
 pub struct TestWorker {
     child: Child,
+    /// Where its `/metrics` is served, when started with `METRICS_LISTEN`.
+    pub metrics_url: Option<String>,
 }
 
 impl TestWorker {
@@ -302,17 +304,35 @@ impl TestWorker {
         for (k, v) in extra {
             env.insert(k, v.to_string());
         }
-        let child = Command::new(BIN)
+        let wants_metrics = env.contains_key("METRICS_LISTEN");
+        let mut child = Command::new(BIN)
             .arg("worker")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("start fast-flights worker");
-        Self { child }
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let metrics_url = if wants_metrics {
+            tokio::time::timeout(Duration::from_secs(60), async {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(url) = line.strip_prefix("fast-flights worker metrics on ") {
+                        return Some(url.trim().to_string());
+                    }
+                }
+                None
+            })
+            .await
+            .ok()
+            .flatten()
+        } else {
+            None
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, metrics_url }
     }
 
     pub async fn kill(mut self) {

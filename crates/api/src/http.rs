@@ -348,6 +348,33 @@ pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
     }
 }
 
+/// Prometheus text format. Job counts by status are read from the database at each scrape.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(handle) = &state.ctx.metrics else {
+        return (StatusCode::NOT_FOUND, "metrics are not enabled").into_response();
+    };
+    match state.ctx.store.job_counts().await {
+        Ok(counts) => {
+            for status in domain::JobStatus::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("fast_flights_jobs", "status" => status.as_str()).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count jobs for /metrics"),
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

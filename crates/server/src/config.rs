@@ -131,6 +131,10 @@ pub struct Config {
     #[arg(long, env = "SIMULATED_SEED", default_value_t = 42, global = true)]
     pub simulated_seed: u64,
 
+    /// For `worker`: also serve `/metrics` and `/healthz` on this address.
+    #[arg(long, env = "METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Log as human-readable text or as JSON lines (to stderr). Filter with RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use providers::{ProviderRegistry, SimulatedProvider};
 use store::{EventBus, Store};
 use tokio::net::TcpListener;
@@ -15,6 +16,30 @@ use tokio_util::sync::CancellationToken;
 use worker::Worker;
 
 pub use config::{Cli, Command, Config, LogFormat};
+
+/// Installs the process-wide metrics recorder; `/metrics` renders it.
+pub fn install_metrics(shutdown: &CancellationToken) -> anyhow::Result<PrometheusHandle> {
+    const SECONDS: &[f64] = &[
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ];
+    let handle = PrometheusBuilder::new()
+        .set_buckets(SECONDS)
+        .context("metrics buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let upkeep = handle.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => upkeep.run_upkeep(),
+            }
+        }
+    });
+    Ok(handle)
+}
 
 /// The built-in providers, configured.
 pub fn default_registry(config: &Config) -> anyhow::Result<ProviderRegistry> {
@@ -34,6 +59,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub struct Application {
     listener: Option<TcpListener>,
+    metrics_listener: Option<(TcpListener, PrometheusHandle)>,
     store: Store,
     worker: Option<Worker>,
     router: Option<axum::Router>,
@@ -46,6 +72,7 @@ impl Application {
         registry: ProviderRegistry,
         api: bool,
         shutdown: &CancellationToken,
+        metrics: Option<PrometheusHandle>,
     ) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let events: Arc<dyn EventBus> = store.event_bus(shutdown.clone());
@@ -67,13 +94,24 @@ impl Application {
                 events,
                 providers: registry,
                 limits: config.api_limits(),
+                metrics: metrics.clone(),
             });
             (Some(listener), Some(router))
         } else {
             (None, None)
         };
+        let metrics_listener = match (api, config.metrics_listen, metrics) {
+            (false, Some(addr), Some(handle)) => Some((
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (METRICS_LISTEN)"))?,
+                handle,
+            )),
+            _ => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             store,
             worker,
             router,
@@ -82,6 +120,12 @@ impl Application {
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn store(&self) -> &Store {
@@ -103,6 +147,26 @@ impl Application {
                 result
             })
         });
+        if let Some((listener, handle)) = self.metrics_listener {
+            let router = axum::Router::new()
+                .route(
+                    "/metrics",
+                    axum::routing::get(move || {
+                        let handle = handle.clone();
+                        async move { handle.render() }
+                    }),
+                )
+                .route("/healthz", axum::routing::get(|| async { "ok" }));
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "metrics endpoint failed");
+                }
+            });
+        }
         if let (Some(listener), Some(router)) = (self.listener, self.router) {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())

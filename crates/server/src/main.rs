@@ -1,46 +1,49 @@
 use anyhow::Context;
 use clap::Parser;
 use fast_flights::{
-    Application, Cli, Command, default_registry, open_store, shutdown_on_signals, telemetry,
+    Application, Cli, Command, default_registry, install_metrics, open_store, shutdown_on_signals,
+    telemetry,
 };
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.config;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Schema => {
-            print!("{}", api::sdl());
-            Ok(())
-        }
-        Command::Migrate => {
-            telemetry::init(config.log_format);
-            open_store(&config).await?;
-            println!(
-                "migrations applied to {}",
-                store::redact(&config.database_url)
-            );
-            Ok(())
-        }
-        Command::Worker => {
-            telemetry::init(config.log_format);
-            let shutdown = shutdown_on_signals();
-            let app =
-                Application::build(&config, default_registry(&config)?, false, &shutdown).await?;
-            app.run_until_stopped(shutdown).await
-        }
-        Command::Serve => {
-            telemetry::init(config.log_format);
-            let shutdown = shutdown_on_signals();
-            let app =
-                Application::build(&config, default_registry(&config)?, true, &shutdown).await?;
-            let addr = app.local_addr().context("the API has no address")?;
-            tracing::info!(%addr, worker = !config.no_worker, "listening");
-            println!("fast-flights listening on http://{addr}");
-            println!("  GraphQL:   http://{addr}/graphql");
-            println!("  WebSocket: ws://{addr}/graphql (graphql-transport-ws)");
-            println!("  GraphiQL:  http://{addr}/graphiql");
-            app.run_until_stopped(shutdown).await
-        }
+    let command = cli.command.unwrap_or(Command::Serve);
+    if command == Command::Schema {
+        print!("{}", api::sdl());
+        return Ok(());
     }
+    telemetry::init(config.log_format);
+    if command == Command::Migrate {
+        open_store(&config).await?;
+        println!(
+            "migrations applied to {}",
+            store::redact(&config.database_url)
+        );
+        return Ok(());
+    }
+    let serve_api = command == Command::Serve;
+    let shutdown = shutdown_on_signals();
+    let metrics = install_metrics(&shutdown)?;
+    let app = Application::build(
+        &config,
+        default_registry(&config)?,
+        serve_api,
+        &shutdown,
+        Some(metrics),
+    )
+    .await?;
+    if serve_api {
+        let addr = app.local_addr().context("the API has no address")?;
+        tracing::info!(%addr, worker = !config.no_worker, "listening");
+        println!("fast-flights listening on http://{addr}");
+        println!("  GraphQL:   http://{addr}/graphql");
+        println!("  WebSocket: ws://{addr}/graphql (graphql-transport-ws)");
+        println!("  GraphiQL:  http://{addr}/graphiql");
+        println!("  Metrics:   http://{addr}/metrics");
+    } else if let Some(addr) = app.metrics_addr() {
+        println!("fast-flights worker metrics on http://{addr}/metrics");
+    }
+    app.run_until_stopped(shutdown).await
 }

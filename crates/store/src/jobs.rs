@@ -28,6 +28,8 @@ pub struct Lease {
 pub struct ClaimedJob {
     pub lease: Lease,
     pub job: JobRecord,
+    /// The worker whose lease had expired, when this claim took a job over from it.
+    pub taken_over_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,7 @@ impl Store {
             finished_at: Set(None),
             pause_requested: Set(false),
             claims_without_progress: Set(0),
+            taken_over_from: Set(None),
         };
         let row = search_job::Entity::insert(model)
             .exec_with_returning(&self.db)
@@ -227,6 +230,22 @@ impl Store {
             }),
             _ => Ok(job),
         }
+    }
+
+    /// How many jobs are in each status.
+    pub async fn job_counts(&self) -> Result<Vec<(JobStatus, u64)>> {
+        let rows: Vec<(String, i64)> = search_job::Entity::find()
+            .select_only()
+            .column(search_job::Column::Status)
+            .column_as(search_job::Column::Id.count(), "n")
+            .group_by(search_job::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(s, n)| Some((JobStatus::parse(&s)?, u64::try_from(n).ok()?)))
+            .collect())
     }
 
     /// Pauses a queued job at once; asks a running one to pause at its next checkpoint.
@@ -391,6 +410,7 @@ impl Store {
                         "UPDATE search_jobs SET status = ${}, lease_owner = ${}, lease_token = ${}, \
                          lease_expires_at = ${}, attempts = attempts + 1, \
                          claims_without_progress = claims_without_progress + 1, \
+                         taken_over_from = CASE WHEN status = 'RUNNING' THEN lease_owner END, \
                          started_at = COALESCE(started_at, ${}), updated_at = ${} \
                          WHERE id = ({sub_sql}) RETURNING *",
                         n + 1,
@@ -408,6 +428,7 @@ impl Store {
                     "UPDATE search_jobs SET status = ?, lease_owner = ?, lease_token = ?, \
                      lease_expires_at = ?, attempts = attempts + 1, \
                      claims_without_progress = claims_without_progress + 1, \
+                     taken_over_from = CASE WHEN status = 'RUNNING' THEN lease_owner END, \
                      started_at = COALESCE(started_at, ?), updated_at = ? \
                      WHERE id = ({sub_sql}) RETURNING *"
                 ),
@@ -436,6 +457,7 @@ impl Store {
         };
         let model = search_job::Model::from_query_result(&row, "")?;
         let id = model.id;
+        let taken_over_from = model.taken_over_from.clone();
         let job = match JobRecord::try_from(model) {
             Ok(job) => job,
             Err(e) => {
@@ -452,6 +474,7 @@ impl Store {
                 token,
             },
             job,
+            taken_over_from,
         }))
     }
 

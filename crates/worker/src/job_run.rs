@@ -91,6 +91,10 @@ impl Iterator for PendingIndices {
 
 impl JobRun {
     pub(crate) fn new(worker: Worker, claimed: ClaimedJob) -> Self {
+        if let Some(previous) = &claimed.taken_over_from {
+            metrics::counter!("fast_flights_lease_takeovers_total").increment(1);
+            tracing::warn!(job_id = %claimed.job.id, from = %previous, "took over a job whose lease expired");
+        }
         Self {
             worker,
             lease: claimed.lease,
@@ -99,7 +103,12 @@ impl JobRun {
     }
 
     pub(crate) async fn execute(self, stop: CancellationToken) -> RunOutcome {
-        let span = tracing::info_span!("job", job_id = %self.job.id, attempt = self.job.attempts);
+        let span = tracing::info_span!(
+            "job",
+            job_id = %self.job.id,
+            worker = %self.worker.config.worker_id,
+            attempt = self.job.attempts
+        );
         self.execute_inner(stop).instrument(span).await
     }
 
@@ -331,7 +340,11 @@ impl JobRun {
         const BACKOFF_MS: [u64; 3] = [200, 1_000, 3_000];
         let mut attempt = 0;
         loop {
-            match self.worker.store.checkpoint(&self.lease, cp.clone()).await {
+            let started = Instant::now();
+            let result = self.worker.store.checkpoint(&self.lease, cp.clone()).await;
+            metrics::histogram!("fast_flights_checkpoint_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            match result {
                 Ok(CheckpointOutcome::Committed(job)) => {
                     if !self.worker.store.events_in_transaction() {
                         self.worker
@@ -381,9 +394,19 @@ async fn run_task(
             task.provider
         )));
     };
+    let started = Instant::now();
     let answer = tokio::time::timeout(timeout, provider.search(&task.query(spec)))
         .await
         .unwrap_or(Err(ProviderError::Timeout(timeout)));
+    let outcome = if answer.is_ok() {
+        "completed"
+    } else {
+        "failed"
+    };
+    metrics::histogram!("fast_flights_provider_latency_seconds", "provider" => task.provider.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("fast_flights_tasks_total", "provider" => task.provider.clone(), "outcome" => outcome)
+        .increment(1);
     match answer {
         Ok(offers) => TaskOutcome {
             index,

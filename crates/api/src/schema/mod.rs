@@ -37,6 +37,8 @@ pub struct ApiContext {
     pub events: Arc<dyn EventBus>,
     pub providers: Arc<ProviderRegistry>,
     pub limits: ApiLimits,
+    /// Renders `/metrics`; `None` serves no metrics.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 #[derive(Debug, Clone)]

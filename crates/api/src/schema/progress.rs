@@ -13,6 +13,22 @@ use crate::error::ApiError;
 #[derive(Default)]
 pub struct ProgressSubscription;
 
+/// Counts open `jobProgress` streams for `/metrics`, whatever ends them.
+struct ActiveSubscription;
+
+impl ActiveSubscription {
+    fn new() -> Self {
+        metrics::gauge!("fast_flights_active_subscriptions").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for ActiveSubscription {
+    fn drop(&mut self) {
+        metrics::gauge!("fast_flights_active_subscriptions").decrement(1.0);
+    }
+}
+
 /// With no event for this long, the subscription reads the job again: events from a
 /// worker in another process do not reach this one's in-memory bus.
 const REFRESH_AFTER: Duration = Duration::from_secs(2);
@@ -47,6 +63,7 @@ impl ProgressSubscription {
             .ok_or_else(|| ApiError::NotFound(format!("search job {job_id}")))?
             .progress();
         Ok(async_stream::stream! {
+            let _active = ActiveSubscription::new();
             let mut last = snapshot;
             yield JobProgress::from(last.clone());
             let mut refresh_at = tokio::time::Instant::now() + REFRESH_AFTER;
@@ -63,7 +80,11 @@ impl ProgressSubscription {
                     refresh_at = tokio::time::Instant::now() + REFRESH_AFTER;
                 }
                 let next = match event {
-                    Ok(Ok(JobEvent::Progress(p))) if p.job_id == job_id => p,
+                    Ok(Ok(JobEvent::Progress(p))) if p.job_id == job_id => {
+                        let lag = (chrono::Utc::now() - p.updated_at).num_microseconds().unwrap_or(0);
+                        metrics::histogram!("fast_flights_event_lag_seconds").record(lag.max(0) as f64 / 1e6);
+                        p
+                    }
                     Ok(Ok(JobEvent::Progress(_) | JobEvent::Queued(_))) => continue,
                     Ok(Err(RecvError::Closed)) => break,
                     // Missed events, or none for a while: read where the job is now.

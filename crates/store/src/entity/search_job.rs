@@ -36,6 +36,7 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     pub pause_requested: bool,
     pub claims_without_progress: i32,
+    pub taken_over_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
