@@ -559,6 +559,42 @@ async fn metrics_describe_jobs_tasks_checkpoints_and_subscriptions(backend: Back
     assert!(value("fast_flights_event_lag_seconds_count") >= 1.0);
 }
 
+async fn a_cancel_reaches_the_running_job_as_an_event(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // Checkpoints and lease renewals a minute apart: only the event can stop it sooner.
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("SIMULATED_LATENCY_MS", "20"),
+            ("TASK_CONCURRENCY", "4"),
+            ("CHECKPOINT_EVERY_MS", "60000"),
+            ("CHECKPOINT_EVERY_TASKS", "1000000"),
+            ("LEASE_TTL_MS", "600000"),
+        ],
+    )
+    .await;
+    let mut input = round_trip_input();
+    input["departureTo"] = json!(days_from_now(120));
+    let id = app.start_search(input).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    wait_for_status(&app, &id, "RUNNING").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.data(
+        "mutation($id: UUID!) { cancelSearch(id: $id) { id } }",
+        json!({"id": id}),
+    )
+    .await;
+    let events = app.follow_progress(&id, Duration::from_secs(15)).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "CANCELLED");
+    assert!(
+        int(&last["completedTasks"]) > 0,
+        "the last checkpoint kept the work done: {last}"
+    );
+}
+
 async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
     let started = tokio::time::Instant::now();
     loop {
@@ -819,4 +855,5 @@ on_both_backends!(
     a_search_whose_queries_mostly_fail_ends_failed,
     a_search_that_keeps_killing_its_worker_ends_failed,
     metrics_describe_jobs_tasks_checkpoints_and_subscriptions,
+    a_cancel_reaches_the_running_job_as_an_event,
 );

@@ -171,6 +171,10 @@ impl JobRun {
         let mut ticker = tokio::time::interval(heartbeat);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker.tick().await;
+        // A cancel or pause request reaches the job as an event at once; the lease renewal
+        // at each tick would see it too, within a checkpoint interval.
+        let mut requests = self.worker.events.subscribe();
+        let mut requests_closed = false;
 
         let finish = loop {
             tokio::select! {
@@ -183,6 +187,17 @@ impl JobRun {
                         Err(e) => RunOutcome::Aborted(e),
                     };
                 }
+                request = requests.recv(), if !requests_closed => match request {
+                    Ok(JobEvent::Progress(p))
+                        if p.job_id == self.job.id && p.status == JobStatus::Running =>
+                    {
+                        if let Some(finish) = requested_stop(p.cancel_requested, p.pause_requested) {
+                            break finish;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => requests_closed = true,
+                    _ => {}
+                },
                 _ = ticker.tick() => {
                     let state = if pending.completed == 0 {
                         match store.renew_lease(&self.lease, config.lease_ttl).await {
