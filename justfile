@@ -21,10 +21,10 @@ up *ARGS:
 test: _postgres
     TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace --all-targets --no-fail-fast
 
-# Benchmarks (a program, not a test); results go in BENCHMARKS.md.
-bench: _postgres
-    cargo build --release --bin fast-flights-bench
-    TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench"
+# Benchmarks (a program, not a test): `just bench [all|throughput|rss|fleet]`; results go in BENCHMARKS.md.
+bench *ARGS: _postgres
+    cargo build --release --bin fast-flights-bench --bin fast-flights
+    TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}
 
 # Regenerate schema/schema.graphql from the code.
 schema:

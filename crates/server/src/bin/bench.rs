@@ -232,13 +232,19 @@ async fn main() -> anyhow::Result<()> {
     let every_task_spec = spec(ORIGINS, DESTINATIONS, 5, (7, 14))?; // 2,000 tasks
     let million_spec = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?; // 1,000,000 tasks
 
-    // `fast-flights-bench [all|throughput|rss] [postgres|sqlite]`
+    // `fast-flights-bench [all|throughput|rss|fleet] [postgres|sqlite]`
     let part = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let only = std::env::args().nth(2);
     anyhow::ensure!(
-        ["all", "throughput", "rss"].contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss] [postgres|sqlite]"
+        ["all", "throughput", "rss", "fleet"].contains(&part.as_str()),
+        "usage: fast-flights-bench [all|throughput|rss|fleet] [postgres|sqlite]"
     );
+    if part == "fleet" || part == "all" {
+        fleet::run().await?;
+        if part == "fleet" {
+            return Ok(());
+        }
+    }
     for backend in [Backend::Postgres, Backend::Sqlite] {
         if only
             .as_deref()
@@ -247,6 +253,9 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         println!("== {backend:?}");
+        if part == "fleet" {
+            continue;
+        }
         if part != "rss" {
             throughput(backend, &throughput_spec, &every_task_spec).await?;
         }
@@ -317,4 +326,189 @@ async fn memory(backend: Backend, million_spec: &SearchSpec) -> anyhow::Result<(
         rss_kib("VmHWM:") as f64 / 1024.0
     );
     Ok(())
+}
+
+/// Worker processes (the real binary) sharing one PostgreSQL.
+mod fleet {
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use anyhow::Context;
+    use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+    use store::Store;
+
+    use super::{Backend, BenchDb, DESTINATIONS, ORIGINS, drop_db, fresh_db, median, spec};
+    use domain::TaskPlan;
+
+    const SEARCHES: usize = 8;
+
+    fn binary() -> anyhow::Result<std::path::PathBuf> {
+        let path = std::env::current_exe()?.with_file_name("fast-flights");
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing; build it with `cargo build --release`",
+            path.display()
+        );
+        Ok(path)
+    }
+
+    fn spawn_worker(db: &BenchDb, id: &str, extra: &[(&str, &str)]) -> anyhow::Result<Child> {
+        let mut cmd = Command::new(binary()?);
+        cmd.arg("worker")
+            .env("DATABASE_URL", &db.url)
+            .env("WORKER_ID", id)
+            .env("SIMULATED_LATENCY_MS", "0")
+            .env("POLL_INTERVAL_MS", "100")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Ok(cmd.spawn()?)
+    }
+
+    async fn scalar(conn: &DatabaseConnection, sql: &str) -> anyhow::Result<Option<String>> {
+        let row = conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_string()))
+            .await?
+            .context("no row")?;
+        Ok(row.try_get::<Option<String>>("", "v")?)
+    }
+
+    /// `SEARCHES` searches of 5,000 tasks, run by `workers` processes: tasks per second.
+    async fn throughput(workers: usize) -> anyhow::Result<f64> {
+        let db = fresh_db(Backend::Postgres).await?;
+        let store = Store::connect(&db.url, 4).await?;
+        store.migrate().await?;
+        let mut total = 0;
+        for i in 0..SEARCHES {
+            let s = spec(&[ORIGINS[i % ORIGINS.len()]], DESTINATIONS, 63, (7, 14))?;
+            let n = TaskPlan::new(&s).len();
+            store.create_job(&s, n, None).await?;
+            total += n;
+        }
+        let conn = sea_orm::Database::connect(&db.url).await?;
+        let started = Instant::now();
+        let mut children = Vec::new();
+        for w in 0..workers {
+            children.push(spawn_worker(&db, &format!("bench-{w}"), &[])?);
+        }
+        loop {
+            let left = scalar(
+                &conn,
+                "SELECT count(*)::text AS v FROM search_jobs WHERE status <> 'SUCCEEDED'",
+            )
+            .await?;
+            if left.as_deref() == Some("0") {
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(900),
+                "the fleet did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        for mut c in children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        conn.close().await?;
+        store.close().await?;
+        drop_db(db).await?;
+        Ok(total as f64 / seconds)
+    }
+
+    /// SIGKILL the worker running a search; seconds until another worker takes it over
+    /// and until it commits its first checkpoint, with the default 30 s lease.
+    async fn takeover() -> anyhow::Result<(f64, f64)> {
+        let db = fresh_db(Backend::Postgres).await?;
+        let store = Store::connect(&db.url, 4).await?;
+        store.migrate().await?;
+        let s = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?;
+        let job = store.create_job(&s, TaskPlan::new(&s).len(), None).await?;
+        let conn = sea_orm::Database::connect(&db.url).await?;
+        let mut a = spawn_worker(&db, "a", &[])?;
+        let owner_sql = format!(
+            "SELECT lease_owner AS v FROM search_jobs WHERE id = '{}'",
+            job.id
+        );
+        let started = Instant::now();
+        while scalar(&conn, &owner_sql).await?.as_deref() != Some("a") {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "worker a never claimed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut b = spawn_worker(&db, "b", &[])?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        a.kill()?;
+        let killed = Instant::now();
+        let _ = a.wait();
+        let killed_at = chrono::Utc::now();
+        let mut claimed = None;
+        let resumed = loop {
+            let owner = scalar(&conn, &owner_sql).await?;
+            if owner.as_deref() == Some("b") && claimed.is_none() {
+                claimed = Some(killed.elapsed().as_secs_f64());
+            }
+            let after = scalar(
+                &conn,
+                &format!(
+                    "SELECT (last_checkpoint_at > '{}')::text AS v FROM search_jobs WHERE id = '{}'",
+                    killed_at.to_rfc3339(),
+                    job.id
+                ),
+            )
+            .await?
+            .as_deref()
+                == Some("true");
+            if owner.as_deref() == Some("b") && after {
+                break killed.elapsed().as_secs_f64();
+            }
+            anyhow::ensure!(
+                killed.elapsed() < Duration::from_secs(120),
+                "nobody resumed the job"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let _ = b.kill();
+        let _ = b.wait();
+        conn.close().await?;
+        store.close().await?;
+        drop_db(db).await?;
+        Ok((claimed.unwrap_or(resumed), resumed))
+    }
+
+    pub async fn run() -> anyhow::Result<()> {
+        println!(
+            "== PostgreSQL fleet: `fast-flights worker` processes, simulated provider at 0 ms"
+        );
+        let mut base = 0.0;
+        for workers in [1, 2, 4] {
+            let mut rates = Vec::new();
+            for _ in 0..super::RUNS {
+                rates.push(throughput(workers).await?);
+            }
+            let rate = median(rates.clone());
+            if workers == 1 {
+                base = rate;
+            }
+            println!(
+                "  {workers} worker process(es), {SEARCHES} searches: runs {:?} tasks/s, median {rate:.0} tasks/s, {:.2}x one process",
+                rates.iter().map(|r| r.round() as i64).collect::<Vec<_>>(),
+                rate / base
+            );
+        }
+        for run in 1..=super::RUNS {
+            let (claimed, resumed) = takeover().await?;
+            println!(
+                "  SIGKILL to takeover (run {run}, lease 30 s): claimed by another worker after {claimed:.1} s, first checkpoint after {resumed:.1} s"
+            );
+        }
+        println!();
+        Ok(())
+    }
 }
