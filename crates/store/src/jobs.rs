@@ -86,6 +86,28 @@ fn insert_chunk_len(remaining: usize) -> usize {
     }
 }
 
+/// Clearing a job's lease: nobody owns it, anybody may claim it.
+trait WithoutLease {
+    fn without_lease(self) -> Self;
+}
+
+impl WithoutLease for sea_orm::UpdateMany<search_job::Entity> {
+    fn without_lease(self) -> Self {
+        self.col_expr(
+            search_job::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            search_job::Column::LeaseToken,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            search_job::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+    }
+}
+
 fn ttl(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(30))
 }
@@ -360,14 +382,7 @@ impl Store {
                 search_job::Column::EtaSeconds,
                 Expr::value(Option::<i64>::None),
             )
-            .col_expr(
-                search_job::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                search_job::Column::LeaseToken,
-                Expr::value(Option::<Uuid>::None),
-            )
+            .without_lease()
             .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
             .filter(lease_free.clone())
             .filter(search_job::Column::ClaimsWithoutProgress.gte(max_claims))
@@ -491,18 +506,7 @@ impl Store {
             )
             .col_expr(search_job::Column::FinishedAt, Expr::value(now))
             .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                search_job::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                search_job::Column::LeaseToken,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                search_job::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
+            .without_lease()
             .filter(search_job::Column::Id.eq(id))
             .exec(&self.db)
             .await?;
@@ -660,33 +664,10 @@ impl Store {
                     .col_expr(search_job::Column::Error, Expr::value(error))
                     .col_expr(search_job::Column::FinishedAt, Expr::value(finished_at))
                     .col_expr(search_job::Column::PauseRequested, Expr::value(false))
-                    .col_expr(
-                        search_job::Column::LeaseOwner,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .col_expr(
-                        search_job::Column::LeaseToken,
-                        Expr::value(Option::<Uuid>::None),
-                    )
-                    .col_expr(
-                        search_job::Column::LeaseExpiresAt,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    );
+                    .without_lease();
             }
             None if cp.release => {
-                update = update
-                    .col_expr(
-                        search_job::Column::LeaseOwner,
-                        Expr::value(Option::<String>::None),
-                    )
-                    .col_expr(
-                        search_job::Column::LeaseToken,
-                        Expr::value(Option::<Uuid>::None),
-                    )
-                    .col_expr(
-                        search_job::Column::LeaseExpiresAt,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    );
+                update = update.without_lease();
             }
             None => {
                 update = update.col_expr(
