@@ -733,11 +733,14 @@ async fn pause_resume_and_cancel_of_a_queued_search(backend: Backend) {
 
 async fn a_search_whose_queries_mostly_fail_ends_failed(backend: Backend) {
     let db = TestDb::new(backend).await;
+    // Without retries or a breaker, so that the failure policy alone decides.
     let app = TestApp::spawn_with(
         &db,
         &[
             ("SIMULATED_ERROR_RATE", "0.9"),
             ("SIMULATED_LATENCY_MS", "0"),
+            ("PROVIDER_RETRIES", "0"),
+            ("PROVIDER_BREAKER_THRESHOLD", "1000000"),
         ],
     )
     .await;
@@ -752,6 +755,28 @@ async fn a_search_whose_queries_mostly_fail_ends_failed(backend: Backend) {
         "{error}"
     );
     assert!(int(&job["failedTasks"]) * 2 > int(&job["completedTasks"]));
+}
+
+async fn retries_carry_a_search_through_an_unreliable_provider(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("SIMULATED_ERROR_RATE", "0.3"),
+            ("SIMULATED_LATENCY_MS", "0"),
+        ],
+    )
+    .await;
+    let job = app.start_search(round_trip_input()).await;
+    let total = int(&job["totalTasks"]);
+    let events = app
+        .follow_progress(job["id"].as_str().expect("id"), Duration::from_secs(120))
+        .await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    // 30% of calls fail, but a task fails only if four attempts in a row do (0.8%).
+    assert!(int(&last["failedTasks"]) * 20 < total, "{last}");
+    assert_eq!(int(&last["completedTasks"]), total);
 }
 
 async fn a_search_that_keeps_killing_its_worker_ends_failed(backend: Backend) {
@@ -856,4 +881,5 @@ on_both_backends!(
     a_search_that_keeps_killing_its_worker_ends_failed,
     metrics_describe_jobs_tasks_checkpoints_and_subscriptions,
     a_cancel_reaches_the_running_job_as_an_event,
+    retries_carry_a_search_through_an_unreliable_provider,
 );

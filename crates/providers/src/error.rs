@@ -15,6 +15,8 @@ pub enum ProviderError {
     Down(String),
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),
+    #[error("calls to the provider are paused after repeated failures (circuit open)")]
+    CircuitOpen { retry_after: Duration },
 }
 
 impl ProviderError {
@@ -25,6 +27,7 @@ impl ProviderError {
             ProviderError::Timeout(_)
                 | ProviderError::RateLimited { .. }
                 | ProviderError::Unavailable(_)
+                | ProviderError::CircuitOpen { .. }
         )
     }
 }

@@ -2,6 +2,7 @@
 //! them, and the built-in providers.
 
 mod error;
+pub mod middleware;
 mod registry;
 pub mod simulated;
 
@@ -10,6 +11,7 @@ use domain::{FlightOffer, FlightQuery};
 use serde::{Deserialize, Serialize};
 
 pub use error::ProviderError;
+pub use middleware::{CallPolicy, layered};
 pub use registry::{ProviderRegistry, RegistryError};
 pub use simulated::{SimulatedConfig, SimulatedProvider};
 

@@ -88,9 +88,33 @@ pub struct Config {
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
     pub poll_interval_ms: u64,
 
-    /// A provider query that takes longer fails with a timeout.
-    #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    /// One provider call that takes longer fails with a timeout (and may be retried).
+    #[arg(long, env = "PROVIDER_TIMEOUT_MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
     pub provider_timeout_ms: u64,
+
+    /// A task (one query with all its retries and waits) that takes longer fails.
+    #[arg(long, env = "TASK_TIMEOUT_MS", default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000), global = true)]
+    pub task_timeout_ms: u64,
+
+    /// Retries of a provider call that failed with a retryable error (timeout, 5xx);
+    /// waiting out a 429 does not count.
+    #[arg(long, env = "PROVIDER_RETRIES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20), global = true)]
+    pub provider_retries: u32,
+
+    /// Consecutive failures that open a provider's circuit for PROVIDER_BREAKER_COOLDOWN_MS.
+    #[arg(long, env = "PROVIDER_BREAKER_THRESHOLD", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub provider_breaker_threshold: u32,
+
+    #[arg(long, env = "PROVIDER_BREAKER_COOLDOWN_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub provider_breaker_cooldown_ms: u64,
+
+    /// Provider calls in flight at once in this process, across all searches.
+    #[arg(long, env = "PROVIDER_MAX_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000), global = true)]
+    pub provider_max_concurrency: u64,
+
+    /// Provider calls per second from this process; unset for no limit.
+    #[arg(long, env = "PROVIDER_RATE_LIMIT", global = true)]
+    pub provider_rate_limit: Option<f64>,
 
     /// A search fails once more than this share (0.0 to 1.0) of its provider queries failed.
     #[arg(long, env = "MAX_FAILED_SHARE", default_value_t = 0.5, value_parser = parse_rate, global = true)]
@@ -170,7 +194,7 @@ impl Config {
             checkpoint_every: Duration::from_millis(self.checkpoint_every_ms),
             lease_ttl: Duration::from_millis(self.lease_ttl_ms),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
-            provider_timeout: Duration::from_millis(self.provider_timeout_ms),
+            provider_timeout: Duration::from_millis(self.task_timeout_ms),
             max_failed_share: self.max_failed_share,
             max_claims_without_progress: self.max_claims_without_progress,
         }
@@ -181,6 +205,18 @@ impl Config {
             max_tasks_per_search: self.max_tasks_per_search,
             ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
             ..api::ApiLimits::default()
+        }
+    }
+
+    pub fn call_policy(&self) -> providers::CallPolicy {
+        providers::CallPolicy {
+            timeout: Duration::from_millis(self.provider_timeout_ms),
+            max_retries: self.provider_retries,
+            breaker_threshold: self.provider_breaker_threshold,
+            breaker_cooldown: Duration::from_millis(self.provider_breaker_cooldown_ms),
+            max_concurrency: usize::try_from(self.provider_max_concurrency).unwrap_or(usize::MAX),
+            rate_per_second: self.provider_rate_limit.filter(|r| *r > 0.0),
+            ..providers::CallPolicy::default()
         }
     }
 

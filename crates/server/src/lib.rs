@@ -41,10 +41,12 @@ pub fn install_metrics(shutdown: &CancellationToken) -> anyhow::Result<Prometheu
     Ok(handle)
 }
 
-/// The built-in providers, configured.
+/// The built-in providers, configured, each behind the call middleware (timeout, retry,
+/// circuit breaker, concurrency cap, rate limit).
 pub fn default_registry(config: &Config) -> anyhow::Result<ProviderRegistry> {
     let mut registry = ProviderRegistry::new();
-    registry.register(Arc::new(SimulatedProvider::new(config.simulated())), true)?;
+    let simulated = Arc::new(SimulatedProvider::new(config.simulated()));
+    registry.register(providers::layered(simulated, &config.call_policy()), true)?;
     Ok(registry)
 }
 

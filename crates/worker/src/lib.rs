@@ -31,7 +31,8 @@ pub struct WorkerConfig {
     pub lease_ttl: Duration,
     /// How often an idle worker looks for claimable jobs without being woken.
     pub poll_interval: Duration,
-    /// A provider call that takes longer fails with a timeout.
+    /// A task (one provider query, retries included) that takes longer fails with a
+    /// timeout, so one hung call cannot hold the job's window.
     pub provider_timeout: Duration,
     /// A job fails once more than this share (0.0 to 1.0) of its provider queries failed.
     pub max_failed_share: f64,
@@ -49,7 +50,7 @@ impl Default for WorkerConfig {
             checkpoint_every: Duration::from_millis(1_000),
             lease_ttl: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
-            provider_timeout: Duration::from_secs(30),
+            provider_timeout: Duration::from_secs(300),
             max_failed_share: 0.5,
             max_claims_without_progress: 5,
         }

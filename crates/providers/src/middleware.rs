@@ -1,0 +1,364 @@
+//! Layers around any [`FlightProvider`], in the spirit of `tower`: each wraps a provider
+//! and is a provider itself. [`layered`] stacks them in the order that makes sense:
+//!
+//! `Retry` → `CircuitBreaker` → `RateLimit` → `ConcurrencyLimit` → `Timeout` → provider
+//!
+//! so a retry goes back through the breaker, waits for a rate-limit token and a
+//! concurrency slot, and each attempt has its own timeout. Time is tokio's, so tests drive
+//! it with a paused clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::{FlightOffer, FlightQuery};
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+
+/// How a provider is called. Defaults suit a remote API.
+#[derive(Debug, Clone)]
+pub struct CallPolicy {
+    /// Each attempt fails after this long.
+    pub timeout: Duration,
+    /// Attempts after the first for retryable failures (429 waits do not count).
+    pub max_retries: u32,
+    /// Backoff before retry n is `base_backoff * 2^n`, capped, with jitter.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Share of the backoff drawn at random (0 = exact, 1 = anywhere in 0..backoff).
+    pub jitter: f64,
+    /// How many 429s in a row one call may wait out before it fails.
+    pub max_rate_limit_waits: u32,
+    /// Consecutive failures that open the circuit.
+    pub breaker_threshold: u32,
+    /// How long an open circuit rejects calls before letting one probe through.
+    pub breaker_cooldown: Duration,
+    /// Calls in flight at once, across every job of this process.
+    pub max_concurrency: usize,
+    /// Calls per second for this process; `None` for no limit.
+    pub rate_per_second: Option<f64>,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(20),
+            max_retries: 3,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            jitter: 0.5,
+            max_rate_limit_waits: 10,
+            breaker_threshold: 20,
+            breaker_cooldown: Duration::from_secs(30),
+            max_concurrency: 64,
+            rate_per_second: None,
+        }
+    }
+}
+
+/// Wraps `provider` in every layer of `policy`.
+pub fn layered(provider: Arc<dyn FlightProvider>, policy: &CallPolicy) -> Arc<dyn FlightProvider> {
+    let mut p: Arc<dyn FlightProvider> = Arc::new(Timeout::new(provider, policy.timeout));
+    p = Arc::new(ConcurrencyLimit::new(p, policy.max_concurrency));
+    if let Some(rate) = policy.rate_per_second {
+        p = Arc::new(RateLimit::new(p, rate));
+    }
+    p = Arc::new(CircuitBreaker::new(
+        p,
+        policy.breaker_threshold,
+        policy.breaker_cooldown,
+    ));
+    Arc::new(Retry::new(p, policy.clone()))
+}
+
+/// Delegates the name and capabilities to the inner provider.
+macro_rules! delegate {
+    () => {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            self.inner.capabilities()
+        }
+    };
+}
+
+pub struct Timeout {
+    inner: Arc<dyn FlightProvider>,
+    limit: Duration,
+}
+
+impl Timeout {
+    pub fn new(inner: Arc<dyn FlightProvider>, limit: Duration) -> Self {
+        Self { inner, limit }
+    }
+}
+
+#[async_trait]
+impl FlightProvider for Timeout {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        tokio::time::timeout(self.limit, self.inner.search(query))
+            .await
+            .unwrap_or(Err(ProviderError::Timeout(self.limit)))
+    }
+}
+
+pub struct ConcurrencyLimit {
+    inner: Arc<dyn FlightProvider>,
+    slots: Semaphore,
+}
+
+impl ConcurrencyLimit {
+    pub fn new(inner: Arc<dyn FlightProvider>, max: usize) -> Self {
+        Self {
+            inner,
+            slots: Semaphore::new(max.max(1)),
+        }
+    }
+}
+
+#[async_trait]
+impl FlightProvider for ConcurrencyLimit {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| ProviderError::Down("the provider is shutting down".into()))?;
+        self.inner.search(query).await
+    }
+}
+
+/// A token bucket: `rate` calls per second on average, bursts of up to one second's worth.
+pub struct RateLimit {
+    inner: Arc<dyn FlightProvider>,
+    rate: f64,
+    bucket: Mutex<(f64, Instant)>,
+}
+
+impl RateLimit {
+    pub fn new(inner: Arc<dyn FlightProvider>, rate: f64) -> Self {
+        let rate = rate.max(0.001);
+        Self {
+            inner,
+            rate,
+            bucket: Mutex::new((rate.max(1.0), Instant::now())),
+        }
+    }
+
+    /// Waits for a token. The lock is held while waiting, so callers are served in order.
+    async fn take(&self) {
+        let mut bucket = self.bucket.lock().await;
+        let capacity = self.rate.max(1.0);
+        let now = Instant::now();
+        let (tokens, last) = *bucket;
+        let mut tokens =
+            (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(capacity);
+        let mut at = now;
+        if tokens < 1.0 {
+            let wait = Duration::from_secs_f64((1.0 - tokens) / self.rate);
+            tokio::time::sleep(wait).await;
+            at = Instant::now();
+            tokens = 1.0;
+        }
+        *bucket = (tokens - 1.0, at);
+    }
+}
+
+#[async_trait]
+impl FlightProvider for RateLimit {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        self.take().await;
+        self.inner.search(query).await
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BreakerState {
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// One probe call is in flight; the others are rejected until it answers.
+    HalfOpen,
+}
+
+pub struct CircuitBreaker {
+    inner: Arc<dyn FlightProvider>,
+    threshold: u32,
+    cooldown: Duration,
+    state: std::sync::Mutex<BreakerState>,
+}
+
+impl CircuitBreaker {
+    pub fn new(inner: Arc<dyn FlightProvider>, threshold: u32, cooldown: Duration) -> Self {
+        Self {
+            inner,
+            threshold: threshold.max(1),
+            cooldown,
+            state: std::sync::Mutex::new(BreakerState::Closed { failures: 0 }),
+        }
+    }
+
+    pub fn state(&self) -> BreakerState {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn admit(&self) -> Result<(), ProviderError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match *state {
+            BreakerState::Closed { .. } => Ok(()),
+            BreakerState::Open { until } if Instant::now() >= until => {
+                *state = BreakerState::HalfOpen;
+                Ok(())
+            }
+            BreakerState::Open { until } => Err(ProviderError::CircuitOpen {
+                retry_after: until.saturating_duration_since(Instant::now()),
+            }),
+            BreakerState::HalfOpen => Err(ProviderError::CircuitOpen {
+                retry_after: self.cooldown,
+            }),
+        }
+    }
+
+    fn record(&self, result: &Result<Vec<FlightOffer>, ProviderError>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let failed = match result {
+            Ok(_) => false,
+            // The query's fault, not the provider's.
+            Err(ProviderError::InvalidQuery(_) | ProviderError::Unsupported(_)) => false,
+            Err(_) => true,
+        };
+        *state = match (*state, failed) {
+            (_, false) => BreakerState::Closed { failures: 0 },
+            (BreakerState::HalfOpen, true) => BreakerState::Open {
+                until: Instant::now() + self.cooldown,
+            },
+            (BreakerState::Closed { failures }, true) if failures + 1 >= self.threshold => {
+                tracing::warn!(provider = self.inner.name(), "circuit opened");
+                BreakerState::Open {
+                    until: Instant::now() + self.cooldown,
+                }
+            }
+            (BreakerState::Closed { failures }, true) => BreakerState::Closed {
+                failures: failures + 1,
+            },
+            (open @ BreakerState::Open { .. }, true) => open,
+        };
+    }
+}
+
+#[async_trait]
+impl FlightProvider for CircuitBreaker {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        self.admit()?;
+        let result = self.inner.search(query).await;
+        self.record(&result);
+        result
+    }
+}
+
+pub struct Retry {
+    inner: Arc<dyn FlightProvider>,
+    policy: CallPolicy,
+}
+
+impl Retry {
+    pub fn new(inner: Arc<dyn FlightProvider>, policy: CallPolicy) -> Self {
+        Self { inner, policy }
+    }
+
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .policy
+            .base_backoff
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.policy.max_backoff);
+        let jitter = self.policy.jitter.clamp(0.0, 1.0);
+        exp.mul_f64(1.0 - jitter * fastrand::f64())
+    }
+}
+
+#[async_trait]
+impl FlightProvider for Retry {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        let (mut retries, mut waits) = (0, 0);
+        loop {
+            let error = match self.inner.search(query).await {
+                Ok(offers) => return Ok(offers),
+                Err(e) => e,
+            };
+            let pause = match &error {
+                // A 429 says when to come back: wait, without spending a retry.
+                ProviderError::RateLimited { retry_after }
+                    if waits < self.policy.max_rate_limit_waits =>
+                {
+                    waits += 1;
+                    retry_after.unwrap_or_else(|| self.backoff(waits - 1))
+                }
+                e if e.is_retryable() && retries < self.policy.max_retries => {
+                    retries += 1;
+                    self.backoff(retries - 1)
+                }
+                _ => return Err(error),
+            };
+            tracing::debug!(provider = self.inner.name(), error = %error, ?pause, "retrying");
+            tokio::time::sleep(pause).await;
+        }
+    }
+}

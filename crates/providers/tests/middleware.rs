@@ -1,0 +1,284 @@
+//! The provider layers, on tokio's paused clock: time only moves when everything waits,
+//! so backoff and cool-down times are exact.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::{AirportCode, Cabin, Currency, FlightOffer, FlightQuery};
+use fast_flights_providers::middleware::{
+    BreakerState, CircuitBreaker, ConcurrencyLimit, RateLimit, Retry, Timeout,
+};
+use fast_flights_providers::{
+    CallPolicy, Capabilities, Confirmation, FlightProvider, Passengers, ProviderError,
+};
+use tokio::time::Instant;
+
+/// Answers from a script, then succeeds; can be slow; counts calls and concurrency.
+#[derive(Default)]
+struct Scripted {
+    script: std::sync::Mutex<VecDeque<ProviderError>>,
+    delay: Duration,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Scripted {
+    fn failing(errors: Vec<ProviderError>) -> Arc<Self> {
+        Arc::new(Self {
+            script: std::sync::Mutex::new(errors.into()),
+            ..Default::default()
+        })
+    }
+
+    fn slow(delay: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            delay,
+            ..Default::default()
+        })
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl FlightProvider for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    async fn search(&self, _: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        match self.script.lock().expect("script").pop_front() {
+            Some(e) => Err(e),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
+        Err(ProviderError::Unsupported("booking"))
+    }
+}
+
+fn query() -> FlightQuery {
+    FlightQuery {
+        origin: AirportCode::parse("LHR").expect("code"),
+        destination: AirportCode::parse("JFK").expect("code"),
+        departure_date: "2027-03-01".parse().expect("date"),
+        return_date: None,
+        adults: 1,
+        cabin: Cabin::Economy,
+        max_stops: None,
+        max_price: None,
+        currency: Currency::EUR,
+    }
+}
+
+fn exact(max_retries: u32) -> CallPolicy {
+    CallPolicy {
+        max_retries,
+        base_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(10),
+        jitter: 0.0,
+        ..CallPolicy::default()
+    }
+}
+
+fn unavailable() -> ProviderError {
+    ProviderError::Unavailable("503".into())
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_back_off_exponentially_then_succeed() {
+    let inner = Scripted::failing(vec![unavailable(), unavailable(), unavailable()]);
+    let retry = Retry::new(inner.clone(), exact(3));
+    let started = Instant::now();
+    assert!(retry.search(&query()).await.is_ok());
+    assert_eq!(inner.calls(), 4);
+    assert_eq!(started.elapsed(), Duration::from_millis(100 + 200 + 400));
+}
+
+#[tokio::test(start_paused = true)]
+async fn exhausted_retries_return_the_last_error() {
+    let inner = Scripted::failing(vec![
+        unavailable(),
+        ProviderError::Timeout(Duration::from_secs(1)),
+        unavailable(),
+    ]);
+    let retry = Retry::new(inner.clone(), exact(2));
+    let err = retry.search(&query()).await.expect_err("fails");
+    assert_eq!(err, unavailable());
+    assert_eq!(inner.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_queries_are_not_retried() {
+    let inner = Scripted::failing(vec![ProviderError::InvalidQuery("no such route".into())]);
+    let retry = Retry::new(inner.clone(), exact(5));
+    assert!(matches!(
+        retry.search(&query()).await,
+        Err(ProviderError::InvalidQuery(_))
+    ));
+    assert_eq!(inner.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_waits_its_retry_after_without_spending_a_retry() {
+    let limited = || ProviderError::RateLimited {
+        retry_after: Some(Duration::from_secs(2)),
+    };
+    let inner = Scripted::failing(vec![limited(), limited(), unavailable()]);
+    let retry = Retry::new(inner.clone(), exact(1));
+    let started = Instant::now();
+    assert!(
+        retry.search(&query()).await.is_ok(),
+        "one retry is enough: the 429s did not use it"
+    );
+    assert_eq!(inner.calls(), 4);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(2_000 + 2_000 + 100)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn jitter_keeps_backoff_within_its_bounds() {
+    let policy = CallPolicy {
+        jitter: 1.0,
+        ..exact(1)
+    };
+    for _ in 0..20 {
+        let inner = Scripted::failing(vec![unavailable()]);
+        let retry = Retry::new(inner, policy.clone());
+        let started = Instant::now();
+        assert!(retry.search(&query()).await.is_ok());
+        assert!(started.elapsed() <= Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_breaker_opens_half_opens_and_closes() {
+    let inner = Scripted::failing(vec![
+        unavailable(),
+        unavailable(),
+        unavailable(),
+        unavailable(),
+    ]);
+    let breaker = CircuitBreaker::new(inner.clone(), 3, Duration::from_secs(30));
+    for _ in 0..3 {
+        assert!(breaker.search(&query()).await.is_err());
+    }
+    assert!(matches!(breaker.state(), BreakerState::Open { .. }));
+    // Open: rejected without calling the provider.
+    let err = breaker.search(&query()).await.expect_err("open");
+    assert!(
+        matches!(err, ProviderError::CircuitOpen { retry_after } if retry_after == Duration::from_secs(30))
+    );
+    assert_eq!(inner.calls(), 3);
+
+    // After the cool-down one probe goes through; it fails, so the circuit opens again.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(
+        breaker.search(&query()).await.expect_err("probe fails"),
+        unavailable()
+    );
+    assert_eq!(inner.calls(), 4);
+    assert!(matches!(breaker.state(), BreakerState::Open { .. }));
+
+    // The next probe succeeds and closes it.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert!(breaker.search(&query()).await.is_ok());
+    assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_half_open_breaker_lets_one_probe_through() {
+    let inner = Scripted::slow(Duration::from_secs(5));
+    let breaker = Arc::new(CircuitBreaker::new(
+        inner.clone(),
+        1,
+        Duration::from_secs(10),
+    ));
+    inner
+        .script
+        .lock()
+        .expect("script")
+        .push_back(unavailable());
+    assert!(breaker.search(&query()).await.is_err());
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let probe = tokio::spawn({
+        let b = breaker.clone();
+        async move { b.search(&query()).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(matches!(
+        breaker.search(&query()).await,
+        Err(ProviderError::CircuitOpen { .. })
+    ));
+    assert!(probe.await.expect("probe").is_ok());
+    assert_eq!(inner.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_answers_time_out() {
+    let inner = Scripted::slow(Duration::from_secs(60));
+    let timeout = Timeout::new(inner, Duration::from_secs(2));
+    let started = Instant::now();
+    let err = timeout.search(&query()).await.expect_err("times out");
+    assert_eq!(err, ProviderError::Timeout(Duration::from_secs(2)));
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_concurrency_cap_holds() {
+    let inner = Scripted::slow(Duration::from_millis(100));
+    let limited = Arc::new(ConcurrencyLimit::new(inner.clone(), 3));
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let l = limited.clone();
+            tokio::spawn(async move { l.search(&query()).await })
+        })
+        .collect();
+    for c in calls {
+        assert!(c.await.expect("call").is_ok());
+    }
+    assert_eq!(inner.max_in_flight.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_limit_holds_under_concurrent_callers() {
+    let inner = Scripted::slow(Duration::ZERO);
+    let limited = Arc::new(RateLimit::new(inner.clone(), 50.0));
+    let started = Instant::now();
+    let calls: Vec<_> = (0..150)
+        .map(|_| {
+            let l = limited.clone();
+            tokio::spawn(async move { l.search(&query()).await })
+        })
+        .collect();
+    for c in calls {
+        assert!(c.await.expect("call").is_ok());
+    }
+    // A burst of 50, then 50 per second: 100 more calls take 2 s.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(1_990) && elapsed <= Duration::from_millis(2_010),
+        "{elapsed:?}"
+    );
+    assert_eq!(inner.calls(), 150);
+}
