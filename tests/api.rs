@@ -754,6 +754,27 @@ async fn a_search_whose_queries_mostly_fail_ends_failed(backend: Backend) {
         error.contains("provider queries failed") && error.contains("simulated failure"),
         "{error}"
     );
+    let sample = app
+        .data(
+            "query($id: UUID!) { job(id: $id) { errorSample { taskIndex provider message at } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let sample = sample["job"]["errorSample"]
+        .as_array()
+        .expect("sample")
+        .clone();
+    assert!(!sample.is_empty() && sample.len() <= 20, "{sample:?}");
+    for e in &sample {
+        assert_eq!(e["provider"], "simulated");
+        assert!(
+            e["message"]
+                .as_str()
+                .expect("message")
+                .contains("simulated failure")
+        );
+        assert!(int(&e["taskIndex"]) < int(&job["totalTasks"]));
+    }
     assert!(int(&job["failedTasks"]) * 2 > int(&job["completedTasks"]));
 }
 

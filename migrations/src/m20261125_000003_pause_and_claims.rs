@@ -13,6 +13,8 @@ enum Added {
     ClaimsWithoutProgress,
     /// The worker whose expired lease the current one replaced, for metrics and logs.
     TakenOverFrom,
+    /// The latest failed tasks with their errors (a bounded sample).
+    ErrorSample,
 }
 
 #[async_trait::async_trait]
@@ -52,6 +54,14 @@ impl MigrationTrait for Migration {
                     .add_column(ColumnDef::new(Added::TakenOverFrom).string_len(200).null())
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SearchJobs::Table)
+                    .add_column(ColumnDef::new(Added::ErrorSample).json().null())
+                    .to_owned(),
+            )
             .await
     }
 
@@ -60,6 +70,7 @@ impl MigrationTrait for Migration {
             Added::PauseRequested,
             Added::ClaimsWithoutProgress,
             Added::TakenOverFrom,
+            Added::ErrorSample,
         ] {
             manager
                 .alter_table(

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{flight_offer, search_job};
-use crate::records::{JobRecord, NewOffer, Page};
+use crate::records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, Page, TaskError};
 use crate::{Result, Store, StoreError};
 
 /// The right to run a job, held by one worker until `expires_at`. Writes carry the token,
@@ -57,6 +57,8 @@ pub struct Checkpoint {
     /// Tasks finished since the last checkpoint, failures included.
     pub completed: u64,
     pub failed: u64,
+    /// Failed tasks since the last checkpoint (at most the sample size).
+    pub errors: Vec<TaskError>,
     pub cursor: TaskCursor,
     pub tasks_per_second: f64,
     pub eta_seconds: Option<u64>,
@@ -158,6 +160,7 @@ impl Store {
             pause_requested: Set(false),
             claims_without_progress: Set(0),
             taken_over_from: Set(None),
+            error_sample: Set(None),
         };
         let row = search_job::Entity::insert(model)
             .exec_with_returning(&self.db)
@@ -623,6 +626,19 @@ impl Store {
         }
 
         let done: Vec<u64> = cp.cursor.done_above().collect();
+        let error_sample = if cp.errors.is_empty() {
+            current.error_sample.clone()
+        } else {
+            let mut sample: Vec<TaskError> = current
+                .error_sample
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            sample.extend(cp.errors.iter().cloned());
+            let excess = sample.len().saturating_sub(ERROR_SAMPLE_SIZE);
+            sample.drain(..excess);
+            Some(serde_json::json!(sample))
+        };
         let mut update = search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::FoundFlights,
@@ -646,7 +662,8 @@ impl Store {
                 search_job::Column::EtaSeconds,
                 Expr::value(cp.eta_seconds.filter(|_| cp.finish.is_none()).map(to_i64)),
             )
-            .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now));
+            .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now))
+            .col_expr(search_job::Column::ErrorSample, Expr::value(error_sample));
         if cp.completed > 0 {
             update = update.col_expr(search_job::Column::ClaimsWithoutProgress, Expr::value(0));
         }

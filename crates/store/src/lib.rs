@@ -18,7 +18,7 @@ pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
-pub use records::{JobRecord, NewOffer, OfferRecord, Page};
+pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
 
 /// The SQLite file used when no database URL is given.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/fast-flights.sqlite?mode=rwc";

@@ -32,6 +32,8 @@ pub struct JobRecord {
     pub attempts: u32,
     /// Claims in a row that ended without committing any progress.
     pub claims_without_progress: u32,
+    /// The latest failed tasks, newest last.
+    pub error_sample: Vec<TaskError>,
     pub lease_owner: Option<String>,
     pub last_checkpoint_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -100,6 +102,12 @@ impl TryFrom<search_job::Model> for JobRecord {
             error: m.error,
             attempts: u32::try_from(m.attempts).unwrap_or(0),
             claims_without_progress: u32::try_from(m.claims_without_progress).unwrap_or(0),
+            error_sample: m
+                .error_sample
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("job {} error sample: {e}", m.id)))?
+                .unwrap_or_default(),
             lease_owner: m.lease_owner,
             last_checkpoint_at: m.last_checkpoint_at,
             created_at: m.created_at,
@@ -109,6 +117,18 @@ impl TryFrom<search_job::Model> for JobRecord {
         })
     }
 }
+
+/// A task that failed, as kept in a job's error sample.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskError {
+    pub task_index: u64,
+    pub provider: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Failed tasks a job keeps, newest last.
+pub const ERROR_SAMPLE_SIZE: usize = 20;
 
 /// An offer found by a task, about to be stored.
 #[derive(Debug, Clone, PartialEq)]

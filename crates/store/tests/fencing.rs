@@ -111,6 +111,7 @@ fn checkpoint(cursor: &TaskCursor, offers: Vec<NewOffer>) -> Checkpoint {
         offers,
         completed: 1,
         failed: 0,
+        errors: Vec::new(),
         cursor: cursor.clone(),
         tasks_per_second: 1.0,
         eta_seconds: None,

@@ -9,8 +9,8 @@ use domain::{JobStatus, TaskCursor, TaskPlan};
 use futures::StreamExt;
 use providers::{FlightProvider, ProviderError};
 use store::{
-    Checkpoint, CheckpointOutcome, ClaimedJob, Finish, JobEvent, JobRecord, Lease, LeaseState,
-    NewOffer,
+    Checkpoint, CheckpointOutcome, ClaimedJob, ERROR_SAMPLE_SIZE, Finish, JobEvent, JobRecord,
+    Lease, LeaseState, NewOffer, TaskError,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -38,6 +38,7 @@ pub(crate) struct JobRun {
 
 struct TaskOutcome {
     index: u64,
+    provider: String,
     offers: Vec<NewOffer>,
     error: Option<ProviderError>,
 }
@@ -48,6 +49,7 @@ struct Pending {
     offers: Vec<NewOffer>,
     completed: u64,
     failed: u64,
+    errors: Vec<TaskError>,
 }
 
 /// What a user asked of a running job; cancelling wins over pausing.
@@ -242,6 +244,15 @@ impl JobRun {
                         pending.failed += 1;
                         run_failed += 1;
                         last_error = Some(e.to_string());
+                        if pending.errors.len() >= ERROR_SAMPLE_SIZE {
+                            pending.errors.remove(0);
+                        }
+                        pending.errors.push(TaskError {
+                            task_index: outcome.index,
+                            provider: outcome.provider.clone(),
+                            message: e.to_string(),
+                            at: chrono::Utc::now(),
+                        });
                         tracing::debug!(task = outcome.index, error = %e, "task failed");
                         if matches!(e, ProviderError::Down(_)) {
                             // Trying the other tasks cannot help.
@@ -339,6 +350,7 @@ impl JobRun {
             offers: taken.offers,
             completed: taken.completed,
             failed: taken.failed,
+            errors: taken.errors,
             cursor: cursor.clone(),
             tasks_per_second,
             eta_seconds,
@@ -393,21 +405,26 @@ async fn run_task(
     providers: &HashMap<String, Arc<dyn FlightProvider>>,
     timeout: Duration,
 ) -> TaskOutcome {
-    let failed = |error| TaskOutcome {
+    let failed = |provider: &str, error| TaskOutcome {
         index,
+        provider: provider.to_string(),
         offers: Vec::new(),
         error: Some(error),
     };
     let Some(task) = plan.task(index) else {
-        return failed(ProviderError::InvalidQuery(format!(
-            "no task {index} in the plan"
-        )));
+        return failed(
+            "",
+            ProviderError::InvalidQuery(format!("no task {index} in the plan")),
+        );
     };
     let Some(provider) = providers.get(&task.provider) else {
-        return failed(ProviderError::Down(format!(
-            "provider `{}` is not configured in this worker",
-            task.provider
-        )));
+        return failed(
+            &task.provider,
+            ProviderError::Down(format!(
+                "provider `{}` is not configured in this worker",
+                task.provider
+            )),
+        );
     };
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, provider.search(&task.query(spec)))
@@ -425,6 +442,7 @@ async fn run_task(
     match answer {
         Ok(offers) => TaskOutcome {
             index,
+            provider: task.provider.clone(),
             offers: offers
                 .into_iter()
                 .map(|mut offer| {
@@ -441,7 +459,7 @@ async fn run_task(
                 .collect(),
             error: None,
         },
-        Err(e) => failed(e),
+        Err(e) => failed(&task.provider, e),
     }
 }
 

@@ -202,8 +202,19 @@ pub struct SearchJob {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_checkpoint_at: Option<DateTime<Utc>>,
+    /// The latest failed provider queries (up to 20), newest last.
+    pub error_sample: Vec<TaskError>,
     #[graphql(skip)]
     pub best_offer_id: Option<Uuid>,
+}
+
+/// A provider query that failed, with the last error after its retries.
+#[derive(SimpleObject, Clone)]
+pub struct TaskError {
+    pub task_index: i64,
+    pub provider: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
 }
 
 #[ComplexObject]
@@ -243,6 +254,16 @@ impl From<JobRecord> for SearchJob {
             started_at: j.started_at,
             finished_at: j.finished_at,
             last_checkpoint_at: j.last_checkpoint_at,
+            error_sample: j
+                .error_sample
+                .into_iter()
+                .map(|e| TaskError {
+                    task_index: count(e.task_index),
+                    provider: e.provider,
+                    message: e.message,
+                    at: e.at,
+                })
+                .collect(),
             best_offer_id: j.best_offer_id,
         }
     }

@@ -37,6 +37,8 @@ pub struct Model {
     pub pause_requested: bool,
     pub claims_without_progress: i32,
     pub taken_over_from: Option<String>,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub error_sample: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
