@@ -557,6 +557,26 @@ async fn metrics_describe_jobs_tasks_checkpoints_and_subscriptions(backend: Back
         "the stream ended"
     );
     assert!(value("fast_flights_event_lag_seconds_count") >= 1.0);
+
+    let providers = app
+        .data(
+            "{ providers { name enabled health { calls failures errorRate p50Ms p95Ms breaker } } }",
+            json!({}),
+        )
+        .await;
+    let simulated = &providers["providers"][0];
+    assert_eq!(simulated["name"], "simulated");
+    assert_eq!(simulated["enabled"], true);
+    let health = &simulated["health"];
+    assert_eq!(int(&health["calls"]), total);
+    assert_eq!(int(&health["failures"]), 0);
+    assert_eq!(health["errorRate"], json!(0.0));
+    assert_eq!(health["breaker"], "CLOSED");
+    let (p50, p95) = (
+        health["p50Ms"].as_f64().expect("p50"),
+        health["p95Ms"].as_f64().expect("p95"),
+    );
+    assert!(p50 > 0.0 && p50 <= p95, "{health}");
 }
 
 async fn a_cancel_reaches_the_running_job_as_an_event(backend: Backend) {

@@ -11,7 +11,7 @@ use domain::{FlightOffer, FlightQuery};
 use serde::{Deserialize, Serialize};
 
 pub use error::ProviderError;
-pub use middleware::{CallPolicy, layered};
+pub use middleware::{BreakerState, CallPolicy, ProviderHealth, layered};
 pub use registry::{ProviderRegistry, RegistryError};
 pub use simulated::{SimulatedConfig, SimulatedProvider};
 
@@ -46,4 +46,10 @@ pub trait FlightProvider: Send + Sync {
         offer: &FlightOffer,
         passengers: &Passengers,
     ) -> Result<Confirmation, ProviderError>;
+
+    /// How calls to this provider have gone in this process, when it is measured (the
+    /// middleware of [`layered`] measures).
+    fn health(&self) -> Option<ProviderHealth> {
+        None
+    }
 }

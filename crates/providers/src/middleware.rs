@@ -58,19 +58,24 @@ impl Default for CallPolicy {
     }
 }
 
-/// Wraps `provider` in every layer of `policy`.
+/// Wraps `provider` in every layer of `policy`, measured for [`FlightProvider::health`].
 pub fn layered(provider: Arc<dyn FlightProvider>, policy: &CallPolicy) -> Arc<dyn FlightProvider> {
     let mut p: Arc<dyn FlightProvider> = Arc::new(Timeout::new(provider, policy.timeout));
     p = Arc::new(ConcurrencyLimit::new(p, policy.max_concurrency));
     if let Some(rate) = policy.rate_per_second {
         p = Arc::new(RateLimit::new(p, rate));
     }
-    p = Arc::new(CircuitBreaker::new(
+    let breaker = Arc::new(CircuitBreaker::new(
         p,
         policy.breaker_threshold,
         policy.breaker_cooldown,
     ));
-    Arc::new(Retry::new(p, policy.clone()))
+    let retry = Arc::new(Retry::new(breaker.clone(), policy.clone()));
+    Arc::new(Measured {
+        inner: retry,
+        breaker,
+        stats: std::sync::Mutex::new(Stats::default()),
+    })
 }
 
 /// Delegates the name and capabilities to the inner provider.
@@ -360,5 +365,80 @@ impl FlightProvider for Retry {
             tracing::debug!(provider = self.inner.name(), error = %error, ?pause, "retrying");
             tokio::time::sleep(pause).await;
         }
+    }
+}
+
+/// Calls, failures and latency of a provider in this process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderHealth {
+    pub calls: u64,
+    /// Calls that failed after their retries.
+    pub failures: u64,
+    /// Over the latest calls (up to 1,024), retries included.
+    pub p50: Option<Duration>,
+    pub p95: Option<Duration>,
+    pub breaker: BreakerState,
+}
+
+const LATENCY_WINDOW: usize = 1024;
+
+#[derive(Default)]
+struct Stats {
+    calls: u64,
+    failures: u64,
+    latencies: std::collections::VecDeque<Duration>,
+}
+
+/// The outermost layer: counts calls and keeps recent latencies for `health`.
+struct Measured {
+    inner: Arc<dyn FlightProvider>,
+    breaker: Arc<CircuitBreaker>,
+    stats: std::sync::Mutex<Stats>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+#[async_trait]
+impl FlightProvider for Measured {
+    delegate!();
+
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        passengers: &Passengers,
+    ) -> Result<Confirmation, ProviderError> {
+        self.inner.book(offer, passengers).await
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        let started = Instant::now();
+        let result = self.inner.search(query).await;
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.calls += 1;
+        stats.failures += u64::from(result.is_err());
+        if stats.latencies.len() == LATENCY_WINDOW {
+            stats.latencies.pop_front();
+        }
+        stats.latencies.push_back(started.elapsed());
+        result
+    }
+
+    fn health(&self) -> Option<ProviderHealth> {
+        let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sorted: Vec<Duration> = stats.latencies.iter().copied().collect();
+        sorted.sort();
+        Some(ProviderHealth {
+            calls: stats.calls,
+            failures: stats.failures,
+            p50: percentile(&sorted, 0.50),
+            p95: percentile(&sorted, 0.95),
+            breaker: self.breaker.state(),
+        })
     }
 }

@@ -49,6 +49,53 @@ pub struct Provider {
     pub enabled: bool,
     pub supports_booking: bool,
     pub typical_latency_ms: i32,
+    /// Calls made by this process; null for a provider that is not measured.
+    pub health: Option<ProviderHealth>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+pub enum BreakerStatus {
+    /// Calls go through.
+    Closed,
+    /// Calls are refused after repeated failures, until the cool-down ends.
+    Open,
+    /// One probe call is being tried.
+    HalfOpen,
+}
+
+#[derive(SimpleObject)]
+pub struct ProviderHealth {
+    pub calls: i64,
+    /// Calls that failed after their retries.
+    pub failures: i64,
+    /// failures ÷ calls, 0 to 1.
+    pub error_rate: f64,
+    /// Median latency of the latest calls, retries included.
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub breaker: BreakerStatus,
+}
+
+impl From<providers::ProviderHealth> for ProviderHealth {
+    fn from(h: providers::ProviderHealth) -> Self {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1_000.0;
+        Self {
+            calls: i64::try_from(h.calls).unwrap_or(i64::MAX),
+            failures: i64::try_from(h.failures).unwrap_or(i64::MAX),
+            error_rate: if h.calls == 0 {
+                0.0
+            } else {
+                h.failures as f64 / h.calls as f64
+            },
+            p50_ms: h.p50.map(ms),
+            p95_ms: h.p95.map(ms),
+            breaker: match h.breaker {
+                providers::BreakerState::Closed { .. } => BreakerStatus::Closed,
+                providers::BreakerState::Open { .. } => BreakerStatus::Open,
+                providers::BreakerState::HalfOpen => BreakerStatus::HalfOpen,
+            },
+        }
+    }
 }
 
 #[derive(Default)]
@@ -104,6 +151,7 @@ impl JobQuery {
                     enabled,
                     supports_booking: caps.booking,
                     typical_latency_ms: i32::try_from(caps.typical_latency_ms).unwrap_or(i32::MAX),
+                    health: p.health().map(ProviderHealth::from),
                 }
             })
             .collect())
