@@ -15,7 +15,7 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-pub use schema::{ApiContext, ApiLimits, ApiSchema, build_schema, sdl};
+pub use schema::{AcceptAll, ApiContext, ApiLimits, ApiSchema, ConnectionInit, build_schema, sdl};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -166,13 +166,17 @@ impl Connection {
                     return Err(Close(4429, "Too many initialisation requests".into()));
                 }
                 self.init_received = true;
-                match message.get("payload") {
-                    None | Some(Value::Null) | Some(Value::Object(_)) => {}
+                let payload = match message.get("payload") {
+                    None | Some(Value::Null) => None,
+                    Some(p @ Value::Object(_)) => Some(p),
                     Some(_) => {
                         return Err(invalid(
                             "Invalid message received: payload must be an object",
                         ));
                     }
+                };
+                if !self.state.ctx.connection_init.accept(payload) {
+                    return Err(Close(4403, "Forbidden".into()));
                 }
                 self.acknowledged = true;
                 self.send(json!({"type": "connection_ack"}))

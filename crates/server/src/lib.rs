@@ -97,6 +97,7 @@ impl Application {
                 providers: registry,
                 limits: config.api_limits(),
                 metrics: metrics.clone(),
+                connection_init: Arc::new(api::AcceptAll),
             });
             (Some(listener), Some(router))
         } else {

@@ -39,6 +39,23 @@ pub struct ApiContext {
     pub limits: ApiLimits,
     /// Renders `/metrics`; `None` serves no metrics.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Decides whether a websocket's `connection_init` is accepted (4403 otherwise).
+    pub connection_init: Arc<dyn ConnectionInit>,
+}
+
+/// The gate of a graphql-transport-ws connection: sees the `connection_init` payload and
+/// accepts or refuses it. Authentication plugs in here.
+pub trait ConnectionInit: Send + Sync {
+    fn accept(&self, payload: Option<&serde_json::Value>) -> bool;
+}
+
+/// Accepts every connection: the API has no accounts yet.
+pub struct AcceptAll;
+
+impl ConnectionInit for AcceptAll {
+    fn accept(&self, _: Option<&serde_json::Value>) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone)]
