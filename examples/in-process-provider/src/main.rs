@@ -1,0 +1,89 @@
+//! A flight provider written by a third party, compiled into fast-flights and served with
+//! the same configuration, API and workers as the built-in ones:
+//!
+//! ```sh
+//! cargo run -p fast-flights-example-in-process-provider -- --listen 127.0.0.1:8080
+//! ```
+//!
+//! then start a search with `providers: ["charter"]`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use clap::Parser;
+use domain::{FlightOffer, FlightQuery, Money};
+use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError, layered};
+use server::{Application, Cli, default_registry, install_metrics, shutdown_on_signals, telemetry};
+
+/// A charter company that flies every route once a day at 09:00 UTC for a flat fare.
+struct Charter;
+
+#[async_trait]
+impl FlightProvider for Charter {
+    fn name(&self) -> &str {
+        "charter"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            booking: false,
+            typical_latency_ms: 1,
+        }
+    }
+
+    async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
+        let Some(departure) = query.departure_date.and_hms_opt(9, 0, 0) else {
+            return Err(ProviderError::InvalidQuery("no such date".into()));
+        };
+        let departure_at = Utc.from_utc_datetime(&departure);
+        let price = Money::from_euros(199.0 * f64::from(query.adults), query.currency);
+        if query
+            .max_price
+            .is_some_and(|max| price.minor_units > max.minor_units)
+        {
+            return Ok(Vec::new());
+        }
+        Ok(vec![FlightOffer {
+            key: format!(
+                "CH1-{}{}-{}",
+                query.origin, query.destination, query.departure_date
+            ),
+            provider: self.name().to_string(),
+            origin: query.origin,
+            destination: query.destination,
+            departure_at,
+            arrival_at: departure_at + chrono::Duration::hours(3),
+            return_departure_at: None,
+            return_arrival_at: None,
+            carrier: "CH".into(),
+            flight_numbers: vec!["CH1".into()],
+            stops: 0,
+            duration_minutes: 180,
+            price,
+            cabin: query.cabin,
+            deep_link: None,
+        }])
+    }
+
+    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
+        Err(ProviderError::Unsupported("booking"))
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Cli::parse().config;
+    telemetry::init(config.log_format);
+    // The built-in providers, plus ours behind the same middleware.
+    let mut registry = default_registry(&config)?;
+    registry.register(layered(Arc::new(Charter), &config.call_policy()), true)?;
+
+    let shutdown = shutdown_on_signals();
+    let metrics = install_metrics(&shutdown)?;
+    let app = Application::build(&config, registry, true, &shutdown, Some(metrics)).await?;
+    if let Some(addr) = app.local_addr() {
+        println!("fast-flights with the charter provider on http://{addr}/graphiql");
+    }
+    app.run_until_stopped(shutdown).await
+}
