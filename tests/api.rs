@@ -209,18 +209,7 @@ async fn cancelling_a_running_search_keeps_what_it_found(backend: Backend) {
     let total = int(&job["totalTasks"]);
 
     // Wait until it has made progress, then cancel.
-    let started = tokio::time::Instant::now();
-    loop {
-        let j = app.job(&id).await;
-        if int(&j["completedTasks"]) > 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the job never progressed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(&app, &id, Duration::from_secs(60), "progress", has_progress).await;
     let cancelled = app
         .data(
             "mutation($id: UUID!) { cancelSearch(id: $id) { id status cancelRequested } }",
@@ -444,12 +433,7 @@ async fn a_restarted_server_resumes_unfinished_searches(backend: Backend) {
     let job = app.start_search(input).await;
     let id = job["id"].as_str().expect("id").to_string();
     let total = int(&job["totalTasks"]);
-    loop {
-        if int(&app.job(&id).await["completedTasks"]) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(&app, &id, Duration::from_secs(60), "progress", has_progress).await;
     // A graceful stop commits a last checkpoint, gives the lease up and exits 0.
     let status = app.terminate().await;
     assert!(status.success(), "exit status {status}");
@@ -615,19 +599,34 @@ async fn a_cancel_reaches_the_running_job_as_an_event(backend: Backend) {
     );
 }
 
-async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
+/// Polls the job until `done` says so, and returns it; fails after `limit`.
+async fn wait_until(
+    app: &TestApp,
+    id: &str,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let started = tokio::time::Instant::now();
     loop {
         let job = app.job(id).await;
-        if job["status"] == status {
+        if done(&job) {
             return job;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never {status}: {job}"
-        );
+        assert!(started.elapsed() < limit, "{what} never happened: {job}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
+    wait_until(app, id, Duration::from_secs(30), status, |j| {
+        j["status"] == status
+    })
+    .await
+}
+
+fn has_progress(job: &Value) -> bool {
+    int(&job["completedTasks"]) > 0
 }
 
 async fn lease_owner(db: &TestDb) -> Option<String> {
@@ -659,11 +658,7 @@ async fn pausing_and_resuming_continues_from_the_checkpoint(backend: Backend) {
     let job = app.start_search(input).await;
     let id = job["id"].as_str().expect("id").to_string();
     let total = int(&job["totalTasks"]);
-    let started = tokio::time::Instant::now();
-    while int(&app.job(&id).await["completedTasks"]) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "no progress");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(&app, &id, Duration::from_secs(30), "progress", has_progress).await;
     let paused = app
         .data(
             "mutation($id: UUID!) { pauseSearch(id: $id) { status pauseRequested } }",
