@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_search_jobs;
 mod m20261125_000002_flight_offers;
 mod m20261125_000003_pause_and_claims;
+mod m20261126_000004_offer_details_and_quotas;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_search_jobs::Migration),
             Box::new(m20261125_000002_flight_offers::Migration),
             Box::new(m20261125_000003_pause_and_claims::Migration),
+            Box::new(m20261126_000004_offer_details_and_quotas::Migration),
         ]
     }
 }

@@ -13,6 +13,6 @@ pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
 pub use cursor::TaskCursor;
 pub use job::{JobProgress, JobStatus};
 pub use money::{Currency, Money};
-pub use offer::{Cabin, FlightOffer, FlightQuery};
-pub use plan::{Task, TaskPlan};
+pub use offer::{Cabin, Direction, FlightOffer, FlightQuery, Segment};
+pub use plan::{CallShape, Task, TaskPlan};
 pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, ValidationContext};

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{AirportCode, AirportDb, Cabin, Currency, Money, TaskPlan};
+use crate::{AirportCode, AirportDb, Cabin, CallShape, Currency, Money, TaskPlan};
 
 pub const MAX_ADULTS: u8 = 9;
 pub const MAX_STOPS: u8 = 3;
@@ -41,11 +41,13 @@ pub struct ValidationContext<'a> {
     pub max_tasks: u64,
     /// Every provider that exists.
     pub known_providers: &'a [String],
-    /// The providers used when the request names none.
+    /// The providers a search may use, and the ones used when the request names none.
     pub enabled_providers: &'a [String],
+    /// What one call of each provider covers; a provider missing here takes single queries.
+    pub call_shapes: &'a [CallShape],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NightsRange {
     pub min: u16,
     pub max: u16,
@@ -70,6 +72,10 @@ pub struct SearchSpec {
     pub currency: Currency,
     pub providers: Vec<String>,
     pub label: Option<String>,
+    /// What one call of each provider covered when the search was made; the task plan
+    /// follows them. Searches stored before shapes existed have none: single queries.
+    #[serde(default)]
+    pub call_shapes: Vec<CallShape>,
 }
 
 /// A rejected field: `field` is the input field's name as clients spell it.
@@ -209,6 +215,12 @@ impl SearchSpec {
                             ),
                         ));
                     }
+                    if !ctx.enabled_providers.contains(&name) {
+                        return Err(reject(
+                            "providers",
+                            format!("provider `{name}` is disabled"),
+                        ));
+                    }
                     if seen.insert(name.clone()) {
                         providers.push(name);
                     }
@@ -248,6 +260,16 @@ impl SearchSpec {
             max_stops,
             max_price,
             currency,
+            call_shapes: providers
+                .iter()
+                .map(|p| {
+                    ctx.call_shapes
+                        .iter()
+                        .find(|s| s.provider == *p)
+                        .cloned()
+                        .unwrap_or_else(|| CallShape::single(p.clone()))
+                })
+                .collect(),
             providers,
             label,
         };
@@ -331,6 +353,7 @@ mod tests {
                 max_tasks: 5_000_000,
                 known_providers: &p,
                 enabled_providers: &p,
+                call_shapes: &[],
             },
         )
     }
@@ -479,6 +502,7 @@ mod tests {
                 max_tasks: 10,
                 known_providers: &p,
                 enabled_providers: &p,
+                call_shapes: &[],
             },
         )
         .expect_err("over the cap");

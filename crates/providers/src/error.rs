@@ -13,6 +13,8 @@ pub enum ProviderError {
     InvalidQuery(String),
     #[error("the provider is down: {0}")]
     Down(String),
+    #[error("bad response: {0}")]
+    BadResponse(String),
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),
     #[error("calls to the provider are paused after repeated failures (circuit open)")]

@@ -1,27 +1,67 @@
 //! Flight providers: the [`FlightProvider`] trait, the [`ProviderRegistry`] that holds
 //! them, and the built-in providers.
 
+pub mod config;
 mod error;
+pub mod http;
 pub mod middleware;
+pub mod quota;
 mod registry;
 pub mod simulated;
 
 use async_trait::async_trait;
-use domain::{FlightOffer, FlightQuery};
+use domain::{CallShape, FlightOffer, FlightQuery};
 use serde::{Deserialize, Serialize};
 
 pub use error::ProviderError;
-pub use middleware::{BreakerState, CallPolicy, ProviderHealth, layered};
-pub use registry::{ProviderRegistry, RegistryError};
+pub use http::HttpProvider;
+pub use middleware::{BreakerState, CallPolicy, ProviderHealth, layered, layered_with_quota};
+pub use quota::{LocalQuota, Quota};
+pub use registry::{ProviderInfo, ProviderRegistry, RegistryError};
 pub use simulated::{SimulatedConfig, SimulatedProvider};
 
-/// What one call of a provider can do.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What one call of a provider can do. The task plan follows it: a provider that takes a
+/// 30-day departure window and a whole nights range is asked once where a single-date one
+/// is asked for every date and every stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
-    /// The provider can book the offers it returns.
-    pub booking: bool,
+    /// Consecutive departure dates one call covers (1: a single date).
+    pub date_window_days: u32,
+    /// One call covers a round trip's whole nights range.
+    pub nights_range: bool,
+    /// Destinations one call covers.
+    pub max_destinations: u32,
+    /// The most offers one call returns, when the provider caps them.
+    pub max_results: Option<u32>,
     /// How long a call usually takes, for planning and display.
     pub typical_latency_ms: u32,
+    /// The provider can book the offers it returns.
+    pub booking: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Self {
+            date_window_days: 1,
+            nights_range: false,
+            max_destinations: 1,
+            max_results: None,
+            typical_latency_ms: 0,
+            booking: false,
+        }
+    }
+}
+
+impl Capabilities {
+    /// How much of a search one call covers, as the task plan needs it.
+    pub fn call_shape(&self, provider: &str) -> CallShape {
+        CallShape {
+            provider: provider.to_string(),
+            date_window_days: self.date_window_days.max(1),
+            nights_range: self.nights_range,
+            max_destinations: self.max_destinations.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::{FlightOffer, FlightQuery};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
+
+use crate::quota::{LocalQuota, Quota};
 use tokio::time::Instant;
 
 use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
@@ -59,11 +61,25 @@ impl Default for CallPolicy {
 }
 
 /// Wraps `provider` in every layer of `policy`, measured for [`FlightProvider::health`].
+/// A rate limit in `policy` holds in this process.
 pub fn layered(provider: Arc<dyn FlightProvider>, policy: &CallPolicy) -> Arc<dyn FlightProvider> {
+    let quota = policy
+        .rate_per_second
+        .map(|rate| Arc::new(LocalQuota::new(rate)) as Arc<dyn Quota>);
+    layered_with_quota(provider, policy, quota)
+}
+
+/// Like [`layered`], with the rate limit given by `quota` (e.g. shared by a fleet);
+/// `policy.rate_per_second` is ignored.
+pub fn layered_with_quota(
+    provider: Arc<dyn FlightProvider>,
+    policy: &CallPolicy,
+    quota: Option<Arc<dyn Quota>>,
+) -> Arc<dyn FlightProvider> {
     let mut p: Arc<dyn FlightProvider> = Arc::new(Timeout::new(provider, policy.timeout));
     p = Arc::new(ConcurrencyLimit::new(p, policy.max_concurrency));
-    if let Some(rate) = policy.rate_per_second {
-        p = Arc::new(RateLimit::new(p, rate));
+    if let Some(quota) = quota {
+        p = Arc::new(RateLimit::with_quota(p, quota));
     }
     let breaker = Arc::new(CircuitBreaker::new(
         p,
@@ -160,36 +176,22 @@ impl FlightProvider for ConcurrencyLimit {
 /// A token bucket: `rate` calls per second on average, bursts of up to one second's worth.
 pub struct RateLimit {
     inner: Arc<dyn FlightProvider>,
-    rate: f64,
-    bucket: Mutex<(f64, Instant)>,
+    quota: Arc<dyn Quota>,
 }
 
 impl RateLimit {
+    /// At most `rate` calls per second from this process.
     pub fn new(inner: Arc<dyn FlightProvider>, rate: f64) -> Self {
-        let rate = rate.max(0.001);
-        Self {
-            inner,
-            rate,
-            bucket: Mutex::new((rate.max(1.0), Instant::now())),
-        }
+        Self::with_quota(inner, Arc::new(LocalQuota::new(rate)))
     }
 
-    /// Waits for a token. The lock is held while waiting, so callers are served in order.
+    /// Calls as `quota` allows, e.g. a quota shared by a fleet of processes.
+    pub fn with_quota(inner: Arc<dyn FlightProvider>, quota: Arc<dyn Quota>) -> Self {
+        Self { inner, quota }
+    }
+
     async fn take(&self) {
-        let mut bucket = self.bucket.lock().await;
-        let capacity = self.rate.max(1.0);
-        let now = Instant::now();
-        let (tokens, last) = *bucket;
-        let mut tokens =
-            (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(capacity);
-        let mut at = now;
-        if tokens < 1.0 {
-            let wait = Duration::from_secs_f64((1.0 - tokens) / self.rate);
-            tokio::time::sleep(wait).await;
-            at = Instant::now();
-            tokens = 1.0;
-        }
-        *bucket = (tokens - 1.0, at);
+        self.quota.acquire().await;
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
-use domain::{AirportDb, Cabin, FlightOffer, FlightQuery, Money};
+use domain::{AirportCode, AirportDb, Cabin, Direction, FlightOffer, FlightQuery, Money, Segment};
 use siphasher::sip::SipHasher13;
 
 use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
@@ -32,6 +32,10 @@ pub struct SimulatedConfig {
     pub latency: Duration,
     /// Share of calls, 0.0 to 1.0, that fail with a retryable error.
     pub error_rate: f64,
+    /// What one call covers; a window is answered as the single queries it stands for.
+    pub date_window_days: u32,
+    pub nights_range: bool,
+    pub max_destinations: u32,
 }
 
 impl Default for SimulatedConfig {
@@ -40,11 +44,15 @@ impl Default for SimulatedConfig {
             seed: 42,
             latency: Duration::from_millis(25),
             error_rate: 0.0,
+            date_window_days: 1,
+            nights_range: false,
+            max_destinations: 1,
         }
     }
 }
 
 pub struct SimulatedProvider {
+    name: String,
     config: SimulatedConfig,
     calls: AtomicU64,
     today: fn() -> NaiveDate,
@@ -52,30 +60,49 @@ pub struct SimulatedProvider {
 
 impl SimulatedProvider {
     pub fn new(config: SimulatedConfig) -> Self {
+        Self::named(NAME, config)
+    }
+
+    /// A simulated provider under another name, e.g. to run two with different settings.
+    pub fn named(name: impl Into<String>, config: SimulatedConfig) -> Self {
         Self {
+            name: name.into(),
             config,
             calls: AtomicU64::new(0),
             today: || Utc::now().date_naive(),
         }
     }
 
-    /// Offers for a query as of a given booking date, without latency or errors.
+    /// Offers for a query as of a given booking date, without latency or errors. A query
+    /// over windows gets the offers of every single query it covers.
     pub fn offers(&self, query: &FlightQuery, today: NaiveDate) -> Vec<FlightOffer> {
+        query
+            .expand()
+            .flat_map(|single| self.single_offers(&single, today))
+            .collect()
+    }
+
+    fn single_offers(&self, query: &FlightQuery, today: NaiveDate) -> Vec<FlightOffer> {
         let db = AirportDb::embedded();
+        let Some(destination) = query.destination() else {
+            return Vec::new();
+        };
         let (Some(from), Some(to), Some(km)) = (
             db.get(query.origin),
-            db.get(query.destination),
-            db.distance_km(query.origin, query.destination),
+            db.get(destination),
+            db.distance_km(query.origin, destination),
         ) else {
             return Vec::new();
         };
-        if query.origin == query.destination {
+        if query.origin == destination {
             return Vec::new();
         }
+        let departure_date = query.departure_from;
+        let return_date = query.return_date();
         let route = self.hash(&[
             b"route",
             query.origin.as_str().as_bytes(),
-            query.destination.as_str().as_bytes(),
+            destination.as_str().as_bytes(),
         ]);
         let nonstop_exists = km < 2_500.0 || (km < 13_000.0 && route % 100 < 60);
         let carrier_count = 2 + (route >> 8) as usize % 3;
@@ -89,10 +116,9 @@ impl SimulatedProvider {
         let qhash = self.hash(&[
             b"query",
             query.origin.as_str().as_bytes(),
-            query.destination.as_str().as_bytes(),
-            query.departure_date.to_string().as_bytes(),
-            query
-                .return_date
+            destination.as_str().as_bytes(),
+            departure_date.to_string().as_bytes(),
+            return_date
                 .map(|d| d.to_string())
                 .unwrap_or_default()
                 .as_bytes(),
@@ -110,10 +136,8 @@ impl SimulatedProvider {
             if query.max_stops.is_some_and(|max| stops > max) {
                 continue;
             }
-            let out = leg(from.tz, query.departure_date, km, stops, r(b"out"));
-            let back = query
-                .return_date
-                .map(|date| leg(to.tz, date, km, stops, r(b"back")));
+            let out = leg(from.tz, departure_date, km, stops, r(b"out"));
+            let back = return_date.map(|date| leg(to.tz, date, km, stops, r(b"back")));
 
             let mut euros = 45.0 + 0.075 * km + 0.02 * (km - 4_000.0).max(0.0);
             euros *= match query.cabin {
@@ -122,11 +146,11 @@ impl SimulatedProvider {
                 Cabin::Business => 3.4,
                 Cabin::First => 5.8,
             };
-            euros *= weekday_factor(query.departure_date.weekday());
-            euros *= advance_factor((query.departure_date - today).num_days());
+            euros *= weekday_factor(departure_date.weekday());
+            euros *= advance_factor((departure_date - today).num_days());
             euros *= 1.0 - 0.12 * f64::from(stops);
             euros *= 0.85 + (r(b"noise") % 450) as f64 / 1_000.0;
-            if let Some(ret) = query.return_date {
+            if let Some(ret) = return_date {
                 euros *= 1.75 * weekday_factor(ret.weekday()).sqrt();
             }
             euros *= f64::from(query.adults);
@@ -139,18 +163,18 @@ impl SimulatedProvider {
             }
 
             let base_number = 100 + r(b"number") % 8_900;
-            let segments = u64::from(stops) + 1;
-            let mut flight_numbers: Vec<String> = (0..segments)
+            let per_leg = u64::from(stops) + 1;
+            let mut flight_numbers: Vec<String> = (0..per_leg)
                 .map(|s| format!("{carrier}{}", base_number + s * 7))
                 .collect();
-            if query.return_date.is_some() {
+            if return_date.is_some() {
                 flight_numbers
-                    .extend((0..segments).map(|s| format!("{carrier}{}", base_number + 1 + s * 7)));
+                    .extend((0..per_leg).map(|s| format!("{carrier}{}", base_number + 1 + s * 7)));
             }
             let key = format!(
                 "{}{}-{}-{}-{}-{}",
                 query.origin,
-                query.destination,
+                destination,
                 flight_numbers.join("."),
                 out.0.format("%Y%m%dT%H%M"),
                 back.map(|b| b.0.format("%Y%m%dT%H%M").to_string())
@@ -158,14 +182,42 @@ impl SimulatedProvider {
                 query.cabin.as_str(),
             );
             let duration = out.2 + back.map_or(0, |b| b.2);
+            let hubs = hubs(query.origin, destination, stops, r(b"hubs"));
+            let mut segments = leg_segments(
+                Direction::Outbound,
+                carrier,
+                &flight_numbers[..per_leg as usize],
+                query.origin,
+                destination,
+                &hubs,
+                out,
+            );
+            if let Some(back) = back {
+                let mut hubs_back = hubs.clone();
+                hubs_back.reverse();
+                segments.extend(leg_segments(
+                    Direction::Return,
+                    carrier,
+                    &flight_numbers[segments.len()..],
+                    destination,
+                    query.origin,
+                    &hubs_back,
+                    back,
+                ));
+            }
+            let quoted_at = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
             offers.push(FlightOffer {
                 deep_link: Some(format!(
                     "https://simulated.fast-flights.invalid/offer/{key}"
                 )),
+                booking_token: None,
+                expires_at: Some(quoted_at + chrono::Duration::days(2)),
+                raw: None,
+                segments,
                 key,
-                provider: NAME.to_string(),
+                provider: self.name.clone(),
                 origin: query.origin,
-                destination: query.destination,
+                destination,
                 departure_at: out.0,
                 arrival_at: out.1,
                 return_departure_at: back.map(|b| b.0),
@@ -228,6 +280,64 @@ fn leg(
     (departure, arrival, minutes)
 }
 
+const HUBS: &[&str] = &[
+    "DXB", "DOH", "IST", "FRA", "AMS", "CDG", "SIN", "HKG", "ICN", "ORD", "ATL", "MUC", "ZRH",
+];
+
+/// Where a flight with stops changes planes: hubs other than its own ends.
+fn hubs(origin: AirportCode, destination: AirportCode, stops: u8, r: u64) -> Vec<AirportCode> {
+    let candidates: Vec<AirportCode> = HUBS
+        .iter()
+        .filter_map(|h| AirportCode::parse(h).ok())
+        .filter(|h| *h != origin && *h != destination)
+        .collect();
+    (0..usize::from(stops))
+        .map(|s| candidates[(r as usize / (s + 1) + s * 5) % candidates.len()])
+        .collect()
+}
+
+/// Splits a leg's time into flights and layovers: layovers as [`leg`] drew them, flying
+/// time shared evenly.
+fn leg_segments(
+    direction: Direction,
+    carrier: &str,
+    numbers: &[String],
+    origin: AirportCode,
+    destination: AirportCode,
+    hubs: &[AirportCode],
+    (departure, arrival, _): (DateTime<Utc>, DateTime<Utc>, u32),
+) -> Vec<Segment> {
+    let stops: Vec<AirportCode> = std::iter::once(origin)
+        .chain(hubs.iter().copied())
+        .chain(std::iter::once(destination))
+        .collect();
+    let flights = stops.len() - 1;
+    let total = (arrival - departure).num_minutes();
+    let layover = 90i64;
+    let flying = ((total - layover * (flights as i64 - 1)) / flights as i64).max(30);
+    let mut at = departure;
+    (0..flights)
+        .map(|i| {
+            let end = if i + 1 == flights {
+                arrival
+            } else {
+                at + chrono::Duration::minutes(flying)
+            };
+            let segment = Segment {
+                direction,
+                carrier: carrier.to_string(),
+                flight_number: numbers.get(i).cloned().unwrap_or_default(),
+                origin: stops[i],
+                destination: stops[i + 1],
+                departure_at: at,
+                arrival_at: end,
+            };
+            at = end + chrono::Duration::minutes(layover);
+            segment
+        })
+        .collect()
+}
+
 fn weekday_factor(day: Weekday) -> f64 {
     match day {
         Weekday::Fri | Weekday::Sun => 1.15,
@@ -250,13 +360,17 @@ fn advance_factor(days_before: i64) -> f64 {
 #[async_trait]
 impl FlightProvider for SimulatedProvider {
     fn name(&self) -> &str {
-        NAME
+        &self.name
     }
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            booking: false,
+            date_window_days: self.config.date_window_days.max(1),
+            nights_range: self.config.nights_range,
+            max_destinations: self.config.max_destinations.max(1),
+            max_results: None,
             typical_latency_ms: self.config.latency.as_millis() as u32,
+            booking: false,
         }
     }
 
@@ -291,9 +405,18 @@ mod tests {
     fn query(origin: &str, destination: &str, date: &str, ret: Option<&str>) -> FlightQuery {
         FlightQuery {
             origin: code(origin).expect("code"),
-            destination: code(destination).expect("code"),
-            departure_date: date.parse().expect("date"),
-            return_date: ret.map(|r| r.parse().expect("date")),
+            destinations: vec![code(destination).expect("code")],
+            departure_from: date.parse().expect("date"),
+            departure_to: date.parse().expect("date"),
+            nights: ret.map(|r| {
+                let days = (r.parse::<NaiveDate>().expect("date")
+                    - date.parse::<NaiveDate>().expect("date"))
+                .num_days() as u16;
+                domain::NightsRange {
+                    min: days,
+                    max: days,
+                }
+            }),
             adults: 1,
             cabin: Cabin::Economy,
             max_stops: None,
@@ -306,7 +429,7 @@ mod tests {
         SimulatedProvider::new(SimulatedConfig {
             seed,
             latency: Duration::ZERO,
-            error_rate: 0.0,
+            ..SimulatedConfig::default()
         })
     }
 
@@ -390,11 +513,54 @@ mod tests {
             seed: 1,
             latency: Duration::ZERO,
             error_rate: 1.0,
+            ..SimulatedConfig::default()
         });
         let err = p
             .search(&query("LHR", "CDG", "2027-03-03", None))
             .await
             .expect_err("always fails");
         assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn a_window_query_answers_what_its_single_queries_answer() {
+        let p = provider(3);
+        let mut window = query("LHR", "BKK", "2027-02-10", None);
+        window.departure_to = "2027-02-16".parse().expect("date");
+        window.destinations.push(code("SIN").expect("code"));
+        window.nights = Some(domain::NightsRange { min: 7, max: 9 });
+        let all = p.offers(&window, today());
+        let singles: Vec<FlightOffer> = window
+            .expand()
+            .flat_map(|q| p.offers(&q, today()))
+            .collect();
+        assert_eq!(window.expand().count(), 2 * 7 * 3);
+        assert_eq!(all, singles);
+        for offer in &all {
+            let outbound: Vec<&Segment> = offer
+                .segments
+                .iter()
+                .filter(|s| s.direction == Direction::Outbound)
+                .collect();
+            assert_eq!(outbound.len(), usize::from(offer.stops) + 1);
+            assert_eq!(outbound.first().map(|s| s.origin), Some(offer.origin));
+            assert_eq!(
+                outbound.last().map(|s| s.destination),
+                Some(offer.destination)
+            );
+            assert_eq!(
+                outbound.first().map(|s| s.departure_at),
+                Some(offer.departure_at)
+            );
+            assert_eq!(
+                outbound.last().map(|s| s.arrival_at),
+                Some(offer.arrival_at)
+            );
+            assert!(
+                outbound
+                    .windows(2)
+                    .all(|w| w[0].arrival_at < w[1].departure_at)
+            );
+        }
     }
 }

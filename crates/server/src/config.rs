@@ -138,6 +138,11 @@ pub struct Config {
     )]
     pub ws_init_timeout_ms: u64,
 
+    /// A TOML file declaring the providers (see docs/providers.md). Without one, the
+    /// `simulated` provider runs alone. `PROVIDERS__<NAME>__<FIELD>` variables override it.
+    #[arg(long, env = "PROVIDERS_FILE", global = true)]
+    pub providers_file: Option<std::path::PathBuf>,
+
     /// Mean delay of a simulated provider call, in milliseconds.
     #[arg(
         long,
@@ -225,6 +230,7 @@ impl Config {
             seed: self.simulated_seed,
             latency: Duration::from_millis(self.simulated_latency_ms),
             error_rate: self.simulated_error_rate,
+            ..providers::SimulatedConfig::default()
         }
     }
 }

@@ -9,7 +9,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use providers::{ProviderRegistry, SimulatedProvider};
+use std::time::Duration;
+
+use providers::config::{ProviderKind, ProvidersFile};
+use providers::simulated::NAME as SIMULATED;
+use providers::{
+    CallPolicy, Capabilities, FlightProvider, HttpProvider, LocalQuota, ProviderInfo,
+    ProviderRegistry, Quota, SimulatedProvider,
+};
+use secrecy::SecretString;
+use store::SharedQuota;
 use store::{EventBus, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -41,12 +50,106 @@ pub fn install_metrics(shutdown: &CancellationToken) -> anyhow::Result<Prometheu
     Ok(handle)
 }
 
-/// The built-in providers, configured, each behind the call middleware (timeout, retry,
-/// circuit breaker, concurrency cap, rate limit).
-pub fn default_registry(config: &Config) -> anyhow::Result<ProviderRegistry> {
+/// The providers of the providers file (or the `simulated` one alone without a file), each
+/// behind the call middleware (timeout, retry, circuit breaker, concurrency cap, rate
+/// limit). A rate limit holds across the fleet on PostgreSQL, in this process on SQLite.
+pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<ProviderRegistry> {
+    let mut defaults = toml::Table::new();
+    let mut simulated = toml::Table::new();
+    simulated.insert("kind".into(), toml::Value::String("simulated".into()));
+    let mut providers = toml::Table::new();
+    providers.insert(SIMULATED.into(), toml::Value::Table(simulated));
+    defaults.insert("providers".into(), toml::Value::Table(providers));
+    let file = ProvidersFile::load(config.providers_file.as_deref(), defaults, std::env::vars())?;
+    if file.providers.is_empty() {
+        anyhow::bail!(
+            "no provider is declared; add one to the providers file (see docs/providers.md)"
+        );
+    }
+    let base = config.call_policy();
     let mut registry = ProviderRegistry::new();
-    let simulated = Arc::new(SimulatedProvider::new(config.simulated()));
-    registry.register(providers::layered(simulated, &config.call_policy()), true)?;
+    for (name, entry) in &file.providers {
+        let policy = CallPolicy {
+            timeout: entry.timeout_ms.map_or(base.timeout, Duration::from_millis),
+            max_retries: entry.retries.unwrap_or(base.max_retries),
+            breaker_threshold: entry.breaker_threshold.unwrap_or(base.breaker_threshold),
+            breaker_cooldown: entry
+                .breaker_cooldown_ms
+                .map_or(base.breaker_cooldown, Duration::from_millis),
+            max_concurrency: entry.max_concurrency.unwrap_or(base.max_concurrency),
+            rate_per_second: None,
+            ..base.clone()
+        };
+        let latency =
+            Duration::from_millis(entry.latency_ms.unwrap_or(config.simulated_latency_ms));
+        let capabilities = Capabilities {
+            date_window_days: entry.date_window_days.unwrap_or(1),
+            nights_range: entry.nights_range.unwrap_or(false),
+            max_destinations: entry.max_destinations.unwrap_or(1),
+            max_results: entry.max_results,
+            typical_latency_ms: entry
+                .typical_latency_ms
+                .unwrap_or(u32::try_from(latency.as_millis()).unwrap_or(u32::MAX)),
+            booking: entry.booking.unwrap_or(false),
+        };
+        let mut has_api_key = false;
+        let provider: Arc<dyn FlightProvider> = match entry.kind {
+            ProviderKind::Simulated => Arc::new(SimulatedProvider::named(
+                name.clone(),
+                providers::SimulatedConfig {
+                    seed: entry.seed.unwrap_or(config.simulated_seed),
+                    latency,
+                    error_rate: entry.error_rate.unwrap_or(config.simulated_error_rate),
+                    date_window_days: capabilities.date_window_days,
+                    nights_range: capabilities.nights_range,
+                    max_destinations: capabilities.max_destinations,
+                },
+            )),
+            ProviderKind::Http => {
+                let api_key = match &entry.api_key_env {
+                    None => None,
+                    Some(var) => match std::env::var(var) {
+                        Ok(key) if !key.trim().is_empty() => {
+                            has_api_key = true;
+                            Some(SecretString::from(key.trim().to_string()))
+                        }
+                        _ => anyhow::bail!(
+                            "provider `{name}`: api_key_env names {var}, which is not set"
+                        ),
+                    },
+                };
+                let base_url = entry.base_url.as_deref().unwrap_or_default();
+                Arc::new(
+                    HttpProvider::new(name.clone(), base_url, api_key, capabilities.clone())
+                        .map_err(|e| anyhow::anyhow!("provider `{name}`: {e}"))?,
+                )
+            }
+        };
+        let rate = entry
+            .rate_limit
+            .or(config.provider_rate_limit.filter(|r| *r > 0.0));
+        let quota: Option<Arc<dyn Quota>> = rate.map(|rate| -> Arc<dyn Quota> {
+            if store.is_sqlite() {
+                Arc::new(LocalQuota::new(rate))
+            } else {
+                Arc::new(SharedQuota::new(store.clone(), name.clone(), rate))
+            }
+        });
+        let info = ProviderInfo {
+            kind: entry.kind.as_str().to_string(),
+            base_url: entry.base_url.clone(),
+            rate_limit: quota.as_ref().map(|q| (q.rate(), q.scope())),
+            timeout: Some(policy.timeout),
+            retries: Some(policy.max_retries),
+            max_concurrency: Some(policy.max_concurrency),
+            has_api_key,
+        };
+        registry.register_with_info(
+            providers::layered_with_quota(provider, &policy, quota),
+            entry.enabled,
+            info,
+        )?;
+    }
     Ok(registry)
 }
 
@@ -71,12 +174,12 @@ impl Application {
     /// Builds the API (unless `api` is false) and the worker (unless `--no-worker`).
     pub async fn build(
         config: &Config,
+        store: Store,
         registry: ProviderRegistry,
         api: bool,
         shutdown: &CancellationToken,
         metrics: Option<PrometheusHandle>,
     ) -> anyhow::Result<Self> {
-        let store = open_store(config).await?;
         let events: Arc<dyn EventBus> = store.event_bus(shutdown.clone());
         let registry = Arc::new(registry);
         let worker = (!config.no_worker || !api).then(|| {

@@ -26,9 +26,12 @@ async fn main() -> anyhow::Result<()> {
     let serve_api = command == Command::Serve;
     let shutdown = shutdown_on_signals();
     let metrics = install_metrics(&shutdown)?;
+    let store = open_store(&config).await?;
+    let registry = default_registry(&config, &store)?;
     let app = Application::build(
         &config,
-        default_registry(&config)?,
+        store,
+        registry,
         serve_api,
         &shutdown,
         Some(metrics),

@@ -14,6 +14,8 @@ pub enum StoreError {
         status: &'static str,
         action: &'static str,
     },
+    #[error("not supported here: {0}")]
+    Unsupported(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -744,6 +744,10 @@ fn offer_row(job_id: Uuid, o: NewOffer, now: DateTime<Utc>) -> flight_offer::Act
         cabin: Set(f.cabin.as_str().to_string()),
         deep_link: Set(f.deep_link),
         found_at: Set(now),
+        segments: Set((!f.segments.is_empty()).then(|| serde_json::json!(f.segments))),
+        expires_at: Set(f.expires_at),
+        booking_token: Set(f.booking_token),
+        raw_payload: Set(f.raw),
     }
 }
 

@@ -6,6 +6,7 @@ mod error;
 pub mod events;
 mod jobs;
 mod offers;
+mod quota;
 mod records;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+pub use quota::SharedQuota;
 pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
 
 /// The SQLite file used when no database URL is given.

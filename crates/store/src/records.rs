@@ -184,6 +184,14 @@ impl TryFrom<flight_offer::Model> for OfferRecord {
                 cabin: Cabin::parse(&m.cabin)
                     .ok_or_else(|| corrupt(format!("cabin {}", m.cabin)))?,
                 deep_link: m.deep_link.clone(),
+                segments: match &m.segments {
+                    None => Vec::new(),
+                    Some(json) => serde_json::from_value(json.clone())
+                        .map_err(|e| corrupt(format!("segments: {e}")))?,
+                },
+                expires_at: m.expires_at,
+                booking_token: m.booking_token.clone(),
+                raw: m.raw_payload.clone(),
             },
         })
     }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::{
-    AirportCode, Cabin, Currency, FlightOffer, Money, SearchRequest, SearchSpec, TaskCursor,
-    TaskPlan, ValidationContext,
+    AirportCode, Cabin, Currency, Direction, FlightOffer, Money, SearchRequest, SearchSpec,
+    Segment, TaskCursor, TaskPlan, ValidationContext,
 };
 use fast_flights_store::{self as store, Checkpoint, CheckpointOutcome, NewOffer, Store};
 use sea_orm::{ConnectionTrait, Database};
@@ -74,13 +74,18 @@ fn spec() -> SearchSpec {
             max_tasks: 1000,
             known_providers: &providers,
             enabled_providers: &providers,
+            call_shapes: &[],
         },
     )
     .expect("valid spec")
 }
 
 fn offer(key: &str, price: i64) -> NewOffer {
-    let now = Utc::now();
+    let now = Utc::now()
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .expect("noon")
+        .and_utc();
     let date = now.date_naive();
     NewOffer {
         task_index: 0,
@@ -101,7 +106,19 @@ fn offer(key: &str, price: i64) -> NewOffer {
             duration_minutes: 480,
             price: Money::new(price, Currency::EUR).expect("money"),
             cabin: Cabin::Economy,
+            segments: vec![Segment {
+                direction: Direction::Outbound,
+                carrier: "BA".into(),
+                flight_number: "BA117".into(),
+                origin: AirportCode::parse("LHR").expect("code"),
+                destination: AirportCode::parse("JFK").expect("code"),
+                departure_at: now,
+                arrival_at: now + chrono::Duration::hours(8),
+            }],
+            expires_at: Some(now + chrono::Duration::days(1)),
             deep_link: None,
+            booking_token: Some(format!("token-{key}")),
+            raw: Some(serde_json::json!({ "id": key, "fareBasis": "Y1" })),
         },
     }
 }
@@ -198,6 +215,26 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     };
     assert_eq!(job.found_flights, 1);
 
+    // Everything an offer carries comes back as it went in.
+    let page = store
+        .offers_page(
+            job.id,
+            store::OfferOrder::PriceAsc,
+            &store::OfferFilter::default(),
+            10,
+            None,
+        )
+        .await
+        .expect("offers");
+    let [stored] = page.items.as_slice() else {
+        panic!("one offer stored, got {}", page.items.len())
+    };
+    let sent = offer("fresh", 200).offer;
+    assert_eq!(stored.offer.segments, sent.segments);
+    assert_eq!(stored.offer.booking_token, sent.booking_token);
+    assert_eq!(stored.offer.raw, sent.raw);
+    assert_eq!(stored.offer.expires_at, sent.expires_at);
+
     store.close().await.expect("close");
     drop_database(db).await;
 }
@@ -210,4 +247,46 @@ async fn sqlite_a_worker_that_lost_its_lease_writes_nothing() {
 #[tokio::test]
 async fn postgres_a_worker_that_lost_its_lease_writes_nothing() {
     a_worker_that_lost_its_lease_writes_nothing(true).await;
+}
+
+/// The bucket grants at most its burst at once, refills at the rate by the database's clock,
+/// and several quota holders together stay within the rate.
+#[tokio::test]
+async fn postgres_a_shared_quota_holds_across_holders() {
+    use providers::Quota;
+
+    let db = database(true).await;
+    let store = Store::connect(&db.url, 8).await.expect("connect");
+    store.migrate().await.expect("migrate");
+
+    let (granted, available) = store.take_quota("p", 20.0, 2.0, 5).await.expect("take");
+    assert_eq!(granted, 2, "a fresh bucket holds its burst, no more");
+    assert!((available - 2.0).abs() < 1e-9);
+    let (granted, _) = store.take_quota("p", 20.0, 2.0, 5).await.expect("take");
+    assert_eq!(granted, 0, "an empty bucket grants nothing");
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let (granted, _) = store.take_quota("p", 20.0, 2.0, 5).await.expect("take");
+    assert_eq!(granted, 2, "refilled at 20/s for 120 ms, capped at 2");
+
+    // Three holders (as three processes would be) draw 60 calls at 40/s together.
+    let rate = 40.0;
+    let holders: Vec<std::sync::Arc<store::SharedQuota>> = (0..3)
+        .map(|_| std::sync::Arc::new(store::SharedQuota::new(store.clone(), "q", rate)))
+        .collect();
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..60)
+        .map(|i| {
+            let q = holders[i % 3].clone();
+            tokio::spawn(async move { q.acquire().await })
+        })
+        .collect();
+    for c in calls {
+        c.await.expect("call");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // A burst of 4 (a tenth of a second), then 40/s: 56 more calls need at least 1.4 s.
+    assert!(elapsed >= 1.35, "60 calls at 40/s took only {elapsed:.2} s");
+
+    store.close().await.expect("close");
+    drop_database(db).await;
 }

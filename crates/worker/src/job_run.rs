@@ -426,8 +426,18 @@ async fn run_task(
             )),
         );
     };
+    if task.destinations.is_empty() {
+        // The destination chunk held only the origin: nothing to ask.
+        return TaskOutcome {
+            index,
+            provider: task.provider.clone(),
+            offers: Vec::new(),
+            error: None,
+        };
+    }
+    let query = task.query(spec);
     let started = Instant::now();
-    let answer = tokio::time::timeout(timeout, provider.search(&task.query(spec)))
+    let answer = tokio::time::timeout(timeout, provider.search(&query))
         .await
         .unwrap_or(Err(ProviderError::Timeout(timeout)));
     let outcome = if answer.is_ok() {
@@ -440,27 +450,65 @@ async fn run_task(
     metrics::counter!("fast_flights_tasks_total", "provider" => task.provider.clone(), "outcome" => outcome)
         .increment(1);
     match answer {
-        Ok(offers) => TaskOutcome {
-            index,
-            provider: task.provider.clone(),
-            offers: offers
+        Ok(offers) => {
+            let total = offers.len();
+            let offers: Vec<NewOffer> = offers
                 .into_iter()
-                .map(|mut offer| {
-                    // Unique per job across providers, stable across redone tasks.
-                    offer.key = format!("{}:{}", task.provider, offer.key);
-                    offer.provider.clone_from(&task.provider);
-                    NewOffer {
-                        task_index: index,
-                        departure_date: task.departure_date,
-                        return_date: task.return_date,
-                        offer,
-                    }
-                })
-                .collect(),
-            error: None,
-        },
+                .filter_map(|offer| normalise(&query, &task.provider, index, offer))
+                .collect();
+            if offers.len() < total {
+                let dropped = (total - offers.len()) as u64;
+                tracing::warn!(
+                    provider = %task.provider,
+                    task = index,
+                    dropped,
+                    "the provider answered offers outside the query; they were dropped"
+                );
+                metrics::counter!("fast_flights_offers_dropped_total", "provider" => task.provider.clone())
+                    .increment(dropped);
+            }
+            TaskOutcome {
+                index,
+                provider: task.provider.clone(),
+                offers,
+                error: None,
+            }
+        }
         Err(e) => failed(&task.provider, e),
     }
+}
+
+/// Dates an offer by its airports' local time and keeps it only if the query asked for it.
+fn normalise(
+    query: &domain::FlightQuery,
+    provider: &str,
+    index: u64,
+    mut offer: domain::FlightOffer,
+) -> Option<NewOffer> {
+    let db = domain::AirportDb::embedded();
+    let departure_date = offer
+        .departure_at
+        .with_timezone(&db.get(offer.origin)?.tz)
+        .date_naive();
+    let return_date = match offer.return_departure_at {
+        None => None,
+        Some(at) => Some(
+            at.with_timezone(&db.get(offer.destination)?.tz)
+                .date_naive(),
+        ),
+    };
+    if !query.covers(&offer, departure_date, return_date) {
+        return None;
+    }
+    // Unique per job across providers, stable across redone tasks.
+    offer.key = format!("{provider}:{}", offer.key);
+    offer.provider = provider.to_string();
+    Some(NewOffer {
+        task_index: index,
+        departure_date,
+        return_date,
+        offer,
+    })
 }
 
 /// Tasks per second, smoothed over checkpoints.

@@ -14,7 +14,9 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use domain::{FlightOffer, FlightQuery, Money};
 use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError, layered};
-use server::{Application, Cli, default_registry, install_metrics, shutdown_on_signals, telemetry};
+use server::{
+    Application, Cli, default_registry, install_metrics, open_store, shutdown_on_signals, telemetry,
+};
 
 /// A charter company that flies every route once a day at 09:00 UTC for a flat fare.
 struct Charter;
@@ -27,13 +29,19 @@ impl FlightProvider for Charter {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            booking: false,
             typical_latency_ms: 1,
+            ..Capabilities::default()
         }
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
-        let Some(departure) = query.departure_date.and_hms_opt(9, 0, 0) else {
+        // Capabilities::default() takes one date and one destination per call.
+        let Some(destination) = query.destination() else {
+            return Err(ProviderError::InvalidQuery(
+                "one destination per call".into(),
+            ));
+        };
+        let Some(departure) = query.departure_from.and_hms_opt(9, 0, 0) else {
             return Err(ProviderError::InvalidQuery("no such date".into()));
         };
         let departure_at = Utc.from_utc_datetime(&departure);
@@ -47,11 +55,11 @@ impl FlightProvider for Charter {
         Ok(vec![FlightOffer {
             key: format!(
                 "CH1-{}{}-{}",
-                query.origin, query.destination, query.departure_date
+                query.origin, destination, query.departure_from
             ),
             provider: self.name().to_string(),
             origin: query.origin,
-            destination: query.destination,
+            destination,
             departure_at,
             arrival_at: departure_at + chrono::Duration::hours(3),
             return_departure_at: None,
@@ -62,7 +70,11 @@ impl FlightProvider for Charter {
             duration_minutes: 180,
             price,
             cabin: query.cabin,
+            segments: Vec::new(),
+            expires_at: None,
             deep_link: None,
+            booking_token: None,
+            raw: None,
         }])
     }
 
@@ -76,12 +88,13 @@ async fn main() -> anyhow::Result<()> {
     let config = Cli::parse().config;
     telemetry::init(config.log_format);
     // The built-in providers, plus ours behind the same middleware.
-    let mut registry = default_registry(&config)?;
+    let store = open_store(&config).await?;
+    let mut registry = default_registry(&config, &store)?;
     registry.register(layered(Arc::new(Charter), &config.call_policy()), true)?;
 
     let shutdown = shutdown_on_signals();
     let metrics = install_metrics(&shutdown)?;
-    let app = Application::build(&config, registry, true, &shutdown, Some(metrics)).await?;
+    let app = Application::build(&config, store, registry, true, &shutdown, Some(metrics)).await?;
     if let Some(addr) = app.local_addr() {
         println!("fast-flights with the charter provider on http://{addr}/graphiql");
     }

@@ -46,11 +46,56 @@ pub struct SearchInput {
 #[derive(SimpleObject)]
 pub struct Provider {
     pub name: String,
+    /// `simulated`, `http`, or `in-process` for one compiled into the server.
+    pub kind: String,
+    /// A disabled provider is listed but no search may use it.
     pub enabled: bool,
     pub supports_booking: bool,
     pub typical_latency_ms: i32,
+    /// Where an `http` provider is served.
+    pub base_url: Option<String>,
+    /// Whether an API key is configured; the key itself is never shown.
+    pub has_api_key: bool,
+    /// Null when calls are not rate-limited.
+    pub rate_limit: Option<RateLimit>,
+    /// Each call fails after this long.
+    pub timeout_ms: Option<i64>,
+    /// Retries of a call that failed with a retryable error.
+    pub retries: Option<i32>,
+    /// Calls in flight at once in one process.
+    pub max_concurrency: Option<i32>,
+    pub capabilities: ProviderCapabilities,
     /// Calls made by this process; null for a provider that is not measured.
     pub health: Option<ProviderHealth>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+pub enum RateLimitScope {
+    /// Each process keeps the rate on its own (SQLite: there is one process).
+    Process,
+    /// Every worker process on the same PostgreSQL shares the rate.
+    Fleet,
+}
+
+#[derive(SimpleObject)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub scope: RateLimitScope,
+}
+
+/// What one call of a provider covers; the task plan follows it.
+#[derive(SimpleObject)]
+pub struct ProviderCapabilities {
+    /// Consecutive departure dates one call covers (1: a single date).
+    pub date_window_days: i32,
+    /// One call covers a round trip's whole nights range.
+    pub nights_range: bool,
+    /// Destinations one call covers.
+    pub max_destinations: i32,
+    /// The most offers one call returns, when the provider caps them.
+    pub max_results: Option<i32>,
+    pub typical_latency_ms: i32,
+    pub booking: bool,
 }
 
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
@@ -144,13 +189,40 @@ impl JobQuery {
         Ok(api
             .providers
             .providers()
-            .map(|(p, enabled)| {
+            .map(|(p, enabled, info)| {
                 let caps = p.capabilities();
+                let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
                 Provider {
                     name: p.name().to_string(),
+                    kind: info.kind.clone(),
                     enabled,
                     supports_booking: caps.booking,
-                    typical_latency_ms: i32::try_from(caps.typical_latency_ms).unwrap_or(i32::MAX),
+                    typical_latency_ms: int(caps.typical_latency_ms),
+                    base_url: info.base_url.clone(),
+                    has_api_key: info.has_api_key,
+                    rate_limit: info.rate_limit.map(|(per_second, scope)| RateLimit {
+                        per_second,
+                        scope: if scope == "fleet" {
+                            RateLimitScope::Fleet
+                        } else {
+                            RateLimitScope::Process
+                        },
+                    }),
+                    timeout_ms: info
+                        .timeout
+                        .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+                    retries: info.retries.map(int),
+                    max_concurrency: info
+                        .max_concurrency
+                        .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+                    capabilities: ProviderCapabilities {
+                        date_window_days: int(caps.date_window_days),
+                        nights_range: caps.nights_range,
+                        max_destinations: int(caps.max_destinations),
+                        max_results: caps.max_results.map(int),
+                        typical_latency_ms: int(caps.typical_latency_ms),
+                        booking: caps.booking,
+                    },
                     health: p.health().map(ProviderHealth::from),
                 }
             })
@@ -193,6 +265,7 @@ impl JobMutation {
                 max_tasks: api.limits.max_tasks_per_search,
                 known_providers: &known,
                 enabled_providers: &enabled,
+                call_shapes: &api.providers.call_shapes(),
             },
         )
         .map_err(ApiError::from)?;

@@ -342,8 +342,36 @@ pub struct FlightOffer {
     pub duration_minutes: i32,
     pub price: Money,
     pub cabin: GqlCabin,
+    /// The flights, outbound then return; empty when the provider did not list them.
+    pub segments: Vec<FlightSegment>,
+    /// When the provider stops guaranteeing the price.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Where to buy the offer at the provider.
     pub deep_link: Option<String>,
+    /// What the provider needs to book the offer.
+    pub booking_token: Option<String>,
+    /// The offer exactly as the provider sent it (http providers), for audit.
+    pub raw_payload: Option<async_graphql::Json<serde_json::Value>>,
     pub found_at: DateTime<Utc>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "SegmentDirection")]
+pub enum GqlDirection {
+    Outbound,
+    Return,
+}
+
+/// One flight of an offer. Times carry the UTC offset of the airport they happen at.
+#[derive(SimpleObject, Clone)]
+pub struct FlightSegment {
+    pub direction: GqlDirection,
+    pub carrier: String,
+    pub flight_number: String,
+    pub origin: String,
+    pub destination: String,
+    pub departure_at: DateTime<FixedOffset>,
+    pub arrival_at: DateTime<FixedOffset>,
 }
 
 #[ComplexObject]
@@ -383,7 +411,26 @@ impl From<OfferRecord> for FlightOffer {
             duration_minutes: i32::try_from(o.duration_minutes).unwrap_or(i32::MAX),
             price: o.price.into(),
             cabin: o.cabin.into(),
+            segments: o
+                .segments
+                .into_iter()
+                .map(|seg| FlightSegment {
+                    direction: match seg.direction {
+                        domain::Direction::Outbound => GqlDirection::Outbound,
+                        domain::Direction::Return => GqlDirection::Return,
+                    },
+                    carrier: seg.carrier,
+                    flight_number: seg.flight_number,
+                    origin: seg.origin.to_string(),
+                    destination: seg.destination.to_string(),
+                    departure_at: local(seg.departure_at, seg.origin),
+                    arrival_at: local(seg.arrival_at, seg.destination),
+                })
+                .collect(),
+            expires_at: o.expires_at,
             deep_link: o.deep_link,
+            booking_token: o.booking_token,
+            raw_payload: o.raw.map(async_graphql::Json),
             found_at: r.found_at,
         }
     }

@@ -107,6 +107,7 @@ fn spec(
             max_tasks: 5_000_000,
             known_providers: &providers,
             enabled_providers: &providers,
+            call_shapes: &[],
         },
     )?)
 }
@@ -152,7 +153,7 @@ async fn run(
         Arc::new(SimulatedProvider::new(SimulatedConfig {
             seed: 42,
             latency: Duration::ZERO,
-            error_rate: 0.0,
+            ..SimulatedConfig::default()
         })),
         true,
     )?;
@@ -232,13 +233,19 @@ async fn main() -> anyhow::Result<()> {
     let every_task_spec = spec(ORIGINS, DESTINATIONS, 5, (7, 14))?; // 2,000 tasks
     let million_spec = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?; // 1,000,000 tasks
 
-    // `fast-flights-bench [all|throughput|rss|fleet] [postgres|sqlite]`
+    // `fast-flights-bench [all|throughput|rss|fleet|ratelimit] [postgres|sqlite]`
     let part = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let only = std::env::args().nth(2);
     anyhow::ensure!(
-        ["all", "throughput", "rss", "fleet"].contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet] [postgres|sqlite]"
+        ["all", "throughput", "rss", "fleet", "ratelimit"].contains(&part.as_str()),
+        "usage: fast-flights-bench [all|throughput|rss|fleet|ratelimit] [postgres|sqlite]"
     );
+    if part == "ratelimit" || part == "all" {
+        ratelimit::run().await?;
+        if part == "ratelimit" {
+            return Ok(());
+        }
+    }
     if part == "fleet" || part == "all" {
         fleet::run().await?;
         if part == "fleet" {
@@ -352,7 +359,11 @@ mod fleet {
         Ok(path)
     }
 
-    fn spawn_worker(db: &BenchDb, id: &str, extra: &[(&str, &str)]) -> anyhow::Result<Child> {
+    pub(super) fn spawn_worker(
+        db: &BenchDb,
+        id: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Child> {
         let mut cmd = Command::new(binary()?);
         cmd.arg("worker")
             .env("DATABASE_URL", &db.url)
@@ -368,7 +379,10 @@ mod fleet {
         Ok(cmd.spawn()?)
     }
 
-    async fn scalar(conn: &DatabaseConnection, sql: &str) -> anyhow::Result<Option<String>> {
+    pub(super) async fn scalar(
+        conn: &DatabaseConnection,
+        sql: &str,
+    ) -> anyhow::Result<Option<String>> {
         let row = conn
             .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_string()))
             .await?
@@ -510,5 +524,126 @@ mod fleet {
         }
         println!();
         Ok(())
+    }
+}
+
+/// Issue 4's figure: the simulated provider at 100 ms a call behind a 50 calls/s limit that
+/// every worker process shares through PostgreSQL. Achieved rate against the limit, and
+/// wall time against the ideal `tasks / rate`, with one worker process and with three.
+mod ratelimit {
+    use std::time::{Duration, Instant};
+
+    use store::Store;
+
+    use super::fleet::{scalar, spawn_worker};
+    use super::{Backend, DESTINATIONS, drop_db, fresh_db, median, spec};
+    use domain::TaskPlan;
+
+    const RATE: f64 = 50.0;
+    const SEARCHES: usize = 3;
+
+    /// Seconds and tasks for `SEARCHES` searches run by `workers` processes.
+    async fn once(workers: usize, providers_file: &str) -> anyhow::Result<(f64, u64)> {
+        let db = fresh_db(Backend::Postgres).await?;
+        let store = Store::connect(&db.url, 4).await?;
+        store.migrate().await?;
+        let mut total = 0;
+        for i in 0..SEARCHES {
+            // 4 destinations × 50 dates × 2 stays = 400 tasks each.
+            let s = spec(&[["LHR", "LGW", "STN"][i]], &DESTINATIONS[..4], 50, (7, 8))?;
+            let n = TaskPlan::new(&s).len();
+            store.create_job(&s, n, None).await?;
+            total += n;
+        }
+        let conn = sea_orm::Database::connect(&db.url).await?;
+        let started = Instant::now();
+        let mut children = Vec::new();
+        for w in 0..workers {
+            children.push(spawn_worker(
+                &db,
+                &format!("rate-{w}"),
+                &[
+                    ("PROVIDERS_FILE", providers_file),
+                    ("SIMULATED_LATENCY_MS", "100"),
+                ],
+            )?);
+        }
+        loop {
+            let left = scalar(
+                &conn,
+                "SELECT count(*)::text AS v FROM search_jobs WHERE status <> 'SUCCEEDED'",
+            )
+            .await?;
+            if left.as_deref() == Some("0") {
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(600),
+                "the searches did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let failed = scalar(
+            &conn,
+            "SELECT sum(failed_tasks)::text AS v FROM search_jobs",
+        )
+        .await?;
+        anyhow::ensure!(failed.as_deref() == Some("0"), "tasks failed: {failed:?}");
+        for mut c in children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        conn.close().await?;
+        store.close().await?;
+        drop_db(db).await?;
+        Ok((seconds, total))
+    }
+
+    pub async fn run() -> anyhow::Result<()> {
+        println!(
+            "== PostgreSQL, simulated provider at 100 ms a call, limit {RATE} calls/s shared by the fleet, {SEARCHES} searches"
+        );
+        let dir = tempfile_dir()?;
+        let file = dir.join("providers.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[providers.simulated]\nkind = \"simulated\"\nlatency_ms = 100\nrate_limit = {RATE}\n"
+            ),
+        )?;
+        let file = file.display().to_string();
+        for workers in [1, 3] {
+            let mut rates = Vec::new();
+            let mut walls = Vec::new();
+            let mut tasks = 0;
+            for _ in 0..super::RUNS {
+                let (seconds, total) = once(workers, &file).await?;
+                tasks = total;
+                rates.push(total as f64 / seconds);
+                walls.push(seconds);
+            }
+            let rate = median(rates.clone());
+            let wall = median(walls.clone());
+            let ideal = tasks as f64 / RATE;
+            println!(
+                "  {workers} worker process(es), {tasks} tasks: achieved {:?} calls/s, median {rate:.2} = {:.1}% of the limit; wall {wall:.2} s vs ideal {ideal:.2} s ({:.3}x)",
+                rates
+                    .iter()
+                    .map(|r| (r * 100.0).round() / 100.0)
+                    .collect::<Vec<_>>(),
+                100.0 * rate / RATE,
+                wall / ideal
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        println!();
+        Ok(())
+    }
+
+    fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+        let dir = std::env::temp_dir().join(format!("ff-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
     }
 }

@@ -27,6 +27,12 @@ pub struct Model {
     pub cabin: String,
     pub deep_link: Option<String>,
     pub found_at: DateTimeUtc,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub segments: Option<Json>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub booking_token: Option<String>,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub raw_payload: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

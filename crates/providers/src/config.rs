@@ -1,0 +1,364 @@
+//! Which providers exist and how each is called: a TOML providers file, with environment
+//! overrides of the form `PROVIDERS__<NAME>__<FIELD>=value` (name and field upper-cased,
+//! `-` in a name written `_`). See docs/providers.md.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The prefix of environment overrides.
+pub const ENV_PREFIX: &str = "PROVIDERS__";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Made-up fares, no network (see [`crate::SimulatedProvider`]).
+    Simulated,
+    /// Any service that speaks the JSON contract of docs/providers.md.
+    Http,
+}
+
+impl ProviderKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProviderKind::Simulated => "simulated",
+            ProviderKind::Http => "http",
+        }
+    }
+}
+
+/// One provider's entry. Unset call settings fall back to the process-wide defaults
+/// (`PROVIDER_TIMEOUT_MS` and friends).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// `http`: where the provider serves `POST /search` (and `/book`).
+    pub base_url: Option<String>,
+    /// `http`: the environment variable holding the API key, sent as a bearer token. The
+    /// key itself never appears in the file, the API or the logs.
+    pub api_key_env: Option<String>,
+    /// Calls per second; shared by every worker process on one PostgreSQL.
+    pub rate_limit: Option<f64>,
+    pub timeout_ms: Option<u64>,
+    pub retries: Option<u32>,
+    pub max_concurrency: Option<usize>,
+    pub breaker_threshold: Option<u32>,
+    pub breaker_cooldown_ms: Option<u64>,
+    /// What one call covers (see [`crate::Capabilities`]).
+    pub date_window_days: Option<u32>,
+    pub nights_range: Option<bool>,
+    pub max_destinations: Option<u32>,
+    pub max_results: Option<u32>,
+    pub booking: Option<bool>,
+    pub typical_latency_ms: Option<u32>,
+    /// `simulated`: mean latency, error share and seed.
+    pub latency_ms: Option<u64>,
+    pub error_rate: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersFile {
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the providers file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("providers file {path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{variable}: {reason}")]
+    Env { variable: String, reason: String },
+    #[error("provider `{name}`: {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+impl ProvidersFile {
+    /// Reads `path` (or starts from `defaults` without one), applies the overrides among
+    /// `env`, and checks every entry.
+    pub fn load(
+        path: Option<&Path>,
+        defaults: toml::Table,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let source = path.map_or_else(
+            || "(built-in defaults)".to_string(),
+            |p| p.display().to_string(),
+        );
+        let mut table = match path {
+            None => defaults,
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: source.clone(),
+                    reason: e.to_string(),
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Parse {
+                        path: source.clone(),
+                        reason: e.to_string(),
+                    })?
+            }
+        };
+        apply_env(&mut table, env)?;
+        let file: ProvidersFile =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: source,
+                    reason: e.message().to_string(),
+                })?;
+        for (name, entry) in &file.providers {
+            entry.check(name)?;
+        }
+        Ok(file)
+    }
+}
+
+impl ProviderConfig {
+    fn check(&self, name: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            name: name.to_string(),
+            reason,
+        };
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(invalid(
+                "names are 1 to 64 characters of a-z, 0-9, `-` and `_`".into(),
+            ));
+        }
+        if let Some(rate) = self.rate_limit
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(invalid(format!(
+                "rate_limit must be a positive number of calls per second, not {rate}"
+            )));
+        }
+        if let Some(rate) = self.error_rate
+            && !(0.0..=1.0).contains(&rate)
+        {
+            return Err(invalid(format!(
+                "error_rate must be within 0 and 1, not {rate}"
+            )));
+        }
+        if self.timeout_ms == Some(0) {
+            return Err(invalid("timeout_ms must be above 0".into()));
+        }
+        if self.max_concurrency == Some(0) {
+            return Err(invalid("max_concurrency must be above 0".into()));
+        }
+        for (field, value) in [
+            ("date_window_days", self.date_window_days),
+            ("max_destinations", self.max_destinations),
+        ] {
+            if value == Some(0) {
+                return Err(invalid(format!("{field} must be at least 1")));
+            }
+        }
+        match self.kind {
+            ProviderKind::Http => {
+                let Some(url) = &self.base_url else {
+                    return Err(invalid("an http provider needs base_url".into()));
+                };
+                if !url.starts_with("http://") {
+                    return Err(invalid(format!(
+                        "base_url must start with http:// (this build has no TLS; put a \
+                         TLS-terminating proxy in front of an https provider), not `{url}`"
+                    )));
+                }
+            }
+            ProviderKind::Simulated => {
+                if self.base_url.is_some() || self.api_key_env.is_some() {
+                    return Err(invalid(
+                        "base_url and api_key_env are for http providers".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fields whose override values are numbers or booleans; every other value is a string.
+fn typed_value(field: &str, raw: &str) -> Result<toml::Value, String> {
+    let value = raw.trim();
+    match field {
+        "enabled" | "nights_range" | "booking" => match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
+            "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
+            _ => Err(format!("expected true or false, got `{raw}`")),
+        },
+        "rate_limit" | "error_rate" => value
+            .parse::<f64>()
+            .map(toml::Value::Float)
+            .map_err(|_| format!("expected a number, got `{raw}`")),
+        "timeout_ms"
+        | "retries"
+        | "max_concurrency"
+        | "breaker_threshold"
+        | "breaker_cooldown_ms"
+        | "date_window_days"
+        | "max_destinations"
+        | "max_results"
+        | "typical_latency_ms"
+        | "latency_ms"
+        | "seed" => value
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(toml::Value::Integer)
+            .ok_or_else(|| format!("expected a whole number ≥ 0, got `{raw}`")),
+        _ => Ok(toml::Value::String(value.to_string())),
+    }
+}
+
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let mut overrides: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    overrides.sort();
+    for (variable, raw) in overrides {
+        let env_err = |reason: String| ConfigError::Env {
+            variable: variable.clone(),
+            reason,
+        };
+        let rest = &variable[ENV_PREFIX.len()..];
+        let Some((name, field)) = rest.split_once("__") else {
+            return Err(env_err(format!(
+                "expected {ENV_PREFIX}<NAME>__<FIELD>, e.g. {ENV_PREFIX}ACME__RATE_LIMIT"
+            )));
+        };
+        let field = field.to_ascii_lowercase();
+        let providers = table
+            .entry("providers")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(providers) = providers.as_table_mut() else {
+            return Err(env_err("`providers` in the file is not a table".into()));
+        };
+        // Names may hold `-`, which variables cannot: match `_` to either.
+        let wanted = name.to_ascii_lowercase();
+        let key = providers
+            .keys()
+            .find(|k| k.replace('-', "_") == wanted)
+            .cloned()
+            .unwrap_or(wanted);
+        let entry = providers
+            .entry(key)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(entry) = entry.as_table_mut() else {
+            return Err(env_err("this provider's entry is not a table".into()));
+        };
+        entry.insert(field.clone(), typed_value(&field, &raw).map_err(env_err)?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<ProvidersFile, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("ff-providers-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("providers.toml");
+        std::fs::write(&path, text).expect("write");
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let loaded = ProvidersFile::load(Some(&path), toml::Table::new(), env);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    const FILE: &str = r#"
+[providers.simulated]
+kind = "simulated"
+latency_ms = 5
+
+[providers.acme-air]
+kind = "http"
+base_url = "http://127.0.0.1:9000"
+api_key_env = "ACME_KEY"
+rate_limit = 40
+date_window_days = 30
+nights_range = true
+"#;
+
+    #[test]
+    fn a_file_loads_with_defaults_filled() {
+        let file = load(FILE, &[]).expect("loads");
+        let acme = &file.providers["acme-air"];
+        assert_eq!(acme.kind, ProviderKind::Http);
+        assert!(acme.enabled);
+        assert_eq!(acme.rate_limit, Some(40.0));
+        assert_eq!(acme.date_window_days, Some(30));
+        assert_eq!(file.providers["simulated"].latency_ms, Some(5));
+    }
+
+    #[test]
+    fn env_overrides_win_and_reach_dashed_names() {
+        let file = load(
+            FILE,
+            &[
+                ("PROVIDERS__ACME_AIR__ENABLED", "false"),
+                ("PROVIDERS__ACME_AIR__RATE_LIMIT", "12.5"),
+                ("PROVIDERS__SIMULATED__ERROR_RATE", "0.3"),
+                ("UNRELATED", "x"),
+            ],
+        )
+        .expect("loads");
+        let acme = &file.providers["acme-air"];
+        assert!(!acme.enabled);
+        assert_eq!(acme.rate_limit, Some(12.5));
+        assert_eq!(file.providers["simulated"].error_rate, Some(0.3));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err =
+            |text: &str, env: &[(&str, &str)]| load(text, env).expect_err("rejected").to_string();
+        let e = err("[providers.x]\nkind = \"carrier-pigeon\"\n", &[]);
+        assert!(e.contains("carrier-pigeon"), "{e}");
+        let e = err("[providers.x]\nkind = \"simulated\"\nlatncy_ms = 3\n", &[]);
+        assert!(e.contains("latncy_ms"), "{e}");
+        let e = err("[providers.x]\nkind = \"http\"\n", &[]);
+        assert!(e.contains("provider `x`") && e.contains("base_url"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"simulated\"\nrate_limit = -1\n",
+            &[],
+        );
+        assert!(e.contains("rate_limit"), "{e}");
+        let e = err("[providers.X]\nkind = \"simulated\"\n", &[]);
+        assert!(e.contains("provider `X`"), "{e}");
+        let e = err("this is = not toml =", &[]);
+        assert!(e.contains("providers file"), "{e}");
+        let e = err(FILE, &[("PROVIDERS__ACME_AIR__RATE_LIMIT", "fast")]);
+        assert!(
+            e.contains("PROVIDERS__ACME_AIR__RATE_LIMIT") && e.contains("fast"),
+            "{e}"
+        );
+        let e = err(FILE, &[("PROVIDERS__ACME_AIR", "1")]);
+        assert!(e.contains("PROVIDERS__<NAME>__<FIELD>"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"http\"\nbase_url = \"https://a.example\"\n",
+            &[],
+        );
+        assert!(e.contains("TLS"), "{e}");
+    }
+}
