@@ -126,6 +126,27 @@ impl ProvidersFile {
 }
 
 impl ProviderConfig {
+    /// `latency_ms`, `error_rate` and `seed` shape made-up fares; elsewhere they would be
+    /// silently ignored, so they are refused.
+    fn only_for_simulated(
+        &self,
+        invalid: &dyn Fn(String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        for (field, set) in [
+            ("latency_ms", self.latency_ms.is_some()),
+            ("error_rate", self.error_rate.is_some()),
+            ("seed", self.seed.is_some()),
+        ] {
+            if set {
+                return Err(invalid(format!(
+                    "{field} is for simulated providers, not {}",
+                    self.kind.as_str()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self, name: &str) -> Result<(), ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid {
             name: name.to_string(),
@@ -155,6 +176,11 @@ impl ProviderConfig {
                 "error_rate must be within 0 and 1, not {rate}"
             )));
         }
+        if let Some(retries) = self.retries
+            && retries > 20
+        {
+            return Err(invalid(format!("retries must be 0 to 20, not {retries}")));
+        }
         if self.timeout_ms == Some(0) {
             return Err(invalid("timeout_ms must be above 0".into()));
         }
@@ -174,12 +200,31 @@ impl ProviderConfig {
                 let Some(url) = &self.base_url else {
                     return Err(invalid("an http provider needs base_url".into()));
                 };
-                if !url.starts_with("http://") {
+                let parsed = reqwest::Url::parse(url)
+                    .map_err(|e| invalid(format!("base_url is not a URL: {e}")))?;
+                // Secrets belong in api_key_env, where they are never shown.
+                if !parsed.username().is_empty() || parsed.password().is_some() {
+                    return Err(invalid(
+                        "base_url must not hold a user or password; put the key in the \
+                         variable api_key_env names"
+                            .into(),
+                    ));
+                }
+                if parsed.query().is_some() || parsed.fragment().is_some() {
+                    return Err(invalid(
+                        "base_url must not have a query string or fragment (a key there would \
+                         be shown to admins); use api_key_env"
+                            .into(),
+                    ));
+                }
+                if parsed.scheme() != "http" {
                     return Err(invalid(format!(
                         "base_url must start with http:// (this build has no TLS; put a \
-                         TLS-terminating proxy in front of an https provider), not `{url}`"
+                         TLS-terminating proxy in front of an https provider), not {}://",
+                        parsed.scheme()
                     )));
                 }
+                self.only_for_simulated(&invalid)?;
             }
             ProviderKind::Simulated => {
                 if self.base_url.is_some() || self.api_key_env.is_some() {
@@ -360,5 +405,22 @@ nights_range = true
             &[],
         );
         assert!(e.contains("TLS"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"http\"\nbase_url = \"http://u:pw@a.example\"\n",
+            &[],
+        );
+        assert!(e.contains("user or password") && !e.contains("pw@"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"http\"\nbase_url = \"http://a.example/?key=s3cret\"\n",
+            &[],
+        );
+        assert!(e.contains("query string") && !e.contains("s3cret"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"http\"\nbase_url = \"http://a.example\"\nerror_rate = 0.5\n",
+            &[],
+        );
+        assert!(e.contains("error_rate is for simulated"), "{e}");
+        let e = err("[providers.x]\nkind = \"simulated\"\nretries = 99\n", &[]);
+        assert!(e.contains("retries must be 0 to 20"), "{e}");
     }
 }

@@ -9,6 +9,12 @@ pub enum ProviderError {
     RateLimited { retry_after: Option<Duration> },
     #[error("the provider failed: {0}")]
     Unavailable(String),
+    /// A 503 (or similar) that says when to come back.
+    #[error("the provider is overloaded: {message}")]
+    Overloaded {
+        message: String,
+        retry_after: Duration,
+    },
     #[error("the provider rejected the query: {0}")]
     InvalidQuery(String),
     #[error("the provider is down: {0}")]
@@ -29,7 +35,18 @@ impl ProviderError {
             ProviderError::Timeout(_)
                 | ProviderError::RateLimited { .. }
                 | ProviderError::Unavailable(_)
+                | ProviderError::Overloaded { .. }
                 | ProviderError::CircuitOpen { .. }
         )
+    }
+
+    /// How long the provider (or its open circuit) asks callers to stay away.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::RateLimited { retry_after } => *retry_after,
+            ProviderError::Overloaded { retry_after, .. }
+            | ProviderError::CircuitOpen { retry_after } => Some(*retry_after),
+            _ => None,
+        }
     }
 }

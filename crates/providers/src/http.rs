@@ -18,6 +18,9 @@ use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderErro
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How much of an error body goes into a task's error.
 const ERROR_CHARS: usize = 200;
+/// Limits of an offer, as docs/provider-contract.schema.json states them.
+const MAX_SEGMENTS: usize = 16;
+const MAX_LINK_CHARS: usize = 2000;
 
 pub struct HttpProvider {
     name: String,
@@ -107,11 +110,18 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The message of an error body: `{"error": "..."}` or the start of the text.
-fn error_message(body: &[u8]) -> String {
-    let text = serde_json::from_slice::<WireError>(body)
+/// The message of an error body: `{"error": "..."}` or the start of the text, with the
+/// API key blotted out should the provider echo it.
+fn error_message(body: &[u8], secret: Option<&SecretString>) -> String {
+    let mut text = serde_json::from_slice::<WireError>(body)
         .map(|e| e.error)
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    if let Some(secret) = secret
+        .map(ExposeSecret::expose_secret)
+        .filter(|s| !s.is_empty())
+    {
+        text = text.replace(secret, "***");
+    }
     let text = text.trim();
     if text.is_empty() {
         "no details".to_string()
@@ -140,8 +150,9 @@ fn status_error(
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
     path: &str,
+    secret: Option<&SecretString>,
 ) -> ProviderError {
-    let message = error_message(body);
+    let message = error_message(body, secret);
     match status.as_u16() {
         429 => ProviderError::RateLimited {
             retry_after: retry_after(headers),
@@ -149,7 +160,13 @@ fn status_error(
         400 | 422 => ProviderError::InvalidQuery(message),
         401 | 403 => ProviderError::Down(format!("rejected our credentials ({status}): {message}")),
         404 => ProviderError::Down(format!("no {path} at the base URL ({status})")),
-        500..=599 => ProviderError::Unavailable(format!("{status}: {message}")),
+        500..=599 => match retry_after(headers) {
+            Some(retry_after) => ProviderError::Overloaded {
+                message: format!("{status}: {message}"),
+                retry_after,
+            },
+            None => ProviderError::Unavailable(format!("{status}: {message}")),
+        },
         _ => ProviderError::BadResponse(format!("unexpected status {status}: {message}")),
     }
 }
@@ -229,6 +246,19 @@ fn to_offer(
         ));
     }
     let price = Money::new(wire.price.amount_minor, currency).map_err(|e| format!("price: {e}"))?;
+    if wire.segments.len() > MAX_SEGMENTS {
+        return Err(format!("an offer has at most {MAX_SEGMENTS} segments"));
+    }
+    for (field, value) in [
+        ("deepLink", &wire.deep_link),
+        ("bookingToken", &wire.booking_token),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_LINK_CHARS) {
+            return Err(format!(
+                "`{field}` is longer than {MAX_LINK_CHARS} characters"
+            ));
+        }
+    }
     let mut segments = Vec::with_capacity(wire.segments.len());
     for (i, s) in wire.segments.iter().enumerate() {
         let code = |raw: &str, field: &str| {
@@ -237,9 +267,16 @@ fn to_offer(
         if s.arrival_at <= s.departure_at {
             return Err(format!("segment {i}: arrivalAt is not after departureAt"));
         }
-        if s.carrier.trim().is_empty() || s.flight_number.trim().is_empty() {
+        let carrier = s.carrier.trim();
+        if !(2..=3).contains(&carrier.len()) {
             return Err(format!(
-                "segment {i}: carrier and flightNumber must not be empty"
+                "segment {i}: carrier must be a 2- or 3-character airline code"
+            ));
+        }
+        let number = s.flight_number.trim();
+        if number.is_empty() || number.len() > 10 {
+            return Err(format!(
+                "segment {i}: flightNumber must be 1 to 10 characters"
             ));
         }
         segments.push(Segment {
@@ -344,7 +381,13 @@ impl FlightProvider for HttpProvider {
         };
         let (status, headers, bytes) = self.post("/search", &body).await?;
         if status != StatusCode::OK {
-            return Err(status_error(status, &headers, &bytes, "/search"));
+            return Err(status_error(
+                status,
+                &headers,
+                &bytes,
+                "/search",
+                self.api_key.as_ref(),
+            ));
         }
         let answer: WireSearchResponse = serde_json::from_slice(&bytes)
             .map_err(|e| ProviderError::BadResponse(format!("malformed JSON: {e}")))?;
@@ -402,9 +445,162 @@ impl FlightProvider for HttpProvider {
             404 | 501 => Err(ProviderError::Unsupported("booking")),
             409 | 410 => Err(ProviderError::InvalidQuery(format!(
                 "the offer is gone: {}",
-                error_message(&bytes)
+                error_message(&bytes, self.api_key.as_ref())
             ))),
-            _ => Err(status_error(status, &headers, &bytes, "/book")),
+            _ => Err(status_error(
+                status,
+                &headers,
+                &bytes,
+                "/book",
+                self.api_key.as_ref(),
+            )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    fn headers(retry_after: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(v) = retry_after {
+            h.insert(RETRY_AFTER, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(
+            retry_after(&headers(Some("7"))),
+            Some(Duration::from_secs(7))
+        );
+        let at = (Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = retry_after(&headers(Some(&at))).expect("a date");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        // A date in the past means now.
+        let past = (Utc::now() - chrono::Duration::seconds(30)).to_rfc2822();
+        assert_eq!(retry_after(&headers(Some(&past))), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers(Some("soon"))), None);
+        assert_eq!(retry_after(&headers(None)), None);
+    }
+
+    #[test]
+    fn statuses_map_to_what_the_middleware_understands() {
+        let body = br#"{"error": "slow down"}"#;
+        let map = |code: u16, h: &HeaderMap| {
+            status_error(
+                StatusCode::from_u16(code).expect("status"),
+                h,
+                body,
+                "/search",
+                None,
+            )
+        };
+        assert_eq!(
+            map(429, &headers(Some("3"))),
+            ProviderError::RateLimited {
+                retry_after: Some(Duration::from_secs(3))
+            }
+        );
+        assert_eq!(
+            map(429, &headers(None)),
+            ProviderError::RateLimited { retry_after: None }
+        );
+        assert!(matches!(
+            map(503, &headers(Some("4"))),
+            ProviderError::Overloaded { retry_after, .. } if retry_after == Duration::from_secs(4)
+        ));
+        assert!(
+            matches!(map(500, &headers(None)), ProviderError::Unavailable(m) if m.contains("slow down"))
+        );
+        assert!(matches!(
+            map(400, &headers(None)),
+            ProviderError::InvalidQuery(_)
+        ));
+        assert!(matches!(map(401, &headers(None)), ProviderError::Down(_)));
+        assert!(matches!(map(404, &headers(None)), ProviderError::Down(_)));
+        assert!(matches!(
+            map(302, &headers(None)),
+            ProviderError::BadResponse(_)
+        ));
+        assert!(map(503, &headers(Some("4"))).is_retryable());
+        assert!(!map(400, &headers(None)).is_retryable());
+    }
+
+    #[test]
+    fn an_echoed_key_is_blotted_out() {
+        let key = SecretString::from("k3y-s3cret".to_string());
+        let body = br#"{"error": "bad key k3y-s3cret"}"#;
+        let e = status_error(
+            StatusCode::UNAUTHORIZED,
+            &headers(None),
+            body,
+            "/search",
+            Some(&key),
+        );
+        let text = e.to_string();
+        assert!(
+            !text.contains("k3y-s3cret") && text.contains("***"),
+            "{text}"
+        );
+    }
+
+    fn query() -> FlightQuery {
+        let lhr = AirportCode::parse("LHR").expect("code");
+        let jfk = AirportCode::parse("JFK").expect("code");
+        let day = chrono::NaiveDate::from_ymd_opt(2030, 3, 1).expect("date");
+        FlightQuery {
+            origin: lhr,
+            destinations: vec![jfk],
+            departure_from: day,
+            departure_to: day,
+            nights: None,
+            adults: 1,
+            cabin: Cabin::Economy,
+            max_stops: None,
+            max_price: None,
+            currency: Currency::EUR,
+        }
+    }
+
+    fn offer() -> serde_json::Value {
+        serde_json::json!({
+            "id": "o1",
+            "price": {"amountMinor": 12345, "currency": "EUR"},
+            "segments": [{
+                "direction": "OUTBOUND", "carrier": "BA", "flightNumber": "BA117",
+                "origin": "LHR", "destination": "JFK",
+                "departureAt": "2030-03-01T08:30:00+00:00", "arrivalAt": "2030-03-01T11:30:00-05:00"
+            }]
+        })
+    }
+
+    #[test]
+    fn offers_breaking_the_contract_are_named() {
+        let ok = to_offer("p", &query(), offer()).expect("valid");
+        assert_eq!(ok.price.minor_units, 12345);
+        assert_eq!(ok.duration_minutes, 480);
+        let broken = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut raw = offer();
+            edit(&mut raw);
+            to_offer("p", &query(), raw).expect_err("rejected")
+        };
+        assert!(broken(&|o| o["id"] = "".into()).contains("`id`"));
+        assert!(broken(&|o| o["price"]["currency"] = "USD".into()).contains("asked for EUR"));
+        assert!(broken(&|o| o["price"]["amountMinor"] = (-1).into()).contains("price"));
+        assert!(
+            broken(&|o| o["segments"][0]["arrivalAt"] = "2030-03-01T07:00:00+00:00".into())
+                .contains("not after")
+        );
+        assert!(broken(&|o| o["segments"][0]["carrier"] = "B".into()).contains("carrier"));
+        assert!(broken(&|o| o["segments"][0]["origin"] = "L1".into()).contains("origin"));
+        assert!(broken(&|o| o["deepLink"] = "x".repeat(2001).into()).contains("deepLink"));
+        assert!(broken(&|o| o["segments"][0]["direction"] = "RETURN".into()).contains("OUTBOUND"));
     }
 }

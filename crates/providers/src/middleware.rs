@@ -31,8 +31,10 @@ pub struct CallPolicy {
     pub max_backoff: Duration,
     /// Share of the backoff drawn at random (0 = exact, 1 = anywhere in 0..backoff).
     pub jitter: f64,
-    /// How many 429s in a row one call may wait out before it fails.
+    /// How many 429s one call may wait out without spending retries; later ones spend them.
     pub max_rate_limit_waits: u32,
+    /// The longest a retry waits when a provider (or an open circuit) asks for longer.
+    pub max_retry_after: Duration,
     /// Consecutive failures that open the circuit.
     pub breaker_threshold: u32,
     /// How long an open circuit rejects calls before letting one probe through.
@@ -52,6 +54,7 @@ impl Default for CallPolicy {
             max_backoff: Duration::from_secs(10),
             jitter: 0.5,
             max_rate_limit_waits: 10,
+            max_retry_after: Duration::from_secs(60),
             breaker_threshold: 20,
             breaker_cooldown: Duration::from_secs(30),
             max_concurrency: 64,
@@ -122,12 +125,15 @@ impl Timeout {
 impl FlightProvider for Timeout {
     delegate!();
 
+    /// A booking is bounded by the same timeout (it is never retried: it is not idempotent).
     async fn book(
         &self,
         offer: &FlightOffer,
         passengers: &Passengers,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        tokio::time::timeout(self.limit, self.inner.book(offer, passengers))
+            .await
+            .unwrap_or(Err(ProviderError::Timeout(self.limit)))
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
@@ -173,7 +179,8 @@ impl FlightProvider for ConcurrencyLimit {
     }
 }
 
-/// A token bucket: `rate` calls per second on average, bursts of up to one second's worth.
+/// A token bucket: `rate` calls per second on average, with small bursts (a tenth of a
+/// second's worth, see [`crate::quota`]).
 pub struct RateLimit {
     inner: Arc<dyn FlightProvider>,
     quota: Arc<dyn Quota>,
@@ -246,13 +253,15 @@ impl CircuitBreaker {
         *self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn admit(&self) -> Result<(), ProviderError> {
+    /// Lets a call through, or refuses it while the circuit is open. `Ok(true)`: the call is
+    /// the half-open probe.
+    fn admit(&self) -> Result<bool, ProviderError> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match *state {
-            BreakerState::Closed { .. } => Ok(()),
+            BreakerState::Closed { .. } => Ok(false),
             BreakerState::Open { until } if Instant::now() >= until => {
                 *state = BreakerState::HalfOpen;
-                Ok(())
+                Ok(true)
             }
             BreakerState::Open { until } => Err(ProviderError::CircuitOpen {
                 retry_after: until.saturating_duration_since(Instant::now()),
@@ -267,8 +276,13 @@ impl CircuitBreaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let failed = match result {
             Ok(_) => false,
-            // The query's fault, not the provider's.
-            Err(ProviderError::InvalidQuery(_) | ProviderError::Unsupported(_)) => false,
+            // The query's fault, not the provider's; and a 429 comes from a provider that is
+            // up and answering (the retry layer waits it out).
+            Err(
+                ProviderError::InvalidQuery(_)
+                | ProviderError::Unsupported(_)
+                | ProviderError::RateLimited { .. },
+            ) => false,
             Err(_) => true,
         };
         *state = match (*state, failed) {
@@ -303,10 +317,35 @@ impl FlightProvider for CircuitBreaker {
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
-        self.admit()?;
+        let mut probe = ProbeGuard {
+            breaker: self,
+            armed: self.admit()?,
+        };
         let result = self.inner.search(query).await;
+        probe.armed = false;
         self.record(&result);
         result
+    }
+}
+
+/// A half-open probe whose call is dropped before it answers (its search was cancelled)
+/// gives the probe up, so the next call probes instead of the circuit staying half-open.
+struct ProbeGuard<'a> {
+    breaker: &'a CircuitBreaker,
+    armed: bool,
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut state = self.breaker.state.lock().unwrap_or_else(|e| e.into_inner());
+        if *state == BreakerState::HalfOpen {
+            *state = BreakerState::Open {
+                until: Instant::now(),
+            };
+        }
     }
 }
 
@@ -358,9 +397,14 @@ impl FlightProvider for Retry {
                     waits += 1;
                     retry_after.unwrap_or_else(|| self.backoff(waits - 1))
                 }
+                // Other failures spend a retry, waiting at least as long as asked (a 503's
+                // Retry-After, an open circuit's cool-down).
                 e if e.is_retryable() && retries < self.policy.max_retries => {
                     retries += 1;
-                    self.backoff(retries - 1)
+                    let backoff = self.backoff(retries - 1);
+                    e.retry_after().map_or(backoff, |asked| {
+                        asked.min(self.policy.max_retry_after).max(backoff)
+                    })
                 }
                 _ => return Err(error),
             };

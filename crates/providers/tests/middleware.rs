@@ -283,3 +283,103 @@ async fn the_rate_limit_holds_under_concurrent_callers() {
     );
     assert_eq!(inner.calls(), 150);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_probe_lets_the_next_call_probe() {
+    let inner = Scripted::slow(Duration::from_secs(5));
+    inner
+        .script
+        .lock()
+        .expect("script")
+        .push_back(unavailable());
+    let breaker = CircuitBreaker::new(inner.clone(), 1, Duration::from_secs(10));
+    assert!(breaker.search(&query()).await.is_err());
+    tokio::time::advance(Duration::from_secs(10)).await;
+    // The probe's search is cancelled (its job was paused) before it answers.
+    let dropped = tokio::time::timeout(Duration::from_secs(1), breaker.search(&query())).await;
+    assert!(dropped.is_err(), "the probe was still in flight");
+    assert!(!matches!(breaker.state(), BreakerState::HalfOpen));
+    // The next call is the probe, and it closes the circuit.
+    assert!(breaker.search(&query()).await.is_ok());
+    assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
+    assert_eq!(inner.calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_storm_of_429s_is_waited_out_without_opening_the_breaker() {
+    // Every call of the first wave is refused with a 429; the breaker would open after 5
+    // failures if 429s counted.
+    let errors = (0..40)
+        .map(|_| ProviderError::RateLimited {
+            retry_after: Some(Duration::from_millis(500)),
+        })
+        .collect();
+    let inner = Scripted::failing(errors);
+    let policy = CallPolicy {
+        breaker_threshold: 5,
+        max_retries: 0,
+        ..exact(0)
+    };
+    let provider = fast_flights_providers::layered(inner.clone(), &policy);
+    let calls: Vec<_> = (0..40)
+        .map(|_| {
+            let p = provider.clone();
+            tokio::spawn(async move { p.search(&query()).await })
+        })
+        .collect();
+    for call in calls {
+        assert!(
+            call.await.expect("task").is_ok(),
+            "a 429 was not waited out"
+        );
+    }
+    assert_eq!(inner.calls(), 80);
+    let health = provider.health().expect("measured");
+    assert_eq!(health.failures, 0);
+    assert!(matches!(health.breaker, BreakerState::Closed { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_503_retry_after_is_waited_and_spends_a_retry() {
+    let inner = Scripted::failing(vec![ProviderError::Overloaded {
+        message: "busy".into(),
+        retry_after: Duration::from_secs(7),
+    }]);
+    let retry = Retry::new(inner.clone(), exact(1));
+    let started = Instant::now();
+    assert!(retry.search(&query()).await.is_ok());
+    // The backoff (100 ms) is shorter than asked: the provider's 7 s wins.
+    assert_eq!(started.elapsed(), Duration::from_secs(7));
+    // With no retries left the same answer fails the call.
+    let inner = Scripted::failing(vec![ProviderError::Overloaded {
+        message: "busy".into(),
+        retry_after: Duration::from_secs(7),
+    }]);
+    let retry = Retry::new(inner.clone(), exact(0));
+    assert!(matches!(
+        retry.search(&query()).await,
+        Err(ProviderError::Overloaded { .. })
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_circuit_is_retried_after_its_cool_down() {
+    // Layered: two failures open the circuit (threshold 2); the retry waits out the
+    // 10 s cool-down, the probe succeeds, and the call returns offers.
+    let inner = Scripted::failing(vec![unavailable(), unavailable()]);
+    let policy = CallPolicy {
+        breaker_threshold: 2,
+        breaker_cooldown: Duration::from_secs(10),
+        ..exact(3)
+    };
+    let provider = fast_flights_providers::layered(inner.clone(), &policy);
+    let started = Instant::now();
+    assert!(provider.search(&query()).await.is_ok());
+    // 100 ms backoff, then the circuit opens; the next retry waits the cool-down.
+    assert!(
+        started.elapsed() >= Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(inner.calls(), 3);
+}

@@ -45,7 +45,8 @@ impl Store {
                      GREATEST(0, EXTRACT(EPOCH FROM (c.t - q.refilled_at)))::float8 * $3::float8) AS avail \
                    FROM provider_quotas q, c WHERE q.provider = $1 FOR UPDATE OF q), \
                  take AS (SELECT provider, t, avail, LEAST(FLOOR(avail), $4::float8) AS granted FROM cur) \
-                 UPDATE provider_quotas q SET tokens = take.avail - take.granted, refilled_at = take.t \
+                 UPDATE provider_quotas q SET tokens = take.avail - take.granted, \
+                   refilled_at = GREATEST(q.refilled_at, take.t) \
                  FROM take WHERE q.provider = take.provider \
                  RETURNING take.granted::int8 AS granted, take.avail AS avail",
                 [
