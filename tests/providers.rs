@@ -81,7 +81,7 @@ async fn finish(app: &TestApp, input: Value) -> (Value, Value) {
     let full = app
         .data(
             "query($id: UUID!) { job(id: $id) { id status totalTasks completedTasks failedTasks foundFlights error
-               errorSample { taskIndex provider message } } }",
+               startedAt finishedAt errorSample { taskIndex provider message } } }",
             json!({ "id": id }),
         )
         .await["job"]
@@ -164,6 +164,8 @@ base_url = "{url}"
     let app = TestApp::spawn_with(&db, &[("PROVIDERS_FILE", &file)]).await;
 
     let providers = app
+        .admin()
+        .await
         .data(
             "{ providers { name kind baseUrl capabilities { dateWindowDays nightsRange maxDestinations } } }",
             json!({}),
@@ -285,6 +287,11 @@ timeout_ms = 400
     let (_, done) = finish(&app, one_way(&["simulated", "faulty"], 3)).await;
     assert_eq!(int(&done["totalTasks"]), 6, "3 dates × 2 providers");
     let sample = done["errorSample"].as_array().expect("sample").clone();
+    assert_eq!(
+        sample.len() as i64,
+        int(&done["failedTasks"]).min(20),
+        "one sample entry per failed task (up to 20): {done}"
+    );
     for e in &sample {
         assert_eq!(e["provider"], "faulty", "{e}");
         assert!(
@@ -329,16 +336,21 @@ async fn http_provider_500s_are_retried_then_fail_the_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_provider_429_waits_retry_after_without_spending_a_retry() {
     // retries = 0: only a 429 wait, which spends no retry, can save each task.
-    let started = std::time::Instant::now();
-    let (done, stats) = faulty(&["--fault", "429", "--retry-after", "1"], "retries = 0", "").await;
+    let (done, stats) = faulty(&["--fault", "429", "--retry-after", "2"], "retries = 0", "").await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(int(&done["failedTasks"]), 0, "{done}");
     assert_eq!(int(&done["completedTasks"]), 6);
     assert_eq!(int(&stats["status_429"]), 3, "{stats}");
     assert_eq!(int(&stats["search"]), 6, "each task asked twice: {stats}");
+    // Without the Retry-After the backoff would retry within 200 ms; the search ran at
+    // least the 2 s the provider asked for.
+    let at = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(done[field].as_str().expect(field)).expect(field)
+    };
+    let ran = at("finishedAt") - at("startedAt");
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "the Retry-After of 1 s was waited out"
+        ran >= chrono::Duration::milliseconds(1900),
+        "the Retry-After of 2 s was waited out: the search ran {ran}"
     );
 }
 
@@ -418,9 +430,19 @@ async fn http_provider_keys_are_sent_and_never_shown() {
     let (_, done) = finish(&app, one_way(&["keyed"], 2)).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     let listed = app
+        .admin()
+        .await
         .gql("{ providers { name kind baseUrl hasApiKey } }", json!({}))
         .await;
     assert_eq!(listed["data"]["providers"][0]["hasApiKey"], true);
+    // Users see the providers, not where they are served.
+    let as_user = app
+        .gql("{ providers { name hasApiKey baseUrl } }", json!({}))
+        .await;
+    assert_eq!(
+        as_user["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{as_user}"
+    );
     assert!(!listed.to_string().contains(secret));
 
     let (_dir2, file2) = file_for("WRONG_KEY");
@@ -531,6 +553,8 @@ enabled = false
     assert_eq!(total, 2 * 2 * 50 * 2);
     let failed = int(&done["failedTasks"]);
     let health = app
+        .admin()
+        .await
         .data(
             "{ providers { name health { calls failures } } }",
             json!({}),

@@ -7,6 +7,8 @@ mod m20261125_000001_search_jobs;
 mod m20261125_000002_flight_offers;
 mod m20261125_000003_pause_and_claims;
 mod m20261126_000004_offer_details_and_quotas;
+mod m20261126_000005_users;
+mod m20261126_000006_inventory_and_imports;
 
 pub struct Migrator;
 
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_flight_offers::Migration),
             Box::new(m20261125_000003_pause_and_claims::Migration),
             Box::new(m20261126_000004_offer_details_and_quotas::Migration),
+            Box::new(m20261126_000005_users::Migration),
+            Box::new(m20261126_000006_inventory_and_imports::Migration),
         ]
     }
 }

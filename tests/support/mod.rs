@@ -106,13 +106,37 @@ impl Drop for TestDb {
     }
 }
 
-/// The real binary, serving on a free port.
-pub struct TestApp {
+/// The HS256 secret every test process signs with, so a token from one API process is
+/// good on another.
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+/// The password of the accounts the helpers make.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+/// The account a `TestApp` signs in as unless told otherwise.
+pub const TEST_EMAIL: &str = "tester@example.com";
+
+/// Someone talking to a running API: an address and, when signed in, a token.
+#[derive(Clone)]
+pub struct Session {
     pub addr: String,
     pub http: reqwest::Client,
+    pub token: Option<String>,
+}
+
+/// The real binary, serving on a free port, signed in as [`TEST_EMAIL`].
+pub struct TestApp {
+    pub session: Session,
+    pub db_url: String,
     child: Child,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
 }
 
 pub fn base_env() -> HashMap<&'static str, String> {
@@ -122,6 +146,7 @@ pub fn base_env() -> HashMap<&'static str, String> {
         ("SIMULATED_LATENCY_MS", "2".to_string()),
         ("CHECKPOINT_EVERY_MS", "200".to_string()),
         ("POLL_INTERVAL_MS", "100".to_string()),
+        ("JWT_SECRET", TEST_JWT_SECRET.to_string()),
         (
             "RUST_LOG",
             std::env::var("TEST_LOG")
@@ -176,13 +201,96 @@ impl TestApp {
         });
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
-            addr,
-            http: reqwest::Client::new(),
+        let mut app = Self {
+            session: Session {
+                addr,
+                http: reqwest::Client::new(),
+                token: None,
+            },
+            db_url: db.url.clone(),
             child,
             log,
             _log_dir: log_dir,
+        };
+        app.session = app.sign_up_or_in(TEST_EMAIL).await;
+        app
+    }
+
+    /// A session of nobody: no token.
+    pub fn anonymous(&self) -> Session {
+        Session {
+            token: None,
+            ..self.session.clone()
         }
+    }
+
+    /// Signs `email` up (or in, if the account exists) as a USER.
+    pub async fn sign_up_or_in(&self, email: &str) -> Session {
+        let anon = self.anonymous();
+        let body = anon
+            .gql(
+                "mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": TEST_PASSWORD}),
+            )
+            .await;
+        let token = match body["data"]["signUp"]["token"].as_str() {
+            Some(t) => t.to_string(),
+            None => anon.log_in(email, TEST_PASSWORD).await,
+        };
+        Session {
+            token: Some(token),
+            ..anon
+        }
+    }
+
+    /// An ADMIN made with `fast-flights user create --role admin`, signed in.
+    pub async fn admin(&self) -> Session {
+        self.admin_named("admin@example.com").await
+    }
+
+    pub async fn admin_named(&self, email: &str) -> Session {
+        let anon = self.anonymous();
+        let out = create_user_cli(&self.db_url, email, "admin").await;
+        assert!(
+            out.status.success() || String::from_utf8_lossy(&out.stderr).contains("exists already"),
+            "user create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = anon.log_in(email, TEST_PASSWORD).await;
+        Session {
+            token: Some(token),
+            ..anon
+        }
+    }
+}
+
+/// `fast-flights user create --email … --role …` with the password from the environment.
+pub async fn create_user_cli(db_url: &str, email: &str, role: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args(["user", "create", "--email", email, "--role", role])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("FAST_FLIGHTS_PASSWORD", TEST_PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run fast-flights user create")
+}
+
+impl Session {
+    /// Signs in and returns the token.
+    pub async fn log_in(&self, email: &str, password: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": password}),
+            )
+            .await;
+        body["data"]["logIn"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("logIn {email} failed: {body}"))
+            .to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -193,15 +301,19 @@ impl TestApp {
         format!("ws://{}/graphql", self.addr)
     }
 
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    /// A POST to `/graphql` with this session's token, if any.
+    pub fn post(&self) -> reqwest::RequestBuilder {
+        let request = self.http.post(self.url("/graphql"));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// POSTs a GraphQL request and returns the whole response body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         let response = self
-            .http
-            .post(self.url("/graphql"))
+            .post()
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -269,6 +381,12 @@ impl TestApp {
                 _ => panic!("unexpected message {msg}"),
             }
         }
+    }
+}
+
+impl TestApp {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends SIGKILL: no shutdown, no last checkpoint.
@@ -345,14 +463,16 @@ pub struct WsClient {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// Sent in `connection_init` by [`WsClient::init`].
+    token: Option<String>,
 }
 
 impl WsClient {
-    pub async fn connect(app: &TestApp) -> Self {
+    pub async fn connect(app: &Session) -> Self {
         Self::connect_with_protocol(app, Some("graphql-transport-ws")).await
     }
 
-    pub async fn connect_with_protocol(app: &TestApp, protocol: Option<&str>) -> Self {
+    pub async fn connect_with_protocol(app: &Session, protocol: Option<&str>) -> Self {
         let mut request = app.ws_url().into_client_request().expect("ws request");
         if let Some(p) = protocol {
             request
@@ -362,7 +482,10 @@ impl WsClient {
         let (stream, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("ws connect");
-        Self { stream }
+        Self {
+            stream,
+            token: app.token.clone(),
+        }
     }
 
     pub async fn send_json(&mut self, value: Value) {
@@ -376,8 +499,13 @@ impl WsClient {
             .expect("ws send");
     }
 
+    /// `connection_init` with the session's token; expects the ack.
     pub async fn init(&mut self) {
-        self.send_json(json!({"type": "connection_init", "payload": {}}))
+        let payload = match &self.token {
+            Some(token) => json!({ "authorization": format!("Bearer {token}") }),
+            None => json!({}),
+        };
+        self.send_json(json!({"type": "connection_init", "payload": payload}))
             .await;
         let ack = self.next_json().await.expect("ack");
         assert_eq!(ack["type"], "connection_ack", "{ack}");

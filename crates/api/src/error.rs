@@ -13,6 +13,10 @@ pub enum ApiError {
     },
     NotFound(String),
     Conflict(String),
+    /// No valid token where one is needed.
+    Unauthenticated(String),
+    /// Signed in, but the role does not allow it.
+    Forbidden(String),
     /// The cause is logged where it happens; clients see only "internal error".
     Internal,
 }
@@ -30,6 +34,8 @@ impl ApiError {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -38,7 +44,9 @@ impl ApiError {
         match self {
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::NotFound(what) => format!("{what} not found"),
-            ApiError::Conflict(why) => why.clone(),
+            ApiError::Conflict(why) | ApiError::Unauthenticated(why) | ApiError::Forbidden(why) => {
+                why.clone()
+            }
             ApiError::Internal => "internal error".to_string(),
         }
     }
@@ -49,6 +57,8 @@ impl From<store::StoreError> for ApiError {
         match e {
             store::StoreError::JobNotFound(id) => ApiError::NotFound(format!("search job {id}")),
             store::StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            store::StoreError::UserNotFound(id) => ApiError::NotFound(format!("account {id}")),
+            store::StoreError::EmailTaken(_) => ApiError::bad_input("email", e.to_string()),
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::Internal

@@ -11,10 +11,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::auth::{self, Caller};
+use crate::error::ApiError;
 use crate::phase::Phase;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
+const MULTIPART: &str = "multipart/form-data";
+
+/// Largest JSON request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// What a multipart request may carry beyond its file: the operations, the map, boundaries.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 /// Which media type the client accepts, best first.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,7 +121,13 @@ fn check_fields(body: Body) -> Result<Parsed, &'static str> {
     })
 }
 
-async fn execute(state: &AppState, media: MediaType, parsed: Parsed, method: Method) -> Response {
+async fn execute(
+    state: &AppState,
+    media: MediaType,
+    parsed: Parsed,
+    method: Method,
+    caller: Caller,
+) -> Response {
     if method == Method::GET {
         // GET may only read: find the operation that would run and refuse a mutation.
         if let Ok(doc) = async_graphql::parser::parse_query(&parsed.query) {
@@ -155,8 +169,18 @@ async fn execute(state: &AppState, media: MediaType, parsed: Parsed, method: Met
             }
         }
     }
+    run(state, media, request, caller).await
+}
+
+/// Runs a GraphQL request as `caller` and answers with the status codes of `media`.
+async fn run(
+    state: &AppState,
+    media: MediaType,
+    request: async_graphql::Request,
+    caller: Caller,
+) -> Response {
     let phase = Phase::default();
-    request = request.data(phase.clone());
+    let request = request.data(phase.clone()).data(caller);
     let response = state.schema.execute(request).await;
     let request_error = !phase.executed();
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
@@ -180,11 +204,9 @@ async fn execute(state: &AppState, media: MediaType, parsed: Parsed, method: Met
         .into_response()
 }
 
-pub async fn graphql_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let Some(media) = negotiate(&headers) else {
         return error_body(
             StatusCode::NOT_ACCEPTABLE,
@@ -202,13 +224,52 @@ pub async fn graphql_post(
                 .trim()
                 .to_ascii_lowercase()
         });
+    // A body declared too large is refused before a byte of it is read.
+    let is_multipart = content_type.as_deref() == Some(MULTIPART);
+    let limit = if is_multipart {
+        state
+            .ctx
+            .limits
+            .max_upload_bytes
+            .saturating_add(MULTIPART_OVERHEAD)
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media,
+            &format!("the request body is larger than {limit} bytes"),
+        );
+    }
+    let caller = match authenticate(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    if is_multipart {
+        return multipart(&state, media, &headers, body, caller).await;
+    }
     if content_type.as_deref() != Some(JSON) {
         return error_body(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
-            "send the request as Content-Type: application/json",
+            "send the request as Content-Type: application/json (or multipart/form-data to upload a file)",
         );
     }
+    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
+    };
     let body: Body = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -220,7 +281,7 @@ pub async fn graphql_post(
         }
     };
     match check_fields(body) {
-        Ok(parsed) => execute(&state, media, parsed, Method::POST).await,
+        Ok(parsed) => execute(&state, media, parsed, Method::POST, caller).await,
         Err(message) => error_body(StatusCode::BAD_REQUEST, media, message),
     }
 }
@@ -250,6 +311,10 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
             "accept application/graphql-response+json or application/json",
         );
     };
+    let caller = match authenticate(&state, &parts.headers).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(media),
+    };
     let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
         Ok(Query(p)) => p,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, media, &e.to_string()),
@@ -273,8 +338,113 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
         extensions,
     };
     match check_fields(body) {
-        Ok(parsed) => execute(&state, media, parsed, Method::GET).await,
+        Ok(parsed) => execute(&state, media, parsed, Method::GET, caller).await,
         Err(message) => error_body(StatusCode::BAD_REQUEST, media, message),
+    }
+}
+
+/// Why a request's credentials were refused before anything ran.
+pub(crate) enum Refusal {
+    /// 401: a token that is malformed, expired, forged or of a deleted account.
+    Unauthenticated(String),
+    /// 403: a signed-in caller who may not do this at all.
+    Forbidden(String),
+    Internal,
+}
+
+impl Refusal {
+    fn into_response(self, media: MediaType) -> Response {
+        let (status, error) = match self {
+            Refusal::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, ApiError::Unauthenticated(m)),
+            Refusal::Forbidden(m) => (StatusCode::FORBIDDEN, ApiError::Forbidden(m)),
+            Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ApiError::Internal),
+        };
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, media.content_type())],
+            json!({ "errors": [{ "message": error.message(), "extensions": { "code": error.code() } }] })
+                .to_string(),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        response
+    }
+}
+
+/// The caller named by the `Authorization` header: nobody without one. A header that is
+/// there but bad is refused, never taken for nobody.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller(None));
+    };
+    let token = value.to_str().ok().and_then(auth::bearer).ok_or_else(|| {
+        Refusal::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
+    })?;
+    match state.ctx.viewer(token).await {
+        Ok(viewer) => Ok(Caller(Some(viewer))),
+        Err(ApiError::Unauthenticated(m)) => Err(Refusal::Unauthenticated(m)),
+        Err(_) => Err(Refusal::Internal),
+    }
+}
+
+/// A GraphQL multipart request (an upload). Only admins upload (`importFlights`), so the
+/// body is not read for anybody else.
+async fn multipart(
+    state: &AppState,
+    media: MediaType,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    caller: Caller,
+) -> Response {
+    if let Err(e) = caller.admin() {
+        let refusal = match e {
+            ApiError::Forbidden(_) => {
+                Refusal::Forbidden("only admins upload files (importFlights)".into())
+            }
+            _ => Refusal::Unauthenticated(
+                "sign in as an admin to upload files: send `Authorization: Bearer <token>`".into(),
+            ),
+        };
+        return refusal.into_response(media);
+    }
+    let max = state.ctx.limits.max_upload_bytes;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let reader = futures::TryStreamExt::into_async_read(futures::TryStreamExt::map_err(
+        body.into_data_stream(),
+        std::io::Error::other,
+    ));
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(max)
+        .max_num_files(1);
+    match async_graphql::http::receive_body(content_type, reader, options).await {
+        Ok(request) => run(state, media, request, caller).await,
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media,
+            &format!("the upload is larger than {max} bytes (MAX_UPLOAD_BYTES)"),
+        ),
+        Err(async_graphql::ParseRequestError::InvalidMultipart(e))
+            if e.to_string().contains("size limit") =>
+        {
+            error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                &format!("the upload is larger than {max} bytes (MAX_UPLOAD_BYTES)"),
+            )
+        }
+        Err(e) => error_body(
+            StatusCode::BAD_REQUEST,
+            media,
+            &format!("not a GraphQL multipart request: {e}"),
+        ),
     }
 }
 

@@ -2,6 +2,7 @@
 //! GraphQL over HTTP on `/graphql`, graphql-transport-ws on the same path, GraphiQL on
 //! `/graphiql`, and `/healthz` and `/readyz` for load balancers.
 
+pub mod auth;
 mod cursor;
 pub mod error;
 mod http;
@@ -12,13 +13,12 @@ mod ws;
 
 use axum::Router;
 use axum::routing::get;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-pub use schema::{AcceptAll, ApiContext, ApiLimits, ApiSchema, ConnectionInit, build_schema, sdl};
+pub use auth::{Caller, Tokens, Viewer};
+pub use schema::{ApiContext, ApiLimits, ApiSchema, build_schema, sdl};
 
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use http::MAX_BODY_BYTES;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -42,7 +42,11 @@ pub fn router(ctx: ApiContext) -> Router {
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .route("/metrics", get(http::metrics))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: a query string may hold variables.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
+            }),
+        )
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use store::{JobRecord, OfferRecord, Store};
+use store::{JobRecord, OfferRecord, Store, UserRecord};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -29,5 +29,17 @@ impl Loader<Uuid> for JobLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, JobRecord>, Self::Error> {
         let jobs = self.0.jobs_by_ids(keys).await.map_err(ApiError::from)?;
         Ok(jobs.into_iter().map(|j| (j.id, j)).collect())
+    }
+}
+
+pub struct UserLoader(pub Store);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = UserRecord;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, UserRecord>, Self::Error> {
+        let users = self.0.users_by_ids(keys).await.map_err(ApiError::from)?;
+        Ok(users.into_iter().map(|u| (u.id, u)).collect())
     }
 }

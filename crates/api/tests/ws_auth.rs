@@ -1,10 +1,12 @@
-//! A `connection_init` the gate refuses closes the socket with 4403, as graphql-ws's
-//! PROTOCOL.md says. The server binary accepts every connection until accounts exist, so
-//! this serves the router in process with a gate that wants a token.
+//! The websocket's `connection_init` carries the caller's token: none closes 4401, a bad
+//! one 4403, a good one is acknowledged, and the socket closes 4403 when the token expires.
+//! Served in process so the token lifetime can be seconds.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use fast_flights_api::{ApiContext, ApiLimits, ConnectionInit};
+use domain::{Email, Role};
+use fast_flights_api::{ApiContext, ApiLimits, Tokens};
 use futures::{SinkExt, StreamExt};
 use providers::ProviderRegistry;
 use serde_json::{Value, json};
@@ -12,15 +14,14 @@ use store::{InMemoryEventBus, Store};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-struct WantsToken;
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
-impl ConnectionInit for WantsToken {
-    fn accept(&self, payload: Option<&Value>) -> bool {
-        payload.and_then(|p| p.get("token")) == Some(&json!("let-me-in"))
-    }
+fn tokens(ttl: Duration) -> Tokens {
+    Tokens::hs256(SECRET, "fast-flights", "fast-flights", ttl)
 }
 
-async fn serve() -> (String, tempfile::TempDir) {
+/// The router on a free port, and a user's id.
+async fn serve(ttl: Duration) -> (String, uuid::Uuid, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -28,23 +29,34 @@ async fn serve() -> (String, tempfile::TempDir) {
     );
     let store = Store::connect(&url, 2).await.expect("store");
     store.migrate().await.expect("migrate");
+    let user = store
+        .create_user(
+            &Email::parse("ws@example.com").expect("email"),
+            "not-a-real-hash",
+            Role::User,
+        )
+        .await
+        .expect("user");
     let router = fast_flights_api::router(ApiContext {
         store,
         events: Arc::new(InMemoryEventBus::default()),
         providers: Arc::new(ProviderRegistry::new()),
         limits: ApiLimits::default(),
         metrics: None,
-        connection_init: Arc::new(WantsToken),
+        tokens: Arc::new(tokens(ttl)),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    (format!("ws://{addr}/graphql"), dir)
+    (format!("ws://{addr}/graphql"), user.id, dir)
 }
 
-async fn init(url: &str, payload: Value) -> Message {
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn init(url: &str, payload: Value) -> (Ws, Message) {
     let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -60,29 +72,88 @@ async fn init(url: &str, payload: Value) -> Message {
     ))
     .await
     .expect("send");
-    ws.next().await.expect("an answer").expect("a message")
+    let first = ws.next().await.expect("an answer").expect("a message");
+    (ws, first)
+}
+
+fn close_code(message: &Message) -> (u16, String) {
+    match message {
+        Message::Close(Some(frame)) => (u16::from(frame.code), frame.reason.to_string()),
+        other => panic!("expected a close, got {other:?}"),
+    }
+}
+
+fn is_ack(message: &Message) -> bool {
+    matches!(message, Message::Text(t)
+        if serde_json::from_str::<Value>(t).expect("json")["type"] == "connection_ack")
 }
 
 #[tokio::test]
-async fn a_refused_connection_init_closes_4403() {
-    let (url, _dir) = serve().await;
-    match init(&url, json!({"token": "wrong"})).await {
-        Message::Close(Some(frame)) => {
-            assert_eq!(u16::from(frame.code), 4403);
-            assert_eq!(frame.reason.as_str(), "Forbidden");
+async fn no_token_closes_4401() {
+    let (url, _, _dir) = serve(Duration::from_secs(600)).await;
+    for payload in [
+        json!({}),
+        json!(null),
+        json!({"authorization": "Basic abc"}),
+    ] {
+        let (_, answer) = init(&url, payload.clone()).await;
+        let (code, reason) = close_code(&answer);
+        assert_eq!(code, 4401, "{payload}: {reason}");
+        assert!(reason.starts_with("Unauthorized"), "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_closes_4403() {
+    let (url, user, _dir) = serve(Duration::from_secs(600)).await;
+    let other_key = Tokens::hs256(
+        b"another-secret-another-secret-xx",
+        "fast-flights",
+        "fast-flights",
+        Duration::from_secs(600),
+    );
+    let forged = other_key.issue(user, Role::User).expect("token");
+    let (_, answer) = init(&url, json!({"authorization": format!("Bearer {forged}")})).await;
+    let (code, reason) = close_code(&answer);
+    assert_eq!(code, 4403);
+    assert!(reason.contains("signature"), "{reason}");
+
+    let (_, answer) = init(&url, json!({"token": "not.a.jwt"})).await;
+    assert_eq!(close_code(&answer).0, 4403);
+
+    // A good signature for an account that does not exist.
+    let ghost = tokens(Duration::from_secs(600))
+        .issue(uuid::Uuid::now_v7(), Role::Admin)
+        .expect("token");
+    let (_, answer) = init(&url, json!({"token": ghost})).await;
+    let (code, reason) = close_code(&answer);
+    assert_eq!(code, 4403);
+    assert!(reason.contains("no longer exists"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_good_token_is_acknowledged_then_closed_4403_when_it_expires() {
+    let (url, user, _dir) = serve(Duration::from_secs(2)).await;
+    let token = tokens(Duration::from_secs(2))
+        .issue(user, Role::User)
+        .expect("token");
+    let started = tokio::time::Instant::now();
+    let (mut ws, answer) = init(&url, json!({"Authorization": format!("Bearer {token}")})).await;
+    assert!(is_ack(&answer), "{answer:?}");
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(m @ Message::Close(_))) => return m,
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
         }
-        other => panic!("expected a 4403 close, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn an_accepted_connection_init_is_acknowledged() {
-    let (url, _dir) = serve().await;
-    match init(&url, json!({"token": "let-me-in"})).await {
-        Message::Text(t) => assert_eq!(
-            serde_json::from_str::<Value>(&t).expect("json")["type"],
-            "connection_ack"
-        ),
-        other => panic!("expected connection_ack, got {other:?}"),
-    }
+    })
+    .await
+    .expect("closed when the token expires");
+    let (code, reason) = close_code(&closed);
+    assert_eq!(code, 4403);
+    assert!(reason.contains("expired"), "{reason}");
+    // `exp` has one-second resolution, so the close comes between 1 and 3 s in.
+    assert!(started.elapsed() >= Duration::from_secs(1));
 }

@@ -3,16 +3,20 @@
 
 pub mod airport;
 pub mod cursor;
+pub mod inventory;
 pub mod job;
 pub mod money;
 pub mod offer;
 pub mod plan;
 pub mod spec;
+pub mod user;
 
 pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
 pub use cursor::TaskCursor;
+pub use inventory::{CsvHeader, FlightError, InventoryFlight, RawFlight};
 pub use job::{JobProgress, JobStatus};
 pub use money::{Currency, Money};
 pub use offer::{Cabin, Direction, FlightOffer, FlightQuery, Segment};
 pub use plan::{CallShape, Task, TaskPlan};
 pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, ValidationContext};
+pub use user::{Email, Role, check_password};

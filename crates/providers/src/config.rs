@@ -17,6 +17,8 @@ pub enum ProviderKind {
     Simulated,
     /// Any service that speaks the JSON contract of docs/providers.md.
     Http,
+    /// The admins' flight catalogue (`inventory_flights`), searched in the database.
+    Inventory,
 }
 
 impl ProviderKind {
@@ -24,6 +26,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Simulated => "simulated",
             ProviderKind::Http => "http",
+            ProviderKind::Inventory => "inventory",
         }
     }
 }
@@ -233,6 +236,14 @@ impl ProviderConfig {
                     ));
                 }
             }
+            ProviderKind::Inventory => {
+                if self.base_url.is_some() || self.api_key_env.is_some() {
+                    return Err(invalid(
+                        "base_url and api_key_env are for http providers".into(),
+                    ));
+                }
+                self.only_for_simulated(&invalid)?;
+            }
         }
         Ok(())
     }
@@ -422,5 +433,10 @@ nights_range = true
         assert!(e.contains("error_rate is for simulated"), "{e}");
         let e = err("[providers.x]\nkind = \"simulated\"\nretries = 99\n", &[]);
         assert!(e.contains("retries must be 0 to 20"), "{e}");
+        let e = err(
+            "[providers.x]\nkind = \"inventory\"\nbase_url = \"http://a\"\n",
+            &[],
+        );
+        assert!(e.contains("for http providers"), "{e}");
     }
 }

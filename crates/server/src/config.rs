@@ -19,7 +19,7 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Serve the GraphQL API, with a worker unless --no-worker (the default command).
     Serve,
@@ -29,6 +29,70 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import a CSV of flights into the catalogue (docs/inventory-csv.md), in this
+    /// process, printing progress. A file whose content was imported before is skipped.
+    Import {
+        file: std::path::PathBuf,
+        /// Import it even if the same content was imported before.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from FAST_FLIGHTS_PASSWORD or from stdin
+    /// (asked for twice on a terminal), never from a flag.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::User)]
+        role: RoleArg,
+    },
+    /// Change an account's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    User,
+    Admin,
+}
+
+impl From<RoleArg> for domain::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::User => domain::Role::User,
+            RoleArg::Admin => domain::Role::Admin,
+        }
+    }
+}
+
+/// How strict start-up is about secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunMode {
+    /// Missing secrets are made up (with a warning): fine on a laptop.
+    Development,
+    /// Missing secrets stop start-up.
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "EdDSA")]
+    EdDsa,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,13 +224,74 @@ pub struct Config {
     #[arg(long, env = "SIMULATED_SEED", default_value_t = 42, global = true)]
     pub simulated_seed: u64,
 
+    /// `serve` and `worker`: import every new `*.csv` dropped in this folder, once, moving
+    /// it to `processed/` or `failed/` with a report.
+    #[arg(long, env = "WATCH_DIR", global = true)]
+    pub watch_dir: Option<std::path::PathBuf>,
+
+    /// How often the watched folder is looked at.
+    #[arg(long, env = "WATCH_INTERVAL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=3_600_000), global = true)]
+    pub watch_interval_ms: u64,
+
     /// For `worker`: also serve `/metrics` and `/healthz` on this address.
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// `development` or `production`. Production refuses to start without JWT_SECRET (or
+    /// key files for RS256/EdDSA).
+    #[arg(long = "env", env = "FAST_FLIGHTS_ENV", value_enum, default_value_t = RunMode::Development, global = true)]
+    pub run_mode: RunMode,
+
+    /// Signing algorithm of access tokens; tokens signed otherwise are refused.
+    #[arg(long, env = "JWT_ALGORITHM", value_enum, default_value_t = JwtAlgorithm::Hs256, global = true)]
+    pub jwt_algorithm: JwtAlgorithm,
+
+    /// HS256 secret, at least 32 bytes; set it in the environment rather than as a flag.
+    /// Unset in development: a random secret per process (tokens die with it).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub jwt_secret: Option<secrecy::SecretString>,
+
+    /// RS256/EdDSA: PEM file of the private key that signs tokens.
+    #[arg(long, env = "JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<std::path::PathBuf>,
+
+    /// RS256/EdDSA: PEM file of the public key that verifies tokens.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+
+    /// `iss` of issued tokens, required of presented ones.
+    #[arg(
+        long,
+        env = "JWT_ISSUER",
+        default_value = "fast-flights",
+        global = true
+    )]
+    pub jwt_issuer: String,
+
+    /// `aud` of issued tokens, required of presented ones.
+    #[arg(
+        long,
+        env = "JWT_AUDIENCE",
+        default_value = "fast-flights",
+        global = true
+    )]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "JWT_TTL_SECS", default_value_t = 43_200, value_parser = clap::value_parser!(u64).range(60..=31_536_000), global = true)]
+    pub jwt_ttl_secs: u64,
+
+    /// Largest file `importFlights` accepts, in bytes.
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 1 << 30, value_parser = clap::value_parser!(u64).range(1024..), global = true)]
+    pub max_upload_bytes: u64,
+
     /// Log as human-readable text or as JSON lines (to stderr). Filter with RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+fn parse_secret(raw: &str) -> Result<secrecy::SecretString, String> {
+    Ok(secrecy::SecretString::from(raw.to_string()))
 }
 
 fn parse_rate(raw: &str) -> Result<f64, String> {
@@ -209,7 +334,69 @@ impl Config {
         api::ApiLimits {
             max_tasks_per_search: self.max_tasks_per_search,
             ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
+            max_upload_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
             ..api::ApiLimits::default()
+        }
+    }
+
+    /// The token issuer and checker this configuration asks for. In production a missing
+    /// secret or key is an error; in development HS256 falls back to a random secret.
+    pub fn tokens(&self) -> anyhow::Result<api::Tokens> {
+        use anyhow::Context;
+        use secrecy::ExposeSecret;
+        let ttl = Duration::from_secs(self.jwt_ttl_secs);
+        let (iss, aud) = (self.jwt_issuer.as_str(), self.jwt_audience.as_str());
+        match self.jwt_algorithm {
+            JwtAlgorithm::Hs256 => match &self.jwt_secret {
+                Some(secret) => {
+                    let bytes = secret.expose_secret().as_bytes();
+                    if bytes.len() < 32 {
+                        anyhow::bail!(
+                            "JWT_SECRET is too short: HS256 needs at least 32 bytes, it has {}",
+                            bytes.len()
+                        );
+                    }
+                    Ok(api::Tokens::hs256(bytes, iss, aud, ttl))
+                }
+                None if self.run_mode == RunMode::Production => anyhow::bail!(
+                    "JWT_SECRET is not set, and production mode (FAST_FLIGHTS_ENV=production) needs it: \
+                     set JWT_SECRET to at least 32 random bytes (e.g. `openssl rand -base64 48`), \
+                     or use JWT_ALGORITHM=RS256 or EdDSA with JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE"
+                ),
+                None => {
+                    tracing::warn!(
+                        "JWT_SECRET is not set: signing tokens with a random secret (development \
+                         mode). Tokens stop working when this process stops and are not valid on \
+                         other processes; set JWT_SECRET to keep them."
+                    );
+                    Ok(api::Tokens::hs256(
+                        &api::Tokens::random_secret(),
+                        iss,
+                        aud,
+                        ttl,
+                    ))
+                }
+            },
+            JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
+                let algorithm = if self.jwt_algorithm == JwtAlgorithm::Rs256 {
+                    api::auth::Algorithm::RS256
+                } else {
+                    api::auth::Algorithm::EdDSA
+                };
+                let read =
+                    |path: &Option<std::path::PathBuf>, var: &str| -> anyhow::Result<Vec<u8>> {
+                        let path = path.as_ref().with_context(|| {
+                            format!("JWT_ALGORITHM={:?} needs {var}", self.jwt_algorithm)
+                        })?;
+                        std::fs::read(path)
+                            .with_context(|| format!("reading {var} ({})", path.display()))
+                    };
+                let private = read(&self.jwt_private_key_file, "JWT_PRIVATE_KEY_FILE")?;
+                let public = read(&self.jwt_public_key_file, "JWT_PUBLIC_KEY_FILE")?;
+                Ok(api::Tokens::asymmetric(
+                    algorithm, &private, &public, iss, aud, ttl,
+                )?)
+            }
         }
     }
 

@@ -24,7 +24,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use worker::Worker;
 
-pub use config::{Cli, Command, Config, LogFormat};
+pub use config::{Cli, Command, Config, LogFormat, RunMode, UserCommand};
+
+pub mod accounts;
+pub mod imports;
+pub mod watch;
 
 /// Installs the process-wide metrics recorder; `/metrics` renders it.
 pub fn install_metrics(shutdown: &CancellationToken) -> anyhow::Result<PrometheusHandle> {
@@ -50,15 +54,17 @@ pub fn install_metrics(shutdown: &CancellationToken) -> anyhow::Result<Prometheu
     Ok(handle)
 }
 
-/// The providers of the providers file (or the `simulated` one alone without a file), each
+/// The providers of the providers file (without one: `simulated` and `inventory`), each
 /// behind the call middleware (timeout, retry, circuit breaker, concurrency cap, rate
 /// limit). A rate limit holds across the fleet on PostgreSQL, in this process on SQLite.
 pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<ProviderRegistry> {
     let mut defaults = toml::Table::new();
-    let mut simulated = toml::Table::new();
-    simulated.insert("kind".into(), toml::Value::String("simulated".into()));
     let mut providers = toml::Table::new();
-    providers.insert(SIMULATED.into(), toml::Value::Table(simulated));
+    for (name, kind) in [(SIMULATED, "simulated"), ("inventory", "inventory")] {
+        let mut entry = toml::Table::new();
+        entry.insert("kind".into(), toml::Value::String(kind.into()));
+        providers.insert(name.into(), toml::Value::Table(entry));
+    }
     defaults.insert("providers".into(), toml::Value::Table(providers));
     let file = ProvidersFile::load(config.providers_file.as_deref(), defaults, std::env::vars())?;
     if file.providers.is_empty() {
@@ -77,25 +83,52 @@ pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<Provid
                 .breaker_cooldown_ms
                 .map_or(base.breaker_cooldown, Duration::from_millis),
             max_concurrency: entry.max_concurrency.unwrap_or(base.max_concurrency),
-            rate_per_second: None,
+            rate_per_second: entry
+                .rate_limit
+                .or(config.provider_rate_limit.filter(|r| *r > 0.0)),
             ..base.clone()
         };
-        let latency =
-            Duration::from_millis(entry.latency_ms.unwrap_or(config.simulated_latency_ms));
-        let capabilities = Capabilities {
-            date_window_days: entry.date_window_days.unwrap_or(1),
-            nights_range: entry.nights_range.unwrap_or(false),
-            max_destinations: entry.max_destinations.unwrap_or(1),
-            max_results: entry.max_results,
-            typical_latency_ms: entry
-                .typical_latency_ms
-                .unwrap_or(u32::try_from(latency.as_millis()).unwrap_or(u32::MAX)),
-            booking: entry.booking.unwrap_or(false),
+        let (provider, has_api_key) = build_provider(config, store, name, entry)?;
+        let info = ProviderInfo {
+            kind: entry.kind.as_str().to_string(),
+            base_url: entry.base_url.clone(),
+            has_api_key,
+            ..ProviderInfo::default()
         };
-        let mut has_api_key = false;
-        let provider: Arc<dyn FlightProvider> = match entry.kind {
-            ProviderKind::Simulated => Arc::new(SimulatedProvider::named(
-                name.clone(),
+        register_layered(&mut registry, store, provider, &policy, entry.enabled, info)?;
+    }
+    Ok(registry)
+}
+
+/// One configured provider, by kind, before the middleware; and whether it has an API key.
+fn build_provider(
+    config: &Config,
+    store: &Store,
+    name: &str,
+    entry: &providers::config::ProviderConfig,
+) -> anyhow::Result<(Arc<dyn FlightProvider>, bool)> {
+    let defaults = match entry.kind {
+        ProviderKind::Inventory => store::InventoryProvider::default_capabilities(),
+        _ => Capabilities::default(),
+    };
+    let latency = Duration::from_millis(entry.latency_ms.unwrap_or(config.simulated_latency_ms));
+    let typical_latency_ms = match entry.kind {
+        ProviderKind::Simulated => u32::try_from(latency.as_millis()).unwrap_or(u32::MAX),
+        ProviderKind::Http => 1_000,
+        ProviderKind::Inventory => defaults.typical_latency_ms,
+    };
+    let capabilities = Capabilities {
+        date_window_days: entry.date_window_days.unwrap_or(defaults.date_window_days),
+        nights_range: entry.nights_range.unwrap_or(defaults.nights_range),
+        max_destinations: entry.max_destinations.unwrap_or(defaults.max_destinations),
+        max_results: entry.max_results.or(defaults.max_results),
+        typical_latency_ms: entry.typical_latency_ms.unwrap_or(typical_latency_ms),
+        booking: entry.booking.unwrap_or(defaults.booking),
+    };
+    Ok(match entry.kind {
+        ProviderKind::Simulated => (
+            Arc::new(SimulatedProvider::named(
+                name.to_string(),
                 providers::SimulatedConfig {
                     seed: entry.seed.unwrap_or(config.simulated_seed),
                     latency,
@@ -105,52 +138,87 @@ pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<Provid
                     max_destinations: capabilities.max_destinations,
                 },
             )),
-            ProviderKind::Http => {
-                let api_key = match &entry.api_key_env {
-                    None => None,
-                    Some(var) => match std::env::var(var) {
-                        Ok(key) if !key.trim().is_empty() => {
-                            has_api_key = true;
-                            Some(SecretString::from(key.trim().to_string()))
-                        }
-                        _ => anyhow::bail!(
-                            "provider `{name}`: api_key_env names {var}, which is not set"
-                        ),
-                    },
-                };
-                let base_url = entry.base_url.as_deref().unwrap_or_default();
+            false,
+        ),
+        ProviderKind::Http => {
+            let api_key = match &entry.api_key_env {
+                None => None,
+                Some(var) => match std::env::var(var) {
+                    Ok(key) if !key.trim().is_empty() => {
+                        Some(SecretString::from(key.trim().to_string()))
+                    }
+                    _ => anyhow::bail!(
+                        "provider `{name}`: api_key_env names {var}, which is not set"
+                    ),
+                },
+            };
+            let has_key = api_key.is_some();
+            let base_url = entry.base_url.as_deref().unwrap_or_default();
+            (
                 Arc::new(
-                    HttpProvider::new(name.clone(), base_url, api_key, capabilities.clone())
+                    HttpProvider::new(name.to_string(), base_url, api_key, capabilities)
                         .map_err(|e| anyhow::anyhow!("provider `{name}`: {e}"))?,
-                )
-            }
-        };
-        let rate = entry
-            .rate_limit
-            .or(config.provider_rate_limit.filter(|r| *r > 0.0));
-        let quota: Option<Arc<dyn Quota>> = rate.map(|rate| -> Arc<dyn Quota> {
-            if store.is_sqlite() {
-                Arc::new(LocalQuota::new(rate))
-            } else {
-                Arc::new(SharedQuota::new(store.clone(), name.clone(), rate))
-            }
-        });
-        let info = ProviderInfo {
-            kind: entry.kind.as_str().to_string(),
-            base_url: entry.base_url.clone(),
-            rate_limit: quota.as_ref().map(|q| (q.rate(), q.scope())),
-            timeout: Some(policy.timeout),
-            retries: Some(policy.max_retries),
-            max_concurrency: Some(policy.max_concurrency),
-            has_api_key,
-        };
-        registry.register_with_info(
-            providers::layered_with_quota(provider, &policy, quota),
-            entry.enabled,
-            info,
-        )?;
-    }
-    Ok(registry)
+                ),
+                has_key,
+            )
+        }
+        ProviderKind::Inventory => (
+            Arc::new(store::InventoryProvider::new(
+                name.to_string(),
+                store.clone(),
+                capabilities,
+            )),
+            false,
+        ),
+    })
+}
+
+/// Puts `provider` behind the call middleware of `policy` and registers it. Its rate limit
+/// (`policy.rate_per_second`) is shared by every process on PostgreSQL, kept in this
+/// process on SQLite.
+fn register_layered(
+    registry: &mut ProviderRegistry,
+    store: &Store,
+    provider: Arc<dyn FlightProvider>,
+    policy: &CallPolicy,
+    enabled: bool,
+    mut info: ProviderInfo,
+) -> anyhow::Result<()> {
+    let name = provider.name().to_string();
+    let quota: Option<Arc<dyn Quota>> = policy.rate_per_second.map(|rate| -> Arc<dyn Quota> {
+        if store.is_sqlite() {
+            Arc::new(LocalQuota::new(rate))
+        } else {
+            Arc::new(SharedQuota::new(store.clone(), name.clone(), rate))
+        }
+    });
+    info.rate_limit = quota.as_ref().map(|q| (q.rate(), q.scope()));
+    info.timeout = Some(policy.timeout);
+    info.retries = Some(policy.max_retries);
+    info.max_concurrency = Some(policy.max_concurrency);
+    registry.register_with_info(
+        providers::layered_with_quota(provider, policy, quota),
+        enabled,
+        info,
+    )?;
+    Ok(())
+}
+
+/// Registers a provider written in Rust (kind `in-process`) the way configured ones are:
+/// behind the middleware of `policy`, with its rate limit shared by the fleet on
+/// PostgreSQL, and its settings listed by the `providers` query.
+pub fn register_in_process(
+    registry: &mut ProviderRegistry,
+    store: &Store,
+    provider: Arc<dyn FlightProvider>,
+    policy: &CallPolicy,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    let info = ProviderInfo {
+        kind: "in-process".into(),
+        ..ProviderInfo::default()
+    };
+    register_layered(registry, store, provider, policy, enabled, info)
 }
 
 /// Connects to the database and applies pending migrations.
@@ -163,6 +231,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 pub struct Application {
+    watcher: Option<watch::Watcher>,
     listener: Option<TcpListener>,
     metrics_listener: Option<(TcpListener, PrometheusHandle)>,
     store: Store,
@@ -182,6 +251,15 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let events: Arc<dyn EventBus> = store.event_bus(shutdown.clone());
         let registry = Arc::new(registry);
+        let watcher = match &config.watch_dir {
+            Some(dir) => Some(watch::Watcher::new(
+                dir,
+                Duration::from_millis(config.watch_interval_ms),
+                store.clone(),
+                Arc::clone(&events),
+            )?),
+            None => None,
+        };
         let worker = (!config.no_worker || !api).then(|| {
             Worker::new(
                 store.clone(),
@@ -200,7 +278,7 @@ impl Application {
                 providers: registry,
                 limits: config.api_limits(),
                 metrics: metrics.clone(),
-                connection_init: Arc::new(api::AcceptAll),
+                tokens: Arc::new(config.tokens()?),
             });
             (Some(listener), Some(router))
         } else {
@@ -216,6 +294,7 @@ impl Application {
             _ => None,
         };
         Ok(Self {
+            watcher,
             listener,
             metrics_listener,
             store,
@@ -253,6 +332,9 @@ impl Application {
                 result
             })
         });
+        if let Some(watcher) = self.watcher {
+            tokio::spawn(watcher.run(shutdown.clone()));
+        }
         if let Some((listener, handle)) = self.metrics_listener {
             let router = axum::Router::new()
                 .route(

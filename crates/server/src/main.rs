@@ -1,8 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
 use fast_flights::{
-    Application, Cli, Command, default_registry, install_metrics, open_store, shutdown_on_signals,
-    telemetry,
+    Application, Cli, Command, accounts, default_registry, imports, install_metrics, open_store,
+    shutdown_on_signals, telemetry,
 };
 
 #[tokio::main]
@@ -22,6 +22,20 @@ async fn main() -> anyhow::Result<()> {
             store::redact(&config.database_url)
         );
         return Ok(());
+    }
+    if let Command::User(user) = &command {
+        let store = open_store(&config).await?;
+        let done = accounts::run(&store, user).await;
+        store.close().await?;
+        return done;
+    }
+    if let Command::Import { file, force } = &command {
+        let shutdown = shutdown_on_signals();
+        let store = open_store(&config).await?;
+        let ok = imports::run(&config, store.clone(), file, *force, shutdown.clone()).await?;
+        shutdown.cancel();
+        store.close().await?;
+        std::process::exit(if ok { 0 } else { 1 });
     }
     let serve_api = command == Command::Serve;
     let shutdown = shutdown_on_signals();

@@ -14,6 +14,14 @@ pub enum StoreError {
         status: &'static str,
         action: &'static str,
     },
+    #[error("no account {0}")]
+    UserNotFound(Uuid),
+    #[error("an account with the email {0} exists already")]
+    EmailTaken(String),
+    #[error("this file was imported before, as import {}", .0.id)]
+    DuplicateImport(Box<crate::ImportRecord>),
+    #[error("{0}")]
+    Io(String),
     #[error("not supported here: {0}")]
     Unsupported(&'static str),
     #[error("stored data is corrupt: {0}")]

@@ -22,6 +22,8 @@ pub enum JobEvent {
     Queued(Uuid),
     /// A job checkpointed or changed status.
     Progress(JobProgress),
+    /// An import was queued or moved on: workers wake, `importProgress` re-reads it.
+    Import(Uuid),
     /// Events may have been missed (the listener reconnected): read the state again.
     Resync,
 }

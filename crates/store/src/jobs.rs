@@ -186,14 +186,19 @@ impl Store {
             .collect()
     }
 
-    /// Newest first; `after` is the id of the last job of the previous page.
+    /// Newest first; `after` is the id of the last job of the previous page. With `owner`,
+    /// only that account's jobs.
     pub async fn jobs_page(
         &self,
         first: u64,
         after: Option<Uuid>,
         status: Option<JobStatus>,
+        owner: Option<Uuid>,
     ) -> Result<Page<JobRecord>> {
         let mut query = search_job::Entity::find().order_by_desc(search_job::Column::Id);
+        if let Some(owner) = owner {
+            query = query.filter(search_job::Column::OwnerId.eq(owner));
+        }
         if let Some(after) = after {
             query = query.filter(search_job::Column::Id.lt(after));
         }

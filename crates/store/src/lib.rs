@@ -4,10 +4,14 @@
 mod entity;
 mod error;
 pub mod events;
+pub mod imports;
+mod inventory;
+mod inventory_provider;
 mod jobs;
 mod offers;
 mod quota;
 mod records;
+mod users;
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,10 +21,16 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 
 pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
+pub use imports::{
+    ImportCheckpoint, ImportLease, ImportRecord, ImportSource, ImportStatus, NewImport,
+};
+pub use inventory::{InventoryAfter, InventoryFilter, InventoryRecord};
+pub use inventory_provider::InventoryProvider;
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 pub use quota::SharedQuota;
 pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
+pub use users::UserRecord;
 
 /// The SQLite file used when no database URL is given.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/fast-flights.sqlite?mode=rwc";

@@ -2,6 +2,7 @@
 //! and hands each to a [`job_run::JobRun`], the executor, which runs the tasks,
 //! checkpoints, and stops on cancellation, shutdown or a lost lease.
 
+pub mod import_run;
 mod job_run;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::sync::{Semaphore, broadcast::error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use import_run::{ImportOutcome, ImportRun};
 pub use job_run::RunOutcome;
 
 #[derive(Debug, Clone)]
@@ -96,7 +98,12 @@ impl Worker {
             if released > 0 {
                 tracing::info!(jobs = released, "resuming unfinished jobs");
             }
+            let released = self.store.release_all_import_leases().await?;
+            if released > 0 {
+                tracing::info!(imports = released, "resuming unfinished imports");
+            }
         }
+        let imports = tokio::spawn(self.clone().run_imports(shutdown.clone()));
         let slots = Arc::new(Semaphore::new(self.config.max_concurrent_searches.max(1)));
         let running = TaskTracker::new();
         let mut wake = self.events.subscribe();
@@ -142,7 +149,7 @@ impl Worker {
                     _ = &mut poll => break,
                     event = wake.recv() => match event {
                         Ok(JobEvent::Queued(_) | JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
-                        Ok(JobEvent::Progress(_)) => continue,
+                        Ok(JobEvent::Progress(_) | JobEvent::Import(_)) => continue,
                         Err(RecvError::Closed) => {
                             (&mut poll).await;
                             break;
@@ -153,8 +160,83 @@ impl Worker {
         }
         running.close();
         running.wait().await;
+        if let Err(e) = imports.await {
+            tracing::error!(error = %e, "the import loop ended abnormally");
+        }
         tracing::info!("worker stopped");
         Ok(())
+    }
+
+    /// Runs CSV imports one at a time until `shutdown`: they write in large batches, and
+    /// one at a time keeps a worker's share of the database fair to searches.
+    async fn run_imports(self, shutdown: CancellationToken) {
+        let mut wake = self.events.subscribe();
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match self
+                .store
+                .claim_import(&self.config.worker_id, self.config.lease_ttl, None)
+                .await
+            {
+                Ok(Some(claimed)) => {
+                    ImportRun::new(
+                        self.store.clone(),
+                        Arc::clone(&self.events),
+                        claimed,
+                        self.config.lease_ttl,
+                    )
+                    .execute(shutdown.child_token())
+                    .await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "cannot claim an import; retrying"),
+            }
+            let poll = tokio::time::sleep(self.config.poll_interval.max(Duration::from_millis(10)));
+            tokio::pin!(poll);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = &mut poll => break,
+                    event = wake.recv() => match event {
+                        Ok(JobEvent::Import(_) | JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
+                        Ok(_) => continue,
+                        Err(RecvError::Closed) => {
+                            (&mut poll).await;
+                            break;
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// Runs one import to its end in this process (the `import` command), unless another
+    /// worker took it first.
+    pub async fn run_import(
+        &self,
+        id: uuid::Uuid,
+        stop: CancellationToken,
+    ) -> Result<Option<ImportOutcome>, WorkerError> {
+        let Some(claimed) = self
+            .store
+            .claim_import(&self.config.worker_id, self.config.lease_ttl, Some(id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            ImportRun::new(
+                self.store.clone(),
+                Arc::clone(&self.events),
+                claimed,
+                self.config.lease_ttl,
+            )
+            .execute(stop)
+            .await,
+        ))
     }
 
     /// Runs claimable jobs one after another until none is left. For benchmarks and tools

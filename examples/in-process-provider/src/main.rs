@@ -13,9 +13,10 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use clap::Parser;
 use domain::{FlightOffer, FlightQuery, Money};
-use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError, layered};
+use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
 use server::{
-    Application, Cli, default_registry, install_metrics, open_store, shutdown_on_signals, telemetry,
+    Application, Cli, default_registry, install_metrics, open_store, register_in_process,
+    shutdown_on_signals, telemetry,
 };
 
 /// A charter company that flies every route once a day at 09:00 UTC for a flat fare.
@@ -87,10 +88,17 @@ impl FlightProvider for Charter {
 async fn main() -> anyhow::Result<()> {
     let config = Cli::parse().config;
     telemetry::init(config.log_format);
-    // The built-in providers, plus ours behind the same middleware.
+    // The built-in providers, plus ours behind the same middleware (its rate limit, if the
+    // policy sets one, shared by every process on PostgreSQL).
     let store = open_store(&config).await?;
     let mut registry = default_registry(&config, &store)?;
-    registry.register(layered(Arc::new(Charter), &config.call_policy()), true)?;
+    register_in_process(
+        &mut registry,
+        &store,
+        Arc::new(Charter),
+        &config.call_policy(),
+        true,
+    )?;
 
     let shutdown = shutdown_on_signals();
     let metrics = install_metrics(&shutdown)?;

@@ -6,6 +6,7 @@ use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 use uuid::Uuid;
 
 use super::ApiContext;
+use super::jobs::visible_job;
 use super::types::{Date, FlightOffer, Money};
 use crate::cursor;
 use crate::error::ApiError;
@@ -129,15 +130,7 @@ impl FlightQuery {
                     })?,
             ),
         };
-        if api
-            .store
-            .job(job_id)
-            .await
-            .map_err(ApiError::from)?
-            .is_none()
-        {
-            return Err(ApiError::NotFound(format!("search job {job_id}")).into());
-        }
+        visible_job(ctx, api, job_id).await?;
         let filter = filter.unwrap_or_default();
         let max_stops = match filter.max_stops {
             None => None,
@@ -165,25 +158,27 @@ impl FlightQuery {
         Ok(connection)
     }
 
+    /// One offer of a search the caller may see; NOT_FOUND otherwise.
     async fn flight(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<FlightOffer>> {
         let api = ctx.data::<ApiContext>()?;
-        Ok(api
+        let not_found = || ApiError::NotFound(format!("flight offer {id}"));
+        let offer = api
             .store
             .offer(id)
             .await
             .map_err(ApiError::from)?
-            .map(FlightOffer::from))
+            .ok_or_else(not_found)?;
+        match visible_job(ctx, api, offer.job_id).await {
+            Ok(_) => Ok(Some(offer.into())),
+            Err(ApiError::NotFound(_)) => Err(not_found().into()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The cheapest fare per departure date and, for round trips, return date.
     async fn price_calendar(&self, ctx: &Context<'_>, job_id: Uuid) -> Result<Vec<CalendarCell>> {
         let api = ctx.data::<ApiContext>()?;
-        let job = api
-            .store
-            .job(job_id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("search job {job_id}")))?;
+        let job = visible_job(ctx, api, job_id).await?;
         let currency = job.spec.currency.code();
         Ok(api
             .store

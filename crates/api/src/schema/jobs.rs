@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::ApiContext;
 use super::types::{Date, GqlCabin, GqlJobStatus, SearchJob};
+use crate::auth::{AdminGuard, Caller};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -52,7 +53,8 @@ pub struct Provider {
     pub enabled: bool,
     pub supports_booking: bool,
     pub typical_latency_ms: i32,
-    /// Where an `http` provider is served.
+    /// Where an `http` provider is served. ADMIN only.
+    #[graphql(guard = "AdminGuard")]
     pub base_url: Option<String>,
     /// Whether an API key is configured; the key itself is never shown.
     pub has_api_key: bool,
@@ -65,7 +67,8 @@ pub struct Provider {
     /// Calls in flight at once in one process.
     pub max_concurrency: Option<i32>,
     pub capabilities: ProviderCapabilities,
-    /// Calls made by this process; null for a provider that is not measured.
+    /// Calls made by this process; null for a provider that is not measured. ADMIN only.
+    #[graphql(guard = "AdminGuard")]
     pub health: Option<ProviderHealth>,
 }
 
@@ -148,30 +151,37 @@ pub struct JobQuery;
 
 #[Object]
 impl JobQuery {
+    /// A search of the caller's (admins: anyone's). NOT_FOUND when there is no such
+    /// search or it is somebody else's.
     async fn job(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<SearchJob>> {
         let api = ctx.data::<ApiContext>()?;
-        Ok(api
-            .store
-            .job(id)
-            .await
-            .map_err(ApiError::from)?
-            .map(SearchJob::from))
+        Ok(Some(visible_job(ctx, api, id).await?.into()))
     }
 
-    /// Searches, newest first.
+    /// Searches, newest first: the caller's own, or with `scope: ALL` (admins only)
+    /// everybody's.
     async fn jobs(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         status: Option<GqlJobStatus>,
+        #[graphql(default)] scope: JobScope,
     ) -> Result<Connection<String, SearchJob>> {
         let api = ctx.data::<ApiContext>()?;
+        let caller = Caller::of(ctx);
+        let owner = match scope {
+            JobScope::Mine => Some(caller.user()?.id),
+            JobScope::All => {
+                caller.admin()?;
+                None
+            }
+        };
         let first = cursor::page_size(first)?;
         let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
         let page = api
             .store
-            .jobs_page(first, after, status.map(Into::into))
+            .jobs_page(first, after, status.map(Into::into), owner)
             .await
             .map_err(ApiError::from)?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
@@ -233,6 +243,31 @@ impl JobQuery {
 #[derive(Default)]
 pub struct JobMutation;
 
+/// Whose searches `jobs` lists.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum JobScope {
+    /// The caller's own.
+    #[default]
+    Mine,
+    /// Everybody's (admins only).
+    All,
+}
+
+/// The job `id` if the caller may see it. Somebody else's job is NOT_FOUND, exactly like
+/// a job that does not exist, so ids do not leak.
+pub(crate) async fn visible_job(
+    ctx: &Context<'_>,
+    api: &ApiContext,
+    id: Uuid,
+) -> Result<store::JobRecord, ApiError> {
+    let viewer = Caller::of(ctx).user()?;
+    api.store
+        .job(id)
+        .await?
+        .filter(|job| viewer.may_see(job.owner_id))
+        .ok_or_else(|| ApiError::NotFound(format!("search job {id}")))
+}
+
 fn to_i64(n: Option<i32>) -> Option<i64> {
     n.map(i64::from)
 }
@@ -242,6 +277,7 @@ impl JobMutation {
     /// Validates a search and queues it. Returns at once; follow `jobProgress`.
     async fn start_search(&self, ctx: &Context<'_>, input: SearchInput) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
+        let viewer = Caller::of(ctx).user()?;
         let known = api.providers.names();
         let enabled = api.providers.enabled_names();
         let request = SearchRequest {
@@ -272,10 +308,10 @@ impl JobMutation {
         let total = TaskPlan::new(&spec).len();
         let job = api
             .store
-            .create_job(&spec, total, None)
+            .create_job(&spec, total, Some(viewer.id))
             .await
             .map_err(ApiError::from)?;
-        tracing::info!(job_id = %job.id, total_tasks = total, "search queued");
+        tracing::info!(job_id = %job.id, user_id = %viewer.id, total_tasks = total, "search queued");
         api.events.publish(JobEvent::Queued(job.id));
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())
@@ -286,6 +322,7 @@ impl JobMutation {
     /// `resumeSearch`.
     async fn pause_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
+        visible_job(ctx, api, id).await?;
         let job = api.store.request_pause(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())
@@ -294,6 +331,7 @@ impl JobMutation {
     /// Queues a paused search again; it continues from where it stopped.
     async fn resume_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
+        visible_job(ctx, api, id).await?;
         let job = api.store.request_resume(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Queued(job.id));
         api.events.publish(JobEvent::Progress(job.progress()));
@@ -304,6 +342,7 @@ impl JobMutation {
     /// checkpoint interval, keeps what it found and ends CANCELLED.
     async fn cancel_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
+        visible_job(ctx, api, id).await?;
         let job = api.store.request_cancel(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())

@@ -1,7 +1,10 @@
 //! The GraphQL schema, one file per area, merged here.
 
+mod accounts;
 mod airports;
 mod flights;
+mod imports;
+mod inventory;
 mod jobs;
 mod progress;
 mod types;
@@ -14,19 +17,33 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use providers::ProviderRegistry;
 use store::{EventBus, Store};
 
-use crate::loaders::{JobLoader, OfferLoader};
+use crate::auth::Tokens;
+use crate::loaders::{JobLoader, OfferLoader, UserLoader};
 use crate::phase::PhaseTracker;
 
+pub use accounts::{GqlRole, User};
 pub use types::{GqlJobStatus, Money};
 
 #[derive(MergedObject, Default)]
-pub struct Query(jobs::JobQuery, flights::FlightQuery, airports::AirportQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    jobs::JobQuery,
+    flights::FlightQuery,
+    airports::AirportQuery,
+    inventory::InventoryQuery,
+    imports::ImportQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(jobs::JobMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    jobs::JobMutation,
+    inventory::InventoryMutation,
+    imports::ImportMutation,
+);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(progress::ProgressSubscription);
+pub struct Subscription(progress::ProgressSubscription, imports::ImportSubscription);
 
 pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
@@ -39,23 +56,8 @@ pub struct ApiContext {
     pub limits: ApiLimits,
     /// Renders `/metrics`; `None` serves no metrics.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// Decides whether a websocket's `connection_init` is accepted (4403 otherwise).
-    pub connection_init: Arc<dyn ConnectionInit>,
-}
-
-/// The gate of a graphql-transport-ws connection: sees the `connection_init` payload and
-/// accepts or refuses it. Authentication plugs in here.
-pub trait ConnectionInit: Send + Sync {
-    fn accept(&self, payload: Option<&serde_json::Value>) -> bool;
-}
-
-/// Accepts every connection: the API has no accounts yet.
-pub struct AcceptAll;
-
-impl ConnectionInit for AcceptAll {
-    fn accept(&self, _: Option<&serde_json::Value>) -> bool {
-        true
-    }
+    /// Issues and checks the bearer tokens of HTTP requests and websockets.
+    pub tokens: Arc<Tokens>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub struct ApiLimits {
     pub ws_init_timeout: Duration,
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Largest upload (`importFlights`), in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for ApiLimits {
@@ -75,6 +79,7 @@ impl Default for ApiLimits {
             ws_init_timeout: Duration::from_secs(3),
             max_depth: 16,
             max_complexity: 5_000,
+            max_upload_bytes: 1 << 30,
         }
     }
 }
@@ -93,6 +98,7 @@ pub fn build_schema(ctx: ApiContext) -> ApiSchema {
         tokio::spawn,
     ))
     .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
+    .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
     .data(ctx)
     .finish()
 }

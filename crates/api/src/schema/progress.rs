@@ -7,8 +7,8 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::ApiContext;
+use super::jobs::visible_job;
 use super::types::JobProgress;
-use crate::error::ApiError;
 
 #[derive(Default)]
 pub struct ProgressSubscription;
@@ -55,13 +55,7 @@ impl ProgressSubscription {
         let api = ctx.data::<ApiContext>()?.clone();
         // Subscribe before reading the snapshot so no event falls between the two.
         let mut events = api.events.subscribe();
-        let snapshot = api
-            .store
-            .job(job_id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("search job {job_id}")))?
-            .progress();
+        let snapshot = visible_job(ctx, &api, job_id).await?.progress();
         Ok(async_stream::stream! {
             let _active = ActiveSubscription::new();
             let mut last = snapshot;
@@ -72,7 +66,7 @@ impl ProgressSubscription {
                 // Other jobs' events do not put the refresh off.
                 let about_others = match &event {
                     Ok(Ok(JobEvent::Progress(p))) => p.job_id != job_id,
-                    Ok(Ok(JobEvent::Queued(_))) => true,
+                    Ok(Ok(JobEvent::Queued(_) | JobEvent::Import(_))) => true,
                     Ok(Ok(JobEvent::Resync)) => false,
                     _ => false,
                 };
@@ -85,7 +79,7 @@ impl ProgressSubscription {
                         metrics::histogram!("fast_flights_event_lag_seconds").record(lag.max(0) as f64 / 1e6);
                         p
                     }
-                    Ok(Ok(JobEvent::Progress(_) | JobEvent::Queued(_))) => continue,
+                    Ok(Ok(JobEvent::Progress(_) | JobEvent::Queued(_) | JobEvent::Import(_))) => continue,
                     Ok(Err(RecvError::Closed)) => break,
                     // Missed events, or none for a while: read where the job is now.
                     Ok(Ok(JobEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) | Err(_) => {

@@ -6,7 +6,7 @@ use domain::{AirportCode, AirportDb, Cabin, JobStatus};
 use store::{JobRecord, OfferRecord};
 use uuid::Uuid;
 
-use crate::loaders::{JobLoader, OfferLoader};
+use crate::loaders::{JobLoader, OfferLoader, UserLoader};
 use async_graphql::dataloader::DataLoader;
 
 /// An amount of money in integer minor units (cents for EUR, yen for JPY).
@@ -206,6 +206,8 @@ pub struct SearchJob {
     pub error_sample: Vec<TaskError>,
     #[graphql(skip)]
     pub best_offer_id: Option<Uuid>,
+    /// The account that started the search; null for searches from before accounts.
+    pub owner_id: Option<Uuid>,
 }
 
 /// A provider query that failed, with the last error after its retries.
@@ -226,6 +228,15 @@ impl SearchJob {
         };
         let loader = ctx.data::<DataLoader<OfferLoader>>()?;
         Ok(loader.load_one(id).await?.map(FlightOffer::from))
+    }
+
+    /// The account that started the search (its owner and admins see it).
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<super::User>> {
+        let Some(id) = self.owner_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<UserLoader>>()?;
+        Ok(loader.load_one(id).await?.map(super::User::from))
     }
 }
 
@@ -265,6 +276,7 @@ impl From<JobRecord> for SearchJob {
                 })
                 .collect(),
             best_offer_id: j.best_offer_id,
+            owner_id: j.owner_id,
         }
     }
 }
@@ -383,7 +395,7 @@ impl FlightOffer {
     }
 }
 
-fn local(at: DateTime<Utc>, airport: AirportCode) -> DateTime<FixedOffset> {
+pub(crate) fn local(at: DateTime<Utc>, airport: AirportCode) -> DateTime<FixedOffset> {
     match AirportDb::embedded().get(airport) {
         Some(a) => at.with_timezone(&a.tz).fixed_offset(),
         None => at.fixed_offset(),

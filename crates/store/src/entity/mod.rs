@@ -1,4 +1,9 @@
 //! SeaORM entities: the database's shape, kept apart from domain and API types.
 
 pub mod flight_offer;
+pub mod import;
+pub mod import_chunk;
+pub mod import_rejection;
+pub mod inventory_flight;
 pub mod search_job;
+pub mod user;

@@ -1,0 +1,334 @@
+//! Who is calling: JSON Web Tokens issued at sign-up and log-in, checked on every request
+//! (the `Authorization: Bearer` header) and websocket (`connection_init`), and argon2
+//! password hashes.
+
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use domain::Role;
+pub use jsonwebtoken::Algorithm;
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Who sent a request: a signed-in account, or nobody. Every request carries one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caller(pub Option<Viewer>);
+
+impl Caller {
+    pub fn of(ctx: &async_graphql::Context<'_>) -> Self {
+        ctx.data_opt::<Caller>().copied().unwrap_or_default()
+    }
+
+    /// The signed-in account, or UNAUTHENTICATED.
+    pub fn user(&self) -> Result<Viewer, ApiError> {
+        self.0.ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "sign in first: send `Authorization: Bearer <token>` with a token from logIn or signUp"
+                    .into(),
+            )
+        })
+    }
+
+    /// A signed-in ADMIN, or UNAUTHENTICATED / FORBIDDEN.
+    pub fn admin(&self) -> Result<Viewer, ApiError> {
+        let viewer = self.user()?;
+        if viewer.is_admin() {
+            Ok(viewer)
+        } else {
+            Err(ApiError::Forbidden("this needs the ADMIN role".into()))
+        }
+    }
+}
+
+/// Guards admin-only fields: FORBIDDEN for users, UNAUTHENTICATED for nobody.
+pub struct AdminGuard;
+
+impl async_graphql::Guard for AdminGuard {
+    async fn check(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<()> {
+        Caller::of(ctx).admin().map(|_| ()).map_err(Into::into)
+    }
+}
+
+/// The signed-in caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether this caller may see what `owner` owns: its owner and admins may.
+    pub fn may_see(&self, owner: Option<Uuid>) -> bool {
+        self.is_admin() || owner == Some(self.id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    Config(String),
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("cannot issue a token: {0}")]
+    Issue(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+/// Issues and checks tokens with one pinned algorithm and key.
+pub struct Tokens {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+impl Tokens {
+    /// HS256 with a shared secret.
+    pub fn hs256(secret: &[u8], issuer: &str, audience: &str, ttl: Duration) -> Self {
+        Self {
+            algorithm: Algorithm::HS256,
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            ttl,
+        }
+    }
+
+    /// RS256 or EdDSA from PEM keys: the private key signs, the public key verifies.
+    pub fn asymmetric(
+        algorithm: Algorithm,
+        private_pem: &[u8],
+        public_pem: &[u8],
+        issuer: &str,
+        audience: &str,
+        ttl: Duration,
+    ) -> Result<Self, AuthError> {
+        let bad = |which: &str, e: jsonwebtoken::errors::Error| {
+            AuthError::Config(format!(
+                "the {which} key is not a {algorithm:?} PEM key: {e}"
+            ))
+        };
+        let (encoding, decoding) = match algorithm {
+            Algorithm::RS256 => (
+                EncodingKey::from_rsa_pem(private_pem).map_err(|e| bad("private", e))?,
+                DecodingKey::from_rsa_pem(public_pem).map_err(|e| bad("public", e))?,
+            ),
+            Algorithm::EdDSA => (
+                EncodingKey::from_ed_pem(private_pem).map_err(|e| bad("private", e))?,
+                DecodingKey::from_ed_pem(public_pem).map_err(|e| bad("public", e))?,
+            ),
+            other => {
+                return Err(AuthError::Config(format!(
+                    "{other:?} is not supported; use HS256, RS256 or EdDSA"
+                )));
+            }
+        };
+        Ok(Self {
+            algorithm,
+            encoding,
+            decoding,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            ttl,
+        })
+    }
+
+    /// A random HS256 secret, for development only: tokens die with the process.
+    pub fn random_secret() -> Vec<u8> {
+        let mut secret = vec![0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        secret
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, user: Uuid, role: Role) -> Result<String, AuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.to_string(),
+            role: role.as_str().to_string(),
+            iat: now,
+            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
+            .map_err(|e| AuthError::Issue(e.to_string()))
+    }
+
+    /// Checks signature, algorithm, `exp`, `iat`, `iss` and `aud`.
+    pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
+        self.verify_until(token).map(|(viewer, _)| viewer)
+    }
+
+    /// Like [`Tokens::verify`], also saying when the token expires.
+    pub fn verify_until(
+        &self,
+        token: &str,
+    ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), AuthError> {
+        let mut validation = Validation::new(self.algorithm);
+        validation.algorithms = vec![self.algorithm];
+        validation.leeway = 30;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match e.kind() {
+                    ErrorKind::ExpiredSignature => "it has expired",
+                    ErrorKind::InvalidSignature => "the signature does not match",
+                    ErrorKind::InvalidAlgorithm => "it is not signed with the expected algorithm",
+                    ErrorKind::InvalidAudience => "it is for another audience",
+                    ErrorKind::InvalidIssuer => "it is from another issuer",
+                    ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+                    _ => "it is malformed",
+                };
+                AuthError::InvalidToken(why.to_string())
+            })?;
+        let claims = data.claims;
+        if claims.iat > chrono::Utc::now().timestamp() + 30 {
+            return Err(AuthError::InvalidToken(
+                "it was issued in the future".into(),
+            ));
+        }
+        let id = Uuid::parse_str(&claims.sub)
+            .map_err(|_| AuthError::InvalidToken("its subject is not a user id".into()))?;
+        let role = Role::parse(&claims.role)
+            .ok_or_else(|| AuthError::InvalidToken("its role is unknown".into()))?;
+        let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+            .ok_or_else(|| AuthError::InvalidToken("its expiry is out of range".into()))?;
+        Ok((Viewer { id, role }, expires_at))
+    }
+}
+
+impl crate::ApiContext {
+    /// The account a bearer token stands for, with its role as stored now (so a changed
+    /// role counts at once). UNAUTHENTICATED for a bad token or a deleted account.
+    pub async fn viewer(&self, token: &str) -> Result<Viewer, ApiError> {
+        self.viewer_until(token).await.map(|(viewer, _)| viewer)
+    }
+
+    /// Like [`crate::ApiContext::viewer`], also saying when the token expires.
+    pub async fn viewer_until(
+        &self,
+        token: &str,
+    ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), ApiError> {
+        let (claimed, expires_at) = self
+            .tokens
+            .verify_until(token)
+            .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
+        match self.store.user(claimed.id).await {
+            Ok(Some(user)) => Ok((
+                Viewer {
+                    id: user.id,
+                    role: user.role,
+                },
+                expires_at,
+            )),
+            Ok(None) => Err(ApiError::Unauthenticated(
+                "invalid token: its account no longer exists".into(),
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the account of a token");
+                Err(ApiError::Internal)
+            }
+        }
+    }
+}
+
+/// An argon2id hash in PHC form, with a random salt.
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Issue(format!("hashing failed: {e}")))
+}
+
+/// Whether `password` matches `hash`. A malformed hash matches nothing.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` value.
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(secret: &[u8]) -> Tokens {
+        Tokens::hs256(
+            secret,
+            "fast-flights",
+            "fast-flights",
+            Duration::from_secs(3600),
+        )
+    }
+
+    #[test]
+    fn a_token_round_trips() {
+        let t = tokens(b"0123456789abcdef0123456789abcdef");
+        let id = Uuid::now_v7();
+        let token = t.issue(id, Role::Admin).expect("issue");
+        assert_eq!(
+            t.verify(&token).expect("valid"),
+            Viewer {
+                id,
+                role: Role::Admin
+            }
+        );
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn bearer_values_parse() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! Accounts: sign-up, log-in, `me`, and the admin's view of every account.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::{Email, Role};
+use store::UserRecord;
+use uuid::Uuid;
+
+use super::ApiContext;
+use crate::auth::{self, AdminGuard, Caller};
+use crate::cursor;
+use crate::error::ApiError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Role")]
+pub enum GqlRole {
+    /// Runs searches and sees their own.
+    User,
+    /// Also keeps the inventory, imports flights and sees every account and search.
+    Admin,
+}
+
+impl From<Role> for GqlRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::User => GqlRole::User,
+            Role::Admin => GqlRole::Admin,
+        }
+    }
+}
+
+impl From<GqlRole> for Role {
+    fn from(r: GqlRole) -> Self {
+        match r {
+            GqlRole::User => Role::User,
+            GqlRole::Admin => Role::Admin,
+        }
+    }
+}
+
+/// An account. Its password is never readable, not even its hash.
+#[derive(SimpleObject, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub role: GqlRole,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for User {
+    fn from(u: UserRecord) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            role: u.role.into(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// A signed-in session: send `token` as `Authorization: Bearer <token>` on HTTP, or as
+/// `{"authorization": "Bearer <token>"}` in the websocket's `connection_init` payload.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+fn issue(api: &ApiContext, user: UserRecord) -> Result<AuthPayload, ApiError> {
+    let token = api.tokens.issue(user.id, user.role).map_err(|e| {
+        tracing::error!(error = %e, "cannot issue a token");
+        ApiError::Internal
+    })?;
+    let ttl = chrono::Duration::from_std(api.tokens.ttl()).unwrap_or(chrono::Duration::hours(12));
+    Ok(AuthPayload {
+        token,
+        expires_at: Utc::now() + ttl,
+        user: user.into(),
+    })
+}
+
+/// Hashing is deliberately slow; it runs off the async threads.
+async fn hash(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::Internal)?
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot hash a password");
+            ApiError::Internal
+        })
+}
+
+async fn verify(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// Compared against when the email is unknown, so that a wrong email takes as long to
+/// refuse as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    auth::hash_password("no account has this password").unwrap_or_default()
+});
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in account; null when the request carries no token.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(viewer) = Caller::of(ctx).0 else {
+            return Ok(None);
+        };
+        let api = ctx.data::<ApiContext>()?;
+        Ok(api
+            .store
+            .user(viewer.id)
+            .await
+            .map_err(ApiError::from)?
+            .map(User::from))
+    }
+
+    /// Every account, oldest first. ADMIN only.
+    #[graphql(guard = "AdminGuard")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, User>> {
+        let api = ctx.data::<ApiContext>()?;
+        let first = cursor::page_size(first)?;
+        let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
+        let page = api
+            .store
+            .users_page(first, after)
+            .await
+            .map_err(ApiError::from)?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|u| Edge::new(cursor::encode(&u.id), User::from(u))),
+        );
+        Ok(connection)
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates a USER account and signs it in. Passwords need 10 to 200 characters.
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let api = ctx.data::<ApiContext>()?;
+        let email = Email::parse(&email).map_err(|m| ApiError::bad_input("email", m))?;
+        domain::check_password(&password).map_err(|m| ApiError::bad_input("password", m))?;
+        let hash = hash(password).await?;
+        let user = api
+            .store
+            .create_user(&email, &hash, Role::User)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(user_id = %user.id, "account created");
+        Ok(issue(api, user)?)
+    }
+
+    /// Signs in with an email and password.
+    async fn log_in(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let api = ctx.data::<ApiContext>()?;
+        let refused = || ApiError::Unauthenticated("wrong email or password".into());
+        let user = match Email::parse(&email) {
+            Ok(email) => api
+                .store
+                .user_by_email(&email)
+                .await
+                .map_err(ApiError::from)?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            let _ =
+                tokio::task::spawn_blocking(move || auth::verify_password(&password, &DUMMY_HASH))
+                    .await;
+            return Err(refused().into());
+        };
+        if !verify(password, user.password_hash.clone()).await {
+            tracing::info!(user_id = %user.id, "log-in refused: wrong password");
+            return Err(refused().into());
+        }
+        Ok(issue(api, user)?)
+    }
+
+    /// Makes an account a USER or an ADMIN. ADMIN only; an admin cannot demote themselves,
+    /// so the last admin cannot lock everyone out.
+    #[graphql(guard = "AdminGuard")]
+    async fn set_user_role(&self, ctx: &Context<'_>, user_id: Uuid, role: GqlRole) -> Result<User> {
+        let api = ctx.data::<ApiContext>()?;
+        let me = Caller::of(ctx).admin()?;
+        if user_id == me.id && role != GqlRole::Admin {
+            return Err(
+                ApiError::Conflict("an admin cannot remove their own ADMIN role".into()).into(),
+            );
+        }
+        let user = api
+            .store
+            .set_user_role(user_id, role.into())
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(user_id = %user.id, role = user.role.as_str(), "role changed");
+        Ok(user.into())
+    }
+}

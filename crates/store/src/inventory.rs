@@ -1,0 +1,253 @@
+//! The admins' flight catalogue: unique on (flight number, departure), upserted one by one
+//! from the API or in large batches by CSV imports.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{AirportCode, Cabin, Currency, InventoryFlight, Money};
+use sea_orm::sea_query::{Condition, Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entity::inventory_flight::{self, Column};
+use crate::records::Page;
+use crate::{Result, Store, StoreError};
+
+/// A stored catalogue flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryRecord {
+    pub id: Uuid,
+    pub flight: InventoryFlight,
+    /// The import that last wrote it, if any.
+    pub import_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<inventory_flight::Model> for InventoryRecord {
+    type Error = StoreError;
+
+    fn try_from(m: inventory_flight::Model) -> Result<Self> {
+        let corrupt =
+            |what: String| StoreError::Corrupt(format!("inventory flight {}: {what}", m.id));
+        let code = |raw: &str| AirportCode::parse(raw).map_err(|e| corrupt(e.to_string()));
+        let currency = Currency::parse(&m.currency).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Self {
+            id: m.id,
+            flight: InventoryFlight {
+                flight_number: m.flight_number.clone(),
+                airline: m.airline.clone(),
+                origin: code(&m.origin)?,
+                destination: code(&m.destination)?,
+                departure_at: m.departure_at,
+                arrival_at: m.arrival_at,
+                departure_date: m.departure_date,
+                cabin: Cabin::parse(&m.cabin)
+                    .ok_or_else(|| corrupt(format!("cabin {}", m.cabin)))?,
+                price: Money::new(m.price_minor, currency).map_err(|e| corrupt(e.to_string()))?,
+                seats_total: u32::try_from(m.seats_total).map_err(|e| corrupt(e.to_string()))?,
+                seats_available: u32::try_from(m.seats_available)
+                    .map_err(|e| corrupt(e.to_string()))?,
+            },
+            import_id: m.import_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// Which catalogue flights to list; every set field must match.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFilter {
+    pub origin: Option<AirportCode>,
+    pub destination: Option<AirportCode>,
+    pub airline: Option<String>,
+    pub flight_number: Option<String>,
+    /// Departure dates, local to the origin, both included.
+    pub departure_from: Option<NaiveDate>,
+    pub departure_to: Option<NaiveDate>,
+}
+
+/// Where a page of the catalogue continues: after this departure and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InventoryAfter {
+    pub departure_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+fn active_model(
+    f: &InventoryFlight,
+    import_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> inventory_flight::ActiveModel {
+    inventory_flight::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        flight_number: Set(f.flight_number.clone()),
+        airline: Set(f.airline.clone()),
+        origin: Set(f.origin.as_str().to_string()),
+        destination: Set(f.destination.as_str().to_string()),
+        departure_at: Set(f.departure_at),
+        arrival_at: Set(f.arrival_at),
+        departure_date: Set(f.departure_date),
+        cabin: Set(f.cabin.as_str().to_string()),
+        price_minor: Set(f.price.minor_units),
+        currency: Set(f.price.currency.code().to_string()),
+        seats_total: Set(i32::try_from(f.seats_total).unwrap_or(i32::MAX)),
+        seats_available: Set(i32::try_from(f.seats_available).unwrap_or(i32::MAX)),
+        import_id: Set(import_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Inserts flights, or updates the stored flight with the same number and departure
+/// (keeping its id). `flights` must not repeat a key: PostgreSQL refuses to update one row
+/// twice in a statement.
+pub(crate) async fn upsert_batch<C: ConnectionTrait>(
+    conn: &C,
+    flights: &[InventoryFlight],
+    import_id: Option<Uuid>,
+) -> Result<()> {
+    if flights.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    inventory_flight::Entity::insert_many(flights.iter().map(|f| active_model(f, import_id, now)))
+        .on_conflict(
+            OnConflict::columns([Column::FlightNumber, Column::DepartureAt])
+                .update_columns([
+                    Column::Airline,
+                    Column::Origin,
+                    Column::Destination,
+                    Column::ArrivalAt,
+                    Column::DepartureDate,
+                    Column::Cabin,
+                    Column::PriceMinor,
+                    Column::Currency,
+                    Column::SeatsTotal,
+                    Column::SeatsAvailable,
+                    Column::ImportId,
+                    Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds a flight, or replaces the one with the same flight number and departure.
+    pub async fn upsert_inventory_flight(
+        &self,
+        flight: &InventoryFlight,
+    ) -> Result<InventoryRecord> {
+        upsert_batch(&self.db, std::slice::from_ref(flight), None).await?;
+        inventory_flight::Entity::find()
+            .filter(Column::FlightNumber.eq(flight.flight_number.as_str()))
+            .filter(Column::DepartureAt.eq(flight.departure_at))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("an upserted flight cannot be read back".into()))
+            .and_then(InventoryRecord::try_from)
+    }
+
+    /// Whether a flight was there to delete.
+    pub async fn delete_inventory_flight(&self, id: Uuid) -> Result<bool> {
+        let res = inventory_flight::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    pub async fn inventory_flight(&self, id: Uuid) -> Result<Option<InventoryRecord>> {
+        inventory_flight::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(InventoryRecord::try_from)
+            .transpose()
+    }
+
+    /// The catalogue by departure time, then id.
+    pub async fn inventory_page(
+        &self,
+        filter: &InventoryFilter,
+        first: u64,
+        after: Option<InventoryAfter>,
+    ) -> Result<Page<InventoryRecord>> {
+        let mut query = inventory_flight::Entity::find()
+            .order_by_asc(Column::DepartureAt)
+            .order_by_asc(Column::Id);
+        if let Some(o) = filter.origin {
+            query = query.filter(Column::Origin.eq(o.as_str()));
+        }
+        if let Some(d) = filter.destination {
+            query = query.filter(Column::Destination.eq(d.as_str()));
+        }
+        if let Some(a) = &filter.airline {
+            query = query.filter(Column::Airline.eq(a.as_str()));
+        }
+        if let Some(n) = &filter.flight_number {
+            query = query.filter(Column::FlightNumber.eq(n.as_str()));
+        }
+        if let Some(from) = filter.departure_from {
+            query = query.filter(Column::DepartureDate.gte(from));
+        }
+        if let Some(to) = filter.departure_to {
+            query = query.filter(Column::DepartureDate.lte(to));
+        }
+        if let Some(after) = after {
+            query = query.filter(
+                Condition::any()
+                    .add(Expr::col(Column::DepartureAt).gt(after.departure_at))
+                    .add(
+                        Condition::all()
+                            .add(Expr::col(Column::DepartureAt).eq(after.departure_at))
+                            .add(Column::Id.gt(after.id)),
+                    ),
+            );
+        }
+        let mut rows = query.limit(first + 1).all(&self.db).await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(InventoryRecord::try_from)
+                .collect::<Result<_>>()?,
+            has_next,
+        })
+    }
+
+    /// Flights from `origin` to any of `destinations` departing on `from..=to` (local
+    /// dates), in `cabin`, with at least `seats` seats left.
+    pub async fn inventory_departures(
+        &self,
+        origin: AirportCode,
+        destinations: &[AirportCode],
+        from: NaiveDate,
+        to: NaiveDate,
+        cabin: Cabin,
+        seats: u32,
+    ) -> Result<Vec<InventoryRecord>> {
+        inventory_flight::Entity::find()
+            .filter(Column::Origin.eq(origin.as_str()))
+            .filter(Column::Destination.is_in(destinations.iter().map(|d| d.as_str().to_string())))
+            .filter(Column::DepartureDate.gte(from))
+            .filter(Column::DepartureDate.lte(to))
+            .filter(Column::Cabin.eq(cabin.as_str()))
+            .filter(Column::SeatsAvailable.gte(i32::try_from(seats).unwrap_or(i32::MAX)))
+            .order_by_asc(Column::DepartureAt)
+            .limit(10_000)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(InventoryRecord::try_from)
+            .collect()
+    }
+
+    pub async fn inventory_count(&self) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(inventory_flight::Entity::find().count(&self.db).await?)
+    }
+}
