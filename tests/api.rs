@@ -507,15 +507,26 @@ async fn metrics_describe_jobs_tasks_checkpoints_and_subscriptions(backend: Back
     let total = int(&job["totalTasks"]);
     app.follow_progress(job["id"].as_str().expect("id"), Duration::from_secs(60))
         .await;
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    // On PostgreSQL the last event is sent inside the checkpoint's transaction, so it can
+    // arrive a moment before the worker records that checkpoint's duration.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = app
+            .http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        if text.contains("fast_flights_checkpoint_duration_seconds_count")
+            || tokio::time::Instant::now() > deadline
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let value = |line_start: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(line_start))

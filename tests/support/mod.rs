@@ -278,7 +278,79 @@ pub async fn create_user_cli(db_url: &str, email: &str, role: &str) -> std::proc
         .expect("run fast-flights user create")
 }
 
+/// VmRSS of a process, in bytes (0 once it is gone).
+pub fn rss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
 impl Session {
+    /// The same server, with another token.
+    pub fn with_token(&self, token: &str) -> Session {
+        Session {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// `importFlights` as a GraphQL multipart request; the whole response body.
+    pub async fn upload(&self, filename: &str, content: Vec<u8>) -> (reqwest::StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text(
+                "operations",
+                json!({
+                    "query": "mutation($f: Upload!) { importFlights(file: $f) { id status filename sizeBytes sha256 } }",
+                    "variables": { "f": null }
+                })
+                .to_string(),
+            )
+            .text("map", json!({ "0": ["variables.f"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(content)
+                    .file_name(filename.to_string())
+                    .mime_str("text/csv")
+                    .expect("mime"),
+            );
+        let mut request = self.http.post(self.url("/graphql")).multipart(form);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("upload");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// The import, as the API shows it, once it has ended.
+    pub async fn wait_import(&self, id: &str, limit: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let import = self
+                .data(
+                    "query($id: UUID!) { import(id: $id) { id status filename sha256 sizeBytes rowsRead rowsImported
+                       rowsRejected percent error attempts rejections(first: 1000) { line reason } } }",
+                    json!({ "id": id }),
+                )
+                .await["import"]
+                .clone();
+            if import["status"] == "SUCCEEDED" || import["status"] == "FAILED" {
+                return import;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "import {id} did not end within {limit:?}: {import}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Signs in and returns the token.
     pub async fn log_in(&self, email: &str, password: &str) -> String {
         let body = self
@@ -385,6 +457,15 @@ impl Session {
 }
 
 impl TestApp {
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// Resident memory of the server process, from /proc.
+    pub fn rss_bytes(&self) -> u64 {
+        rss_of(self.pid())
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

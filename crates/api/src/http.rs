@@ -379,9 +379,15 @@ impl Refusal {
 /// The caller named by the `Authorization` header: nobody without one. A header that is
 /// there but bad is refused, never taken for nobody.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Ok(Caller(None));
     };
+    if values.next().is_some() {
+        return Err(Refusal::Unauthenticated(
+            "send one Authorization header, not several".into(),
+        ));
+    }
     let token = value.to_str().ok().and_then(auth::bearer).ok_or_else(|| {
         Refusal::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
     })?;

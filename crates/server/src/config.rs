@@ -347,7 +347,11 @@ impl Config {
         let ttl = Duration::from_secs(self.jwt_ttl_secs);
         let (iss, aud) = (self.jwt_issuer.as_str(), self.jwt_audience.as_str());
         match self.jwt_algorithm {
-            JwtAlgorithm::Hs256 => match &self.jwt_secret {
+            JwtAlgorithm::Hs256 => match self
+                .jwt_secret
+                .as_ref()
+                .filter(|s| !s.expose_secret().is_empty())
+            {
                 Some(secret) => {
                     let bytes = secret.expose_secret().as_bytes();
                     if bytes.len() < 32 {

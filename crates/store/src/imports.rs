@@ -231,7 +231,7 @@ fn hex(bytes: &[u8]) -> String {
 impl Store {
     /// Stores a file as an import and queues it for the workers. A file with a dedupe hash
     /// that was stored before gives [`StoreError::DuplicateImport`] with the earlier import.
-    #[tracing::instrument(skip_all, fields(filename = %new.filename), err)]
+    #[tracing::instrument(skip_all, fields(filename = %new.filename))]
     pub async fn store_import(
         &self,
         new: NewImport,
@@ -245,7 +245,9 @@ impl Store {
             source: Set(new.source.as_str().to_string()),
             filename: Set(filename_of(&new.filename)),
             sha256: Set(None),
-            dedupe_key: Set(new.dedupe_sha256.clone()),
+            // Set only once the whole file is stored: a process that dies mid-upload
+            // leaves no claim on this content behind.
+            dedupe_key: Set(None),
             size_bytes: Set(0),
             status: Set(ImportStatus::Uploading.as_str().to_string()),
             rows_read: Set(0),
@@ -262,34 +264,39 @@ impl Store {
             started_at: Set(None),
             finished_at: Set(None),
         };
-        if let Err(e) = model.insert(&self.db).await {
-            if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+        model.insert(&self.db).await?;
+        let (sha256, size) = match self.store_chunks(id, reader).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                let _ = self.delete_import(id).await;
+                return Err(e);
+            }
+        };
+        let queued = import::Entity::update_many()
+            .col_expr(import::Column::Sha256, Expr::value(sha256))
+            .col_expr(
+                import::Column::DedupeKey,
+                Expr::value(new.dedupe_sha256.clone()),
+            )
+            .col_expr(import::Column::SizeBytes, Expr::value(i64_of(size)))
+            .col_expr(
+                import::Column::Status,
+                Expr::value(ImportStatus::Queued.as_str()),
+            )
+            .col_expr(import::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import::Column::Id.eq(id))
+            .exec(&self.db)
+            .await;
+        if let Err(e) = queued {
+            let duplicate = matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)));
+            let _ = self.delete_import(id).await;
+            if duplicate
                 && let Some(key) = &new.dedupe_sha256
                 && let Some(existing) = self.import_by_dedupe_key(key).await?
             {
                 return Err(StoreError::DuplicateImport(Box::new(existing)));
             }
             return Err(e.into());
-        }
-        match self.store_chunks(id, reader).await {
-            Ok((sha256, size)) => {
-                import::Entity::update_many()
-                    .col_expr(import::Column::Sha256, Expr::value(sha256))
-                    .col_expr(import::Column::SizeBytes, Expr::value(i64_of(size)))
-                    .col_expr(
-                        import::Column::Status,
-                        Expr::value(ImportStatus::Queued.as_str()),
-                    )
-                    .col_expr(import::Column::UpdatedAt, Expr::value(Utc::now()))
-                    .filter(import::Column::Id.eq(id))
-                    .exec(&self.db)
-                    .await?;
-            }
-            Err(e) => {
-                // Nothing half-stored stays behind to block a later try of the same file.
-                let _ = self.delete_import(id).await;
-                return Err(e);
-            }
         }
         self.import(id)
             .await?
@@ -329,12 +336,35 @@ impl Store {
             }
             .insert(&self.db)
             .await?;
+            import::Entity::update_many()
+                .col_expr(import::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(import::Column::Id.eq(id))
+                .exec(&self.db)
+                .await?;
             seq += 1;
             if filled < CHUNK_BYTES {
                 break;
             }
         }
         Ok((hex(&hasher.finalize()), size))
+    }
+
+    /// Removes uploads left unfinished for longer than `older_than` (their process died).
+    pub async fn delete_stale_uploads(&self, older_than: std::time::Duration) -> Result<u64> {
+        let cutoff = Utc::now()
+            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::hours(1));
+        let stale: Vec<Uuid> = import::Entity::find()
+            .select_only()
+            .column(import::Column::Id)
+            .filter(import::Column::Status.eq(ImportStatus::Uploading.as_str()))
+            .filter(import::Column::UpdatedAt.lt(cutoff))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for id in &stale {
+            self.delete_import(*id).await?;
+        }
+        Ok(stale.len() as u64)
     }
 
     /// Removes an import and everything stored with it (not the flights it wrote).

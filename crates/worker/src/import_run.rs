@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use csv_async::{AsyncReaderBuilder, ByteRecord};
 use domain::inventory::CsvHeader;
 use domain::{AirportDb, InventoryFlight};
-use futures::StreamExt;
 use store::imports::{CHUNK_BYTES, MAX_KEPT_REJECTIONS};
 use store::{EventBus, ImportCheckpoint, ImportLease, ImportRecord, ImportStatus, JobEvent, Store};
 use tokio_util::sync::CancellationToken;
@@ -54,21 +53,63 @@ pub struct ImportRun {
     lease_ttl: Duration,
 }
 
-/// The chunks of a stored file as one byte stream.
+/// The chunks of a stored file as one byte stream; the latest few stay readable through
+/// `window`.
 fn file_stream(
     store: Store,
     id: uuid::Uuid,
+    window: ChunkWindow,
 ) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
     futures::stream::try_unfold(0u32, move |seq| {
         let store = store.clone();
+        let window = window.clone();
         async move {
             match store.import_chunk(id, seq).await {
-                Ok(Some(data)) => Ok(Some((bytes::Bytes::from(data), seq + 1))),
+                Ok(Some(data)) => {
+                    let chunk = bytes::Bytes::from(data);
+                    window.push(chunk.clone());
+                    Ok(Some((chunk, seq + 1)))
+                }
                 Ok(None) => Ok(None),
                 Err(e) => Err(std::io::Error::other(e.to_string())),
             }
         }
     })
+}
+
+/// The last chunks the CSV reader was given, by their offset in the file, so the byte that
+/// ended a record can be looked at: the reader's own positions do not say on which line a
+/// record starts (a CRLF's `\n` and blank lines are skipped at the start of the next read).
+#[derive(Clone, Default)]
+struct ChunkWindow(Arc<std::sync::Mutex<(u64, std::collections::VecDeque<bytes::Bytes>)>>);
+
+impl ChunkWindow {
+    /// Chunks kept: the reader reads at most a buffer (a quarter chunk) ahead.
+    const KEPT: usize = 3;
+
+    fn push(&self, chunk: bytes::Bytes) {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, chunks) = &mut *guard;
+        chunks.push_back(chunk);
+        while chunks.len() > Self::KEPT {
+            if let Some(old) = chunks.pop_front() {
+                *start += old.len() as u64;
+            }
+        }
+    }
+
+    fn byte_at(&self, offset: u64) -> Option<u8> {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, chunks) = &*guard;
+        let mut at = offset.checked_sub(*start)?;
+        for chunk in chunks {
+            if at < chunk.len() as u64 {
+                return chunk.get(at as usize).copied();
+            }
+            at -= chunk.len() as u64;
+        }
+        None
+    }
 }
 
 fn text_fields(record: &ByteRecord) -> Result<Vec<&str>, String> {
@@ -173,19 +214,25 @@ impl ImportRun {
             )));
         }
         drop(first);
-        let reader =
-            tokio_util::io::StreamReader::new(Box::pin(file_stream(self.store.clone(), id)));
+        let window = ChunkWindow::default();
+        let reader = tokio_util::io::StreamReader::new(Box::pin(file_stream(
+            self.store.clone(),
+            id,
+            window.clone(),
+        )));
         let mut csv = AsyncReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(CHUNK_BYTES / 4)
             .create_reader(reader);
-        let mut records = csv.byte_records();
-        let header = match records.next().await {
-            None => return Err(Stop::File("the file has no header line".into())),
-            Some(Err(e)) => return Err(read_error(e)),
-            Some(Ok(h)) => h,
-        };
+        let mut header = ByteRecord::new();
+        if !csv
+            .read_byte_record(&mut header)
+            .await
+            .map_err(read_error)?
+        {
+            return Err(Stop::File("the file has no header line".into()));
+        }
         let fields = text_fields(&header)
             .map_err(|e| Stop::File(format!("the header is not CSV text: {e}")))?;
         let header = CsvHeader::parse(&fields).map_err(Stop::File)?;
@@ -202,18 +249,29 @@ impl ImportRun {
         let mut keys: HashMap<(String, DateTime<Utc>), usize> = HashMap::new();
         let resume_at = self.import.bytes_done;
         let mut last_publish = tokio::time::Instant::now();
-        while let Some(record) = records.next().await {
+        let mut record = ByteRecord::new();
+        while csv
+            .read_byte_record(&mut record)
+            .await
+            .map_err(read_error)?
+        {
             if stop.is_cancelled() {
                 return Err(Stop::Shutdown);
             }
-            let record = record.map_err(read_error)?;
-            let (line, start, end) = match record.position() {
-                Some(p) => (p.line(), p.byte(), p.byte() + record_len(&record)),
-                None => (0, 0, 0),
-            };
+            let after = csv.position();
+            let start = record.position().map_or(0, |p| p.byte());
+            let end = start + record_len(&record);
             if start < resume_at {
                 continue;
             }
+            // The reader's line count after the record, less the line breaks inside it and
+            // the `\n` that ended it (a CRLF's `\n` is read with the next record).
+            let ended_by_lf = after.byte() > 0 && window.byte_at(after.byte() - 1) == Some(b'\n');
+            let inner_breaks = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+            let line = after
+                .line()
+                .saturating_sub(inner_breaks + u64::from(ended_by_lf))
+                .max(2);
             cp.rows_read += 1;
             let parsed = text_fields(&record).and_then(|fields| {
                 header.raw(&fields).and_then(|raw| {

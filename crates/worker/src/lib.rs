@@ -59,6 +59,10 @@ impl Default for WorkerConfig {
     }
 }
 
+/// An upload not moved on for this long was cut off (its process died) and is removed.
+const STALE_UPLOAD: Duration = Duration::from_secs(3600);
+const STALE_UPLOAD_SWEEP: Duration = Duration::from_secs(600);
+
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     #[error(transparent)]
@@ -171,9 +175,18 @@ impl Worker {
     /// one at a time keeps a worker's share of the database fair to searches.
     async fn run_imports(self, shutdown: CancellationToken) {
         let mut wake = self.events.subscribe();
+        let mut swept_at: Option<tokio::time::Instant> = None;
         loop {
             if shutdown.is_cancelled() {
                 return;
+            }
+            if swept_at.is_none_or(|t| t.elapsed() >= STALE_UPLOAD_SWEEP) {
+                swept_at = Some(tokio::time::Instant::now());
+                match self.store.delete_stale_uploads(STALE_UPLOAD).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(uploads = n, "removed uploads cut off by a crash"),
+                    Err(e) => tracing::warn!(error = %e, "cannot remove stale uploads"),
+                }
             }
             match self
                 .store
