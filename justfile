@@ -21,7 +21,7 @@ up *ARGS:
 test: _postgres
     TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace --all-targets --no-fail-fast
 
-# Benchmarks (a program, not a test): `just bench [all|throughput|rss|fleet|ratelimit]`; results go in BENCHMARKS.md.
+# Benchmarks (a program, not a test): `just bench [all|throughput|rss|fleet|ratelimit|import]`; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     cargo build --release --bin fast-flights-bench --bin fast-flights
     TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}

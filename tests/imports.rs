@@ -189,38 +189,7 @@ async fn files_that_are_not_flight_csv_are_refused_whole(backend: Backend) {
     assert_eq!(int(&header_only["rowsRead"]), 0);
 }
 
-/// `rows` valid flights; every `bad_every`-th row has an unknown airport.
-fn generated_csv(rows: usize, bad_every: usize) -> Vec<u8> {
-    const ROUTES: [(&str, &str, &str, &str, i64); 4] = [
-        ("LHR", "JFK", "10:00", "13:05", 0),
-        ("JFK", "LHR", "18:30", "06:40", 1),
-        ("FRA", "SIN", "21:55", "16:35", 1),
-        ("CDG", "BKK", "13:20", "06:00", 1),
-    ];
-    let base = chrono::NaiveDate::from_ymd_opt(2031, 1, 1).expect("date");
-    let mut out = Vec::with_capacity(rows * 96);
-    out.extend_from_slice(HEADER.as_bytes());
-    out.push(b'\n');
-    for i in 0..rows {
-        let (from, to, dep, arr, next_day) = ROUTES[i % ROUTES.len()];
-        let day = base + chrono::Days::new((i / 9_000) as u64);
-        let arrival_day = day + chrono::Days::new(next_day as u64);
-        let to = if bad_every > 0 && i % bad_every == bad_every - 1 {
-            "QQQ"
-        } else {
-            to
-        };
-        let line = format!(
-            "ZZ{},ZZ,{from},{to},{day}T{dep},{arrival_day}T{arr},ECONOMY,{}.{:02},EUR,180,{}\n",
-            i % 9_000 + 1,
-            100 + i % 900,
-            i % 100,
-            i % 181
-        );
-        out.extend_from_slice(line.as_bytes());
-    }
-    out
-}
+use fast_flights::sample::flights_csv as generated_csv;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_rows_import_with_flat_memory() {

@@ -28,6 +28,7 @@ pub use config::{Cli, Command, Config, LogFormat, RunMode, UserCommand};
 
 pub mod accounts;
 pub mod imports;
+pub mod sample;
 pub mod watch;
 
 /// Installs the process-wide metrics recorder; `/metrics` renders it.

@@ -4,6 +4,8 @@ use uuid::Uuid;
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
     #[error("cannot open database `{url}`: {reason}")]
     Connect { url: String, reason: String },
     #[error("job {0} not found")]

@@ -542,6 +542,9 @@ impl Store {
         let now = Utc::now();
         let expires =
             now + chrono::Duration::from_std(lease_ttl).unwrap_or(chrono::Duration::seconds(30));
+        if self.backend() == sea_orm::DatabaseBackend::Postgres {
+            return self.import_checkpoint_pg(lease, cp, expires).await;
+        }
         let txn = self.db.begin().await?;
         let held = import::Entity::update_many()
             .col_expr(import::Column::RowsRead, Expr::value(i64_of(cp.rows_read)))
@@ -585,6 +588,57 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        Ok(true)
+    }
+
+    /// [`Store::import_checkpoint`] on PostgreSQL, the flights written by `COPY`.
+    async fn import_checkpoint_pg(
+        &self,
+        lease: &ImportLease,
+        cp: &ImportCheckpoint,
+        expires: DateTime<Utc>,
+    ) -> Result<bool> {
+        let pool = self.db.get_postgres_connection_pool();
+        let mut tx = pool.begin().await?;
+        // Not waiting for the disk is safe here: the counters and resume position commit
+        // with the rows, so a batch lost in a database crash is simply read again.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        let held = sqlx::query(
+            "UPDATE imports SET rows_read = $1, rows_imported = $2, rows_rejected = $3, \
+             bytes_done = $4, lease_expires_at = $5::timestamptz, updated_at = now() \
+             WHERE id = $6::uuid AND lease_token = $7::uuid AND status = 'RUNNING'",
+        )
+        .bind(i64_of(cp.rows_read))
+        .bind(i64_of(cp.rows_imported))
+        .bind(i64_of(cp.rows_rejected))
+        .bind(i64_of(cp.bytes_done))
+        .bind(expires.to_rfc3339())
+        .bind(lease.import_id.to_string())
+        .bind(lease.token.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if held.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        crate::inventory::upsert_batch_by_copy(&mut tx, &cp.flights, Some(lease.import_id)).await?;
+        if !cp.rejections.is_empty() {
+            let lines: Vec<i64> = cp.rejections.iter().map(|(l, _)| i64_of(*l)).collect();
+            let reasons: Vec<String> = cp.rejections.iter().map(|(_, r)| r.clone()).collect();
+            sqlx::query(
+                "INSERT INTO import_rejections (import_id, line, reason) \
+                 SELECT $1::uuid, l, r FROM UNNEST($2::int8[], $3::text[]) AS t(l, r) \
+                 ON CONFLICT (import_id, line) DO NOTHING",
+            )
+            .bind(lease.import_id.to_string())
+            .bind(lines)
+            .bind(reasons)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(true)
     }
 

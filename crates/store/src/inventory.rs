@@ -136,6 +136,71 @@ pub(crate) async fn upsert_batch<C: ConnectionTrait>(
     Ok(())
 }
 
+/// [`upsert_batch`] on PostgreSQL by `COPY`: the rows go as one text stream into a
+/// temporary table, then into the catalogue with one `INSERT … SELECT … ON CONFLICT`.
+/// Many times faster than a multi-row insert of the same rows.
+pub(crate) async fn upsert_batch_by_copy(
+    conn: &mut sqlx::PgConnection,
+    flights: &[InventoryFlight],
+    import_id: Option<Uuid>,
+) -> Result<()> {
+    use std::fmt::Write;
+    if flights.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS inventory_stage \
+         (LIKE inventory_flights INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let now = Utc::now().to_rfc3339();
+    let import = import_id.map_or_else(|| "\\N".to_string(), |id| id.to_string());
+    // Every value was checked to be letters, digits, dates or numbers: nothing to escape.
+    let mut text = String::with_capacity(flights.len() * 200);
+    for f in flights {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{import}\t{now}\t{now}",
+            Uuid::now_v7(),
+            f.flight_number,
+            f.airline,
+            f.origin,
+            f.destination,
+            f.departure_at.to_rfc3339(),
+            f.arrival_at.to_rfc3339(),
+            f.departure_date,
+            f.cabin.as_str(),
+            f.price.minor_units,
+            f.price.currency.code(),
+            f.seats_total,
+            f.seats_available,
+        );
+    }
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY inventory_stage (id, flight_number, airline, origin, destination, departure_at, \
+             arrival_at, departure_date, cabin, price_minor, currency, seats_total, \
+             seats_available, import_id, created_at, updated_at) FROM STDIN",
+        )
+        .await?;
+    copy.send(text.into_bytes()).await?;
+    copy.finish().await?;
+    sqlx::query(
+        "INSERT INTO inventory_flights SELECT * FROM inventory_stage \
+         ON CONFLICT (flight_number, departure_at) DO UPDATE SET \
+         airline = EXCLUDED.airline, origin = EXCLUDED.origin, \
+         destination = EXCLUDED.destination, arrival_at = EXCLUDED.arrival_at, \
+         departure_date = EXCLUDED.departure_date, cabin = EXCLUDED.cabin, \
+         price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, \
+         seats_total = EXCLUDED.seats_total, seats_available = EXCLUDED.seats_available, \
+         import_id = EXCLUDED.import_id, updated_at = EXCLUDED.updated_at",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Adds a flight, or replaces the one with the same flight number and departure.
     pub async fn upsert_inventory_flight(

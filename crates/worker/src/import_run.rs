@@ -14,8 +14,10 @@ use store::imports::{CHUNK_BYTES, MAX_KEPT_REJECTIONS};
 use store::{EventBus, ImportCheckpoint, ImportLease, ImportRecord, ImportStatus, JobEvent, Store};
 use tokio_util::sync::CancellationToken;
 
-/// Valid rows per committed batch.
-pub const BATCH_ROWS: usize = 1_000;
+/// Valid rows per committed batch: large on PostgreSQL, where a batch is one `COPY`;
+/// smaller on SQLite, where it is a multi-row insert (bound by SQLite's 32,766 variables).
+pub const BATCH_ROWS_POSTGRES: usize = 5_000;
+pub const BATCH_ROWS_SQLITE: usize = 1_000;
 /// An import that fails this often for reasons other than its file is given up.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -248,81 +250,125 @@ impl ImportRun {
         // Index of a key in `cp.flights`: a later row for the same flight replaces the earlier.
         let mut keys: HashMap<(String, DateTime<Utc>), usize> = HashMap::new();
         let resume_at = self.import.bytes_done;
-        let mut last_publish = tokio::time::Instant::now();
-        let mut record = ByteRecord::new();
-        while csv
-            .read_byte_record(&mut record)
-            .await
-            .map_err(read_error)?
-        {
-            if stop.is_cancelled() {
-                return Err(Stop::Shutdown);
-            }
-            let after = csv.position();
-            let start = record.position().map_or(0, |p| p.byte());
-            let end = start + record_len(&record);
-            if start < resume_at {
-                continue;
-            }
-            // The reader's line count after the record, less the line breaks inside it and
-            // the `\n` that ended it (a CRLF's `\n` is read with the next record).
-            let ended_by_lf = after.byte() > 0 && window.byte_at(after.byte() - 1) == Some(b'\n');
-            let inner_breaks = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
-            let line = after
-                .line()
-                .saturating_sub(inner_breaks + u64::from(ended_by_lf))
-                .max(2);
-            cp.rows_read += 1;
-            let parsed = text_fields(&record).and_then(|fields| {
-                header.raw(&fields).and_then(|raw| {
-                    InventoryFlight::parse(&raw, airports).map_err(|e| e.to_string())
-                })
-            });
-            match parsed {
-                Ok(flight) => {
-                    cp.rows_imported += 1;
-                    let key = (flight.flight_number.clone(), flight.departure_at);
-                    match keys.get(&key) {
-                        Some(&i) => cp.flights[i] = flight,
-                        None => {
-                            keys.insert(key, cp.flights.len());
-                            cp.flights.push(flight);
+        let batch_rows = if self.store.is_sqlite() {
+            BATCH_ROWS_SQLITE
+        } else {
+            BATCH_ROWS_POSTGRES
+        };
+        // Batches are written by a task of their own, so the next batch is read and checked
+        // while the database writes this one.
+        let (batches, queue) = tokio::sync::mpsc::channel::<ImportCheckpoint>(2);
+        let writer = tokio::spawn(write_batches(
+            self.store.clone(),
+            Arc::clone(&self.events),
+            self.lease.clone(),
+            self.lease_ttl,
+            queue,
+        ));
+        let read = async {
+            let mut record = ByteRecord::new();
+            while csv
+                .read_byte_record(&mut record)
+                .await
+                .map_err(read_error)?
+            {
+                if stop.is_cancelled() {
+                    return Err(Stop::Shutdown);
+                }
+                let after = csv.position();
+                let start = record.position().map_or(0, |p| p.byte());
+                let end = start + record_len(&record);
+                if start < resume_at {
+                    continue;
+                }
+                // The reader's line count after the record, less the line breaks inside it and
+                // the `\n` that ended it (a CRLF's `\n` is read with the next record).
+                let ended_by_lf =
+                    after.byte() > 0 && window.byte_at(after.byte() - 1) == Some(b'\n');
+                let inner_breaks = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+                let line = after
+                    .line()
+                    .saturating_sub(inner_breaks + u64::from(ended_by_lf))
+                    .max(2);
+                cp.rows_read += 1;
+                let parsed = text_fields(&record).and_then(|fields| {
+                    header.raw(&fields).and_then(|raw| {
+                        InventoryFlight::parse(&raw, airports).map_err(|e| e.to_string())
+                    })
+                });
+                match parsed {
+                    Ok(flight) => {
+                        cp.rows_imported += 1;
+                        let key = (flight.flight_number.clone(), flight.departure_at);
+                        match keys.get(&key) {
+                            Some(&i) => cp.flights[i] = flight,
+                            None => {
+                                keys.insert(key, cp.flights.len());
+                                cp.flights.push(flight);
+                            }
                         }
                     }
-                }
-                Err(reason) => {
-                    if cp.rows_rejected < MAX_KEPT_REJECTIONS {
-                        cp.rejections.push((line, reason));
+                    Err(reason) => {
+                        if cp.rows_rejected < MAX_KEPT_REJECTIONS {
+                            cp.rejections.push((line, reason));
+                        }
+                        cp.rows_rejected += 1;
                     }
-                    cp.rows_rejected += 1;
+                }
+                cp.bytes_done = cp.bytes_done.max(end);
+                if cp.flights.len() >= batch_rows || cp.rejections.len() >= batch_rows {
+                    send(&batches, &mut cp).await?;
+                    keys.clear();
                 }
             }
-            cp.bytes_done = cp.bytes_done.max(end);
-            if cp.flights.len() >= BATCH_ROWS || cp.rejections.len() >= BATCH_ROWS {
-                self.commit(&mut cp).await?;
-                keys.clear();
-                if last_publish.elapsed() >= Duration::from_millis(250) {
-                    self.events.publish(JobEvent::Import(id));
-                    last_publish = tokio::time::Instant::now();
-                }
-            }
-        }
-        cp.bytes_done = self.import.size_bytes.max(cp.bytes_done);
-        self.commit(&mut cp).await
+            cp.bytes_done = self.import.size_bytes.max(cp.bytes_done);
+            send(&batches, &mut cp).await
+        };
+        let read: Result<(), Stop> = read.await;
+        drop(batches);
+        let written = writer
+            .await
+            .unwrap_or_else(|e| Err(Stop::Transient(format!("the batch writer stopped: {e}"))));
+        // A failed write is why reading stopped, if it did: report that first.
+        written.and(read)
     }
+}
 
-    async fn commit(&self, cp: &mut ImportCheckpoint) -> Result<(), Stop> {
-        if !self
-            .store
-            .import_checkpoint(&self.lease, self.lease_ttl, cp)
-            .await?
-        {
+/// Hands the rows gathered so far to the writer, with the counters as they stand.
+async fn send(
+    batches: &tokio::sync::mpsc::Sender<ImportCheckpoint>,
+    cp: &mut ImportCheckpoint,
+) -> Result<(), Stop> {
+    let batch = ImportCheckpoint {
+        flights: std::mem::take(&mut cp.flights),
+        rejections: std::mem::take(&mut cp.rejections),
+        ..cp.clone()
+    };
+    batches
+        .send(batch)
+        .await
+        .map_err(|_| Stop::Transient("the batch writer stopped".into()))
+}
+
+/// Commits batches in order, each fenced by the lease; tells subscribers now and then.
+async fn write_batches(
+    store: Store,
+    events: Arc<dyn EventBus>,
+    lease: ImportLease,
+    lease_ttl: Duration,
+    mut queue: tokio::sync::mpsc::Receiver<ImportCheckpoint>,
+) -> Result<(), Stop> {
+    let mut last_publish = tokio::time::Instant::now();
+    while let Some(cp) = queue.recv().await {
+        if !store.import_checkpoint(&lease, lease_ttl, &cp).await? {
             return Err(Stop::LeaseLost);
         }
-        cp.flights.clear();
-        cp.rejections.clear();
-        Ok(())
+        if last_publish.elapsed() >= Duration::from_millis(250) {
+            events.publish(JobEvent::Import(lease.import_id));
+            last_publish = tokio::time::Instant::now();
+        }
     }
+    Ok(())
 }
 
 /// A record's length in the file, roughly: the position of the next record is what resume

@@ -233,13 +233,19 @@ async fn main() -> anyhow::Result<()> {
     let every_task_spec = spec(ORIGINS, DESTINATIONS, 5, (7, 14))?; // 2,000 tasks
     let million_spec = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?; // 1,000,000 tasks
 
-    // `fast-flights-bench [all|throughput|rss|fleet|ratelimit] [postgres|sqlite]`
+    // `fast-flights-bench [all|throughput|rss|fleet|ratelimit|import] [postgres|sqlite]`
     let part = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let only = std::env::args().nth(2);
     anyhow::ensure!(
-        ["all", "throughput", "rss", "fleet", "ratelimit"].contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet|ratelimit] [postgres|sqlite]"
+        ["all", "throughput", "rss", "fleet", "ratelimit", "import"].contains(&part.as_str()),
+        "usage: fast-flights-bench [all|throughput|rss|fleet|ratelimit|import] [postgres|sqlite]"
     );
+    if part == "import" || part == "all" {
+        import::run().await?;
+        if part == "import" {
+            return Ok(());
+        }
+    }
     if part == "ratelimit" || part == "all" {
         ratelimit::run().await?;
         if part == "ratelimit" {
@@ -645,5 +651,191 @@ mod ratelimit {
         let dir = std::env::temp_dir().join(format!("ff-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
+    }
+}
+
+/// Importing a 1,000,000-row CSV into PostgreSQL with `fast-flights import` (the release
+/// binary, a process of its own), beside `psql \copy` of the same file in the same run.
+mod import {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    use anyhow::Context;
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    use super::{Backend, drop_db, fresh_db, median};
+
+    const ROWS: usize = 1_000_000;
+
+    /// The file's own shape, for `\copy`: what a database can load the file into with no
+    /// checks, no time zones and no conversions.
+    const COPY_TABLE: &str = "CREATE TABLE flights_as_text_columns (flight_number text, airline text, \
+        origin char(3), destination char(3), departure timestamp, arrival timestamp, cabin text, \
+        price numeric, currency char(3), seats_total int, seats_available int)";
+
+    /// The largest VmHWM (peak resident memory) seen of `pid`, in KiB.
+    fn peak_kib(pid: u32) -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    struct Ours {
+        wall: f64,
+        /// From the worker taking the import to its end, as recorded in the database.
+        import_only: f64,
+        peak_mib: f64,
+    }
+
+    async fn ours(file: &std::path::Path) -> anyhow::Result<Ours> {
+        let db = fresh_db(Backend::Postgres).await?;
+        let binary = std::env::current_exe()?.with_file_name("fast-flights");
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(&binary)
+            .arg("import")
+            .arg(file)
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let pid = child.id().context("pid")?;
+        let mut peak = 0;
+        let status = loop {
+            peak = peak.max(peak_kib(pid));
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let wall = started.elapsed().as_secs_f64();
+        anyhow::ensure!(status.success(), "fast-flights import failed");
+        let conn = Database::connect(&db.url).await?;
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT EXTRACT(EPOCH FROM (finished_at - started_at))::float8 AS s, \
+                 rows_imported FROM imports"
+                    .to_string(),
+            ))
+            .await?
+            .context("no import")?;
+        let import_only: f64 = row.try_get("", "s")?;
+        let imported: i64 = row.try_get("", "rows_imported")?;
+        anyhow::ensure!(imported == ROWS as i64, "imported {imported} rows");
+        conn.close().await?;
+        drop_db(db).await?;
+        Ok(Ours {
+            wall,
+            import_only,
+            peak_mib: peak as f64 / 1024.0,
+        })
+    }
+
+    /// The catalogue's indexes on the file-shaped table: what `\copy` pays for them.
+    const COPY_INDEXES: &str = "ALTER TABLE flights_as_text_columns ADD COLUMN id uuid DEFAULT gen_random_uuid() PRIMARY KEY; \
+        CREATE UNIQUE INDEX ON flights_as_text_columns (flight_number, departure); \
+        CREATE INDEX ON flights_as_text_columns (origin, destination, (departure::date)); \
+        CREATE INDEX ON flights_as_text_columns (departure, id)";
+
+    async fn copy(file: &std::path::Path, indexed: bool) -> anyhow::Result<f64> {
+        let db = fresh_db(Backend::Postgres).await?;
+        let conn = Database::connect(&db.url).await?;
+        conn.execute_unprepared(COPY_TABLE).await?;
+        if indexed {
+            conn.execute_unprepared(COPY_INDEXES).await?;
+        }
+        conn.close().await?;
+        let started = Instant::now();
+        let status = tokio::process::Command::new("psql")
+            .arg(&db.url)
+            .arg("-q")
+            .arg("-c")
+            .arg(format!(
+                "\\copy flights_as_text_columns ({}) FROM '{}' WITH (FORMAT csv, HEADER true)",
+                domain::inventory::CSV_COLUMNS.join(", "),
+                file.display()
+            ))
+            .status()
+            .await
+            .context("running psql")?;
+        let seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(status.success(), "psql \\copy failed");
+        drop_db(db).await?;
+        Ok(seconds)
+    }
+
+    pub async fn run() -> anyhow::Result<()> {
+        let dir = std::env::temp_dir().join(format!("ff-bench-import-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("million.csv");
+        std::fs::write(&file, fast_flights::sample::flights_csv(ROWS, 0))?;
+        let mib = std::fs::metadata(&file)?.len() as f64 / 1_048_576.0;
+        println!("== Import of {ROWS} CSV rows ({mib:.0} MiB) into PostgreSQL");
+        let (mut walls, mut imports, mut peaks, mut copies) = (vec![], vec![], vec![], vec![]);
+        let mut indexed_copies = vec![];
+        for _ in 0..super::RUNS {
+            // Alternate, so all see the same machine.
+            let o = ours(&file).await?;
+            copies.push(copy(&file, false).await?);
+            indexed_copies.push(copy(&file, true).await?);
+            walls.push(o.wall);
+            imports.push(o.import_only);
+            peaks.push(o.peak_mib);
+        }
+        let rate = |s: f64| ROWS as f64 / s;
+        let round = |v: &[f64]| {
+            v.iter()
+                .map(|x| (x * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
+        };
+        let (wall, import, copy, peak) = (
+            median(walls.clone()),
+            median(imports.clone()),
+            median(copies.clone()),
+            median(peaks.clone()),
+        );
+        println!(
+            "  fast-flights import, whole command: {:?} s; median {wall:.2} s = {:.0} rows/s",
+            round(&walls),
+            rate(wall)
+        );
+        println!(
+            "  of which the import (after the file is stored): {:?} s; median {import:.2} s = {:.0} rows/s",
+            round(&imports),
+            rate(import)
+        );
+        println!(
+            "  psql \\copy into a table of the file's shape: {:?} s; median {copy:.2} s = {:.0} rows/s",
+            round(&copies),
+            rate(copy)
+        );
+        let indexed = median(indexed_copies.clone());
+        println!(
+            "  psql \\copy into it with the catalogue's indexes (primary key, unique flight and departure, route and date, departure): {:?} s; median {indexed:.2} s = {:.0} rows/s",
+            round(&indexed_copies),
+            rate(indexed)
+        );
+        println!(
+            "  ratio (import rows/s ÷ \\copy rows/s): whole command {:.3}, import only {:.3}; against the indexed \\copy {:.3} and {:.3}",
+            copy / wall,
+            copy / import,
+            indexed / wall,
+            indexed / import
+        );
+        println!(
+            "  peak RSS of the importing process: {:?} MiB; median {peak:.0} MiB",
+            round(&peaks)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        println!();
+        Ok(())
     }
 }
