@@ -1,10 +1,11 @@
 //! Layers around any [`FlightProvider`], in the spirit of `tower`: each wraps a provider
 //! and is a provider itself. [`layered`] stacks them in the order that makes sense:
 //!
-//! `Retry` → `CircuitBreaker` → `RateLimit` → `ConcurrencyLimit` → `Timeout` → provider
+//! `Retry` → `CircuitBreaker` → `ConcurrencyLimit` → `RateLimit` → `Timeout` → provider
 //!
-//! so a retry goes back through the breaker, waits for a rate-limit token and a
-//! concurrency slot, and each attempt has its own timeout. Time is tokio's, so tests drive
+//! so a retry goes back through the breaker, waits for a concurrency slot and then a
+//! rate-limit token (taken right before the call, so calls leave at the rate), and each
+//! attempt has its own timeout. Time is tokio's, so tests drive
 //! it with a paused clock.
 
 use std::sync::Arc;
@@ -80,10 +81,10 @@ pub fn layered_with_quota(
     quota: Option<Arc<dyn Quota>>,
 ) -> Arc<dyn FlightProvider> {
     let mut p: Arc<dyn FlightProvider> = Arc::new(Timeout::new(provider, policy.timeout));
-    p = Arc::new(ConcurrencyLimit::new(p, policy.max_concurrency));
     if let Some(quota) = quota {
         p = Arc::new(RateLimit::with_quota(p, quota));
     }
+    p = Arc::new(ConcurrencyLimit::new(p, policy.max_concurrency));
     let breaker = Arc::new(CircuitBreaker::new(
         p,
         policy.breaker_threshold,

@@ -71,6 +71,9 @@ impl FlightProvider for Scripted {
     }
 
     async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
         Err(ProviderError::Unsupported("booking"))
     }
 }
@@ -242,6 +245,47 @@ async fn slow_answers_time_out() {
     let started = Instant::now();
     let err = timeout.search(&query()).await.expect_err("times out");
     assert_eq!(err, ProviderError::Timeout(Duration::from_secs(2)));
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_booking_times_out_too() {
+    let inner = Scripted::slow(Duration::from_secs(60));
+    let provider = fast_flights_providers::layered(
+        inner,
+        &CallPolicy {
+            timeout: Duration::from_secs(2),
+            ..exact(3)
+        },
+    );
+    let offer = FlightOffer {
+        key: "k".into(),
+        provider: "scripted".into(),
+        origin: AirportCode::parse("LHR").expect("code"),
+        destination: AirportCode::parse("JFK").expect("code"),
+        departure_at: chrono::Utc::now(),
+        arrival_at: chrono::Utc::now(),
+        return_departure_at: None,
+        return_arrival_at: None,
+        carrier: "BA".into(),
+        flight_numbers: vec!["BA1".into()],
+        stops: 0,
+        duration_minutes: 60,
+        price: domain::Money::new(100, Currency::EUR).expect("money"),
+        cabin: Cabin::Economy,
+        segments: Vec::new(),
+        expires_at: None,
+        deep_link: None,
+        booking_token: None,
+        raw: None,
+    };
+    let started = Instant::now();
+    let err = provider
+        .book(&offer, &fast_flights_providers::Passengers { adults: 1 })
+        .await
+        .expect_err("times out");
+    assert_eq!(err, ProviderError::Timeout(Duration::from_secs(2)));
+    // Not retried: a booking is not idempotent.
     assert_eq!(started.elapsed(), Duration::from_secs(2));
 }
 
