@@ -915,3 +915,89 @@ async fn the_first_admin_is_made_from_the_command_line() {
         "ADMIN"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eddsa_keys_sign_and_other_algorithms_are_refused() {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let dir = tempfile::tempdir().expect("dir");
+    let private = dir.path().join("jwt.key");
+    let public = dir.path().join("jwt.pub");
+    std::fs::write(
+        &private,
+        key.to_pkcs8_pem(LineEnding::LF).expect("pem").as_bytes(),
+    )
+    .expect("write");
+    std::fs::write(
+        &public,
+        key.verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem"),
+    )
+    .expect("write");
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (private, public) = (private.display().to_string(), public.display().to_string());
+    // Production mode is content with keys: no secret needed.
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("FAST_FLIGHTS_ENV", "production"),
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_PRIVATE_KEY_FILE", &private),
+            ("JWT_PUBLIC_KEY_FILE", &public),
+            ("NO_WORKER", "true"),
+        ],
+    )
+    .await;
+    let token = app.token.clone().expect("signed up");
+    let header = jsonwebtoken::decode_header(&token).expect("header");
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    assert_eq!(
+        app.data("{ me { email } }", json!({})).await["me"]["email"],
+        TEST_EMAIL
+    );
+    // The HS256 test secret means nothing to this server.
+    let user_id = app.data("{ me { id } }", json!({})).await["me"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let hs = sign(
+        &claims(600, "fast-flights", "fast-flights", "USER", &user_id),
+        Algorithm::HS256,
+        TEST_JWT_SECRET.as_bytes(),
+    );
+    let refused = app
+        .anonymous()
+        .with_token(&hs)
+        .post()
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("algorithm"),
+        "{body}"
+    );
+
+    // A key file that is not a key is named at start-up.
+    std::fs::write(dir.path().join("bad.pub"), "not a key").expect("write");
+    let bad = dir.path().join("bad.pub").display().to_string();
+    let out = run(
+        &["serve"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_PRIVATE_KEY_FILE", &private),
+            ("JWT_PUBLIC_KEY_FILE", &bad),
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("public key"), "{stderr}");
+}

@@ -278,6 +278,59 @@ async fn a_million_rows_import_with_flat_memory() {
     }
 }
 
+async fn import_progress_streams_to_the_end(backend: Backend) {
+    const ROWS: usize = 100_000;
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let admin = app.admin().await;
+    let (status, body) = admin
+        .upload("progress.csv", generated_csv(ROWS, 10_000))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let id = body["data"]["importFlights"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // Subscribed while it waits for a worker; then a worker process takes it.
+    let mut ws = support::WsClient::connect(&admin).await;
+    ws.init().await;
+    ws.subscribe(
+        "1",
+        "subscription($id: UUID!) { importProgress(id: $id) { status percent rowsRead rowsImported rowsRejected } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let first = ws.next_json().await.expect("first");
+    assert_eq!(
+        first["payload"]["data"]["importProgress"]["status"], "QUEUED",
+        "{first}"
+    );
+    let worker = support::TestWorker::spawn(&db, &[]).await;
+    let mut events = vec![first["payload"]["data"]["importProgress"].clone()];
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(120), ws.next_json())
+            .await
+            .expect("an event in time")
+            .expect("socket open");
+        match msg["type"].as_str() {
+            Some("next") => events.push(msg["payload"]["data"]["importProgress"].clone()),
+            Some("complete") => break,
+            _ => panic!("unexpected {msg}"),
+        }
+    }
+    worker.kill().await;
+    let last = events.last().expect("events");
+    assert_eq!(last["status"], "SUCCEEDED", "{events:?}");
+    assert_eq!(int(&last["rowsImported"]), ROWS as i64 - 10);
+    assert_eq!(int(&last["rowsRejected"]), 10);
+    assert!(events.len() >= 3, "queued, progress, end: {events:?}");
+    let percents: Vec<f64> = events
+        .iter()
+        .map(|e| e["percent"].as_f64().expect("percent"))
+        .collect();
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+}
+
 async fn a_killed_import_resumes_without_duplicates(backend: Backend) {
     const ROWS: usize = 200_000;
     let db = TestDb::new(backend).await;
@@ -712,6 +765,7 @@ async fn the_catalogue_is_kept_through_the_api_and_found_by_searches(backend: Ba
 
 on_both_backends!(
     csv_edge_cases_are_read_right,
+    import_progress_streams_to_the_end,
     files_that_are_not_flight_csv_are_refused_whole,
     a_killed_import_resumes_without_duplicates,
     the_catalogue_is_kept_through_the_api_and_found_by_searches,
