@@ -524,6 +524,16 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
         ("tampered payload", tampered, "signature"),
         ("not a JWT", "abc.def".into(), "malformed"),
         (
+            "issued in the future",
+            {
+                let mut c = good.clone();
+                c["iat"] = json!(chrono::Utc::now().timestamp() + 3_600);
+                c["exp"] = json!(chrono::Utc::now().timestamp() + 7_200);
+                sign(&c, Algorithm::HS256, secret)
+            },
+            "future",
+        ),
+        (
             "unknown account",
             sign(
                 &claims(
@@ -1000,4 +1010,58 @@ async fn eddsa_keys_sign_and_other_algorithms_are_refused() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("public key"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_guessing_is_slowed_down() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let anon = app.anonymous();
+    // Aliases cannot make one request into many guesses.
+    let aliased = anon
+        .gql(
+            "mutation { a: logIn(email: \"tester@example.com\", password: \"guess one!!\") { token }
+                        b: logIn(email: \"tester@example.com\", password: \"guess two!!\") { token } }",
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = aliased["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["extensions"]["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"RATE_LIMITED"), "{aliased}");
+    assert_eq!(
+        codes.len(),
+        2,
+        "one guess ran, the other was refused: {aliased}"
+    );
+    // Ten wrong passwords (the aliased one counts) lock the address for a while, even for
+    // the right password.
+    for _ in 0..9 {
+        let body = anon
+            .gql(
+                "mutation { logIn(email: \"tester@example.com\", password: \"wrong password\") { token } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(outcome(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let locked = anon
+        .gql(
+            "mutation($p: String!) { logIn(email: \"tester@example.com\", password: $p) { token } }",
+            json!({ "p": TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(outcome(&locked), "RATE_LIMITED", "{locked}");
+    assert!(
+        locked["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("try again in")
+    );
+    // Other addresses are not affected.
+    let other = app.sign_up_or_in("someone@example.com").await;
+    assert!(other.token.is_some());
 }

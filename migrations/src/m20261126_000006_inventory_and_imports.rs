@@ -46,6 +46,7 @@ enum Imports {
     LeaseToken,
     LeaseExpiresAt,
     Attempts,
+    Failures,
     CreatedAt,
     UpdatedAt,
     StartedAt,
@@ -163,6 +164,7 @@ impl MigrationTrait for Migration {
                             .null(),
                     )
                     .col(ColumnDef::new(I::Attempts).integer().not_null())
+                    .col(ColumnDef::new(I::Failures).integer().not_null())
                     .col(timestamp(I::CreatedAt))
                     .col(timestamp(I::UpdatedAt))
                     .col(

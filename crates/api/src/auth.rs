@@ -45,6 +45,17 @@ impl Caller {
     }
 }
 
+/// One `signUp` or `logIn` per request: placed in every request's data.
+#[derive(Debug, Default)]
+pub struct AuthBudget(std::sync::atomic::AtomicBool);
+
+impl AuthBudget {
+    /// `true` the first time only.
+    pub fn spend(&self) -> bool {
+        !self.0.swap(true, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Guards admin-only fields: FORBIDDEN for users, UNAUTHENTICATED for nobody.
 pub struct AdminGuard;
 

@@ -17,6 +17,8 @@ pub enum ApiError {
     Unauthenticated(String),
     /// Signed in, but the role does not allow it.
     Forbidden(String),
+    /// Too many attempts; try again later.
+    RateLimited(String),
     /// The cause is logged where it happens; clients see only "internal error".
     Internal,
 }
@@ -36,6 +38,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::RateLimited(_) => "RATE_LIMITED",
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -44,9 +47,10 @@ impl ApiError {
         match self {
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::NotFound(what) => format!("{what} not found"),
-            ApiError::Conflict(why) | ApiError::Unauthenticated(why) | ApiError::Forbidden(why) => {
-                why.clone()
-            }
+            ApiError::Conflict(why)
+            | ApiError::Unauthenticated(why)
+            | ApiError::Forbidden(why)
+            | ApiError::RateLimited(why) => why.clone(),
             ApiError::Internal => "internal error".to_string(),
         }
     }

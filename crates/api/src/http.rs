@@ -180,7 +180,10 @@ async fn run(
     caller: Caller,
 ) -> Response {
     let phase = Phase::default();
-    let request = request.data(phase.clone()).data(caller);
+    let request = request
+        .data(phase.clone())
+        .data(caller)
+        .data(auth::AuthBudget::default());
     let response = state.schema.execute(request).await;
     let request_error = !phase.executed();
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
@@ -423,13 +426,23 @@ async fn multipart(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let reader = futures::TryStreamExt::into_async_read(futures::TryStreamExt::map_err(
-        body.into_data_stream(),
-        std::io::Error::other,
-    ));
-    let options = async_graphql::http::MultipartOptions::default()
-        .max_file_size(max)
-        .max_num_files(1);
+    // The whole body is bounded (the file, plus room for the operations and the map),
+    // whether or not it declared its length.
+    let limit = max.saturating_add(MULTIPART_OVERHEAD);
+    let mut seen = 0usize;
+    let limited = futures::StreamExt::map(body.into_data_stream(), move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the upload is larger than MAX_UPLOAD_BYTES",
+            ));
+        }
+        Ok(chunk)
+    });
+    let reader = futures::TryStreamExt::into_async_read(limited);
+    let options = async_graphql::http::MultipartOptions::default().max_file_size(max);
     match async_graphql::http::receive_body(content_type, reader, options).await {
         Ok(request) => run(state, media, request, caller).await,
         Err(async_graphql::ParseRequestError::PayloadTooLarge) => error_body(
@@ -438,7 +451,8 @@ async fn multipart(
             &format!("the upload is larger than {max} bytes (MAX_UPLOAD_BYTES)"),
         ),
         Err(async_graphql::ParseRequestError::InvalidMultipart(e))
-            if e.to_string().contains("size limit") =>
+            if e.to_string().contains("size limit")
+                || e.to_string().contains("MAX_UPLOAD_BYTES") =>
         {
             error_body(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -25,6 +25,9 @@ use crate::phase::Phase;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
+/// How often an open socket's account is read again.
+const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState) -> Response {
     upgrade
         .protocols([PROTOCOL])
@@ -113,6 +116,8 @@ impl Connection {
     async fn serve(&mut self) -> Close {
         let init_deadline = tokio::time::sleep(self.state.ctx.limits.ws_init_timeout);
         tokio::pin!(init_deadline);
+        let mut recheck =
+            tokio::time::interval_at(tokio::time::Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
         loop {
             tokio::select! {
                 _ = &mut init_deadline, if !self.init_received => {
@@ -120,6 +125,11 @@ impl Connection {
                 }
                 _ = sleep_until(self.expires_at), if self.expires_at.is_some() => {
                     return Close(4403, "Forbidden: the token has expired".into());
+                }
+                _ = recheck.tick(), if self.caller.0.is_some() => {
+                    if let Err(close) = self.refresh_caller().await {
+                        return close;
+                    }
                 }
                 out = self.rx.recv() => {
                     let Some(out) = out else { continue };
@@ -161,6 +171,29 @@ impl Connection {
         }
     }
 
+    /// Reads the caller's account again: a role taken away or an account deleted closes
+    /// the socket (4403), so running subscriptions do not outlive the right to them.
+    async fn refresh_caller(&mut self) -> Result<(), Close> {
+        let Some(viewer) = self.caller.0 else {
+            return Ok(());
+        };
+        match self.state.ctx.store.user(viewer.id).await {
+            Ok(Some(user)) if user.role == viewer.role => Ok(()),
+            Ok(Some(_)) => Err(Close(
+                4403,
+                "Forbidden: your role changed; reconnect".into(),
+            )),
+            Ok(None) => Err(Close(
+                4403,
+                "Forbidden: the account no longer exists".into(),
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read a websocket's account; keeping it");
+                Ok(())
+            }
+        }
+    }
+
     async fn send(&mut self, message: Value) -> Result<(), axum::Error> {
         self.socket
             .send(Message::Text(Utf8Bytes::from(message.to_string())))
@@ -190,11 +223,20 @@ impl Connection {
                         ));
                     }
                 };
-                let Some(token) = payload.and_then(token_of) else {
-                    return Err(Close(
-                        4401,
-                        "Unauthorized: send {\"authorization\": \"Bearer <token>\"}".into(),
-                    ));
+                let token = match payload.map(token_of) {
+                    None | Some(Credential::Missing) => {
+                        return Err(Close(
+                            4401,
+                            "Unauthorized: send {\"authorization\": \"Bearer <token>\"}".into(),
+                        ));
+                    }
+                    Some(Credential::Malformed) => {
+                        return Err(Close(
+                            4403,
+                            "Forbidden: authorization must be \"Bearer <token>\"".into(),
+                        ));
+                    }
+                    Some(Credential::Token(token)) => token,
                 };
                 match self.state.ctx.viewer_until(&token).await {
                     Ok((viewer, expires_at)) => {
@@ -245,6 +287,7 @@ impl Connection {
                         invalid("Invalid message received: payload.query must be a string")
                     })?
                     .to_string();
+                self.refresh_caller().await?;
                 // Until the server sends `complete`, the id is taken.
                 if self.operations.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
@@ -291,7 +334,10 @@ impl Connection {
 
     fn start(&mut self, id: String, request: async_graphql::Request) {
         let phase = Phase::default();
-        let request = request.data(phase.clone()).data(self.caller);
+        let request = request
+            .data(phase.clone())
+            .data(self.caller)
+            .data(crate::auth::AuthBudget::default());
         let schema = self.state.schema.clone();
         let tx = self.tx.clone();
         self.generations += 1;
@@ -342,22 +388,34 @@ impl Connection {
     }
 }
 
+/// What a `connection_init` payload holds by way of credentials.
+enum Credential {
+    Missing,
+    Malformed,
+    Token(String),
+}
+
 /// The token of a `connection_init` payload: `authorization` (`Bearer <token>`, any case of
 /// the key) or `token`.
-fn token_of(payload: &Value) -> Option<String> {
-    let object = payload.as_object()?;
+fn token_of(payload: &Value) -> Credential {
+    let Some(object) = payload.as_object() else {
+        return Credential::Missing;
+    };
     for (key, value) in object {
-        let Some(value) = value.as_str() else {
-            continue;
-        };
         if key.eq_ignore_ascii_case("authorization") {
-            return crate::auth::bearer(value).map(str::to_string);
+            return match value.as_str().and_then(crate::auth::bearer) {
+                Some(token) => Credential::Token(token.to_string()),
+                None => Credential::Malformed,
+            };
         }
-        if key == "token" && !value.trim().is_empty() {
-            return Some(value.trim().to_string());
+        if key == "token" {
+            return match value.as_str().map(str::trim).filter(|t| !t.is_empty()) {
+                Some(token) => Credential::Token(token.to_string()),
+                None => Credential::Malformed,
+            };
         }
     }
-    None
+    Credential::Missing
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

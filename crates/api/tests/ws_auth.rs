@@ -91,11 +91,7 @@ fn is_ack(message: &Message) -> bool {
 #[tokio::test]
 async fn no_token_closes_4401() {
     let (url, _, _dir) = serve(Duration::from_secs(600)).await;
-    for payload in [
-        json!({}),
-        json!(null),
-        json!({"authorization": "Basic abc"}),
-    ] {
+    for payload in [json!({}), json!(null), json!({"other": "thing"})] {
         let (_, answer) = init(&url, payload.clone()).await;
         let (code, reason) = close_code(&answer);
         assert_eq!(code, 4401, "{payload}: {reason}");
@@ -120,6 +116,14 @@ async fn a_bad_token_closes_4403() {
 
     let (_, answer) = init(&url, json!({"token": "not.a.jwt"})).await;
     assert_eq!(close_code(&answer).0, 4403);
+    // A credential in the wrong form is a bad one, not a missing one.
+    for malformed in [
+        json!({"authorization": "Basic abc"}),
+        json!({"authorization": 42}),
+    ] {
+        let (_, answer) = init(&url, malformed.clone()).await;
+        assert_eq!(close_code(&answer).0, 4403, "{malformed}");
+    }
 
     // A good signature for an account that does not exist.
     let ghost = tokens(Duration::from_secs(600))
@@ -156,4 +160,60 @@ async fn a_good_token_is_acknowledged_then_closed_4403_when_it_expires() {
     assert!(reason.contains("expired"), "{reason}");
     // `exp` has one-second resolution, so the close comes between 1 and 3 s in.
     assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
+    let store = Store::connect(&url, 2).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let admin = store
+        .create_user(
+            &Email::parse("boss@example.com").expect("email"),
+            "not-a-real-hash",
+            Role::Admin,
+        )
+        .await
+        .expect("user");
+    let router = fast_flights_api::router(ApiContext {
+        store: store.clone(),
+        events: Arc::new(InMemoryEventBus::default()),
+        providers: Arc::new(ProviderRegistry::new()),
+        limits: ApiLimits::default(),
+        metrics: None,
+        tokens: Arc::new(tokens(Duration::from_secs(600))),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let token = tokens(Duration::from_secs(600))
+        .issue(admin.id, Role::Admin)
+        .expect("token");
+    let (mut ws, answer) = init(
+        &format!("ws://{addr}/graphql"),
+        json!({"authorization": format!("Bearer {token}")}),
+    )
+    .await;
+    assert!(is_ack(&answer), "{answer:?}");
+    store
+        .set_user_role(admin.id, Role::User)
+        .await
+        .expect("demote");
+    ws.send(Message::Text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { importProgress(id: \"00000000-0000-0000-0000-000000000000\") { status } }"}})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("send");
+    let closed = ws.next().await.expect("an answer").expect("a message");
+    let (code, reason) = close_code(&closed);
+    assert_eq!(code, 4403);
+    assert!(reason.contains("role changed"), "{reason}");
 }

@@ -49,6 +49,17 @@ pub struct FlightError {
     pub message: String,
 }
 
+/// A value as an error message repeats it: cut short, so a runaway field cannot make a
+/// runaway message.
+pub fn shown(raw: &str) -> String {
+    const MAX: usize = 60;
+    let raw = raw.trim();
+    match raw.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &raw[..cut]),
+        None => raw.to_string(),
+    }
+}
+
 fn err(field: &'static str, message: impl Into<String>) -> FlightError {
     FlightError {
         field,
@@ -79,24 +90,24 @@ pub struct RawFlight<'a> {
 
 impl InventoryFlight {
     pub fn parse(raw: &RawFlight<'_>, airports: &AirportDb) -> Result<Self, FlightError> {
-        let airline = raw.airline.trim().to_ascii_uppercase();
+        let airline = shown(raw.airline).to_ascii_uppercase();
         if !(2..=3).contains(&airline.len()) || !airline.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             return Err(err(
                 "airline",
                 format!(
                     "`{}` is not a 2- or 3-character airline code",
-                    raw.airline.trim()
+                    shown(raw.airline)
                 ),
             ));
         }
-        let flight_number = raw.flight_number.trim().to_ascii_uppercase();
+        let flight_number = shown(raw.flight_number).to_ascii_uppercase();
         if !valid_flight_number(&flight_number) {
             return Err(err(
                 "flight_number",
                 format!(
                     "`{}` is not a flight number (an airline code and 1 to 4 digits, e.g. BA117)",
-                    raw.flight_number.trim()
+                    shown(raw.flight_number)
                 ),
             ));
         }
@@ -133,7 +144,10 @@ impl InventoryFlight {
                 Cabin::parse(&c.to_ascii_uppercase().replace([' ', '-'], "_")).ok_or_else(|| {
                     err(
                         "cabin",
-                        format!("`{c}` is not ECONOMY, PREMIUM_ECONOMY, BUSINESS or FIRST"),
+                        format!(
+                            "`{}` is not ECONOMY, PREMIUM_ECONOMY, BUSINESS or FIRST",
+                            shown(c)
+                        ),
                     )
                 })?
             }
@@ -196,7 +210,7 @@ impl CsvHeader {
                 .to_ascii_lowercase();
             match CSV_COLUMNS.iter().position(|c| *c == name) {
                 Some(col) if index[col].is_some() => {
-                    return Err(format!("the header names `{name}` twice"));
+                    return Err(format!("the header names `{}` twice", shown(&name)));
                 }
                 Some(col) => index[col] = Some(i),
                 None => unknown.push(if name.is_empty() {
@@ -218,6 +232,11 @@ impl CsvHeader {
                 why.push(format!("missing {}", missing.join(", ")));
             }
             if !unknown.is_empty() {
+                let more = unknown.len().saturating_sub(10);
+                unknown.truncate(10);
+                if more > 0 {
+                    unknown.push(format!("and {more} more"));
+                }
                 why.push(format!("unknown {}", unknown.join(", ")));
             }
             return Err(format!(
@@ -301,7 +320,10 @@ pub fn parse_time(
     .ok_or_else(|| {
         err(
             field,
-            format!("`{text}` is not a time (use 2027-03-01T08:30, local to the airport)"),
+            format!(
+                "`{}` is not a time (use 2027-03-01T08:30, local to the airport)",
+                shown(text)
+            ),
         )
     })?;
     match tz.from_local_datetime(&local) {
@@ -321,11 +343,14 @@ pub fn parse_price(raw: &str, currency: Currency) -> Result<Money, FlightError> 
     let bad = || {
         err(
             "price",
-            format!("`{text}` is not an amount (e.g. 129.99, in {currency})"),
+            format!(
+                "`{}` is not an amount (e.g. 129.99, in {currency})",
+                shown(text)
+            ),
         )
     };
     if text.starts_with('-') {
-        return Err(err("price", format!("{text} is negative")));
+        return Err(err("price", format!("{} is negative", shown(text))));
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() && fraction.is_empty()
@@ -338,7 +363,10 @@ pub fn parse_price(raw: &str, currency: Currency) -> Result<Money, FlightError> 
     if fraction.len() > exp {
         return Err(err(
             "price",
-            format!("{text} has more decimals than {currency} has ({exp})"),
+            format!(
+                "{} has more decimals than {currency} has ({exp})",
+                shown(text)
+            ),
         ));
     }
     let whole: i64 = if whole.is_empty() {
@@ -356,14 +384,14 @@ pub fn parse_price(raw: &str, currency: Currency) -> Result<Money, FlightError> 
         .checked_mul(10i64.pow(exp as u32))
         .and_then(|w| w.checked_add(fraction))
         .filter(|m| *m <= 100_000_000_000)
-        .ok_or_else(|| err("price", format!("{text} is too large")))?;
+        .ok_or_else(|| err("price", format!("{} is too large", shown(text))))?;
     Money::new(minor, currency).map_err(|e| err("price", e.to_string()))
 }
 
 fn parse_seats(raw: &str, field: &'static str) -> Result<u32, FlightError> {
     let text = raw.trim();
     if text.starts_with('-') {
-        return Err(err(field, format!("{text} is negative")));
+        return Err(err(field, format!("{} is negative", shown(text))));
     }
     text.parse::<u32>()
         .ok()
@@ -371,7 +399,10 @@ fn parse_seats(raw: &str, field: &'static str) -> Result<u32, FlightError> {
         .ok_or_else(|| {
             err(
                 field,
-                format!("`{text}` is not a whole number of seats (0 to 10000)"),
+                format!(
+                    "`{}` is not a whole number of seats (0 to 10000)",
+                    shown(text)
+                ),
             )
         })
 }

@@ -9,11 +9,11 @@ use anyhow::Context;
 use providers::ProviderRegistry;
 use store::{ImportRecord, ImportSource, ImportStatus, NewImport, Store, StoreError};
 use tokio_util::sync::CancellationToken;
-use worker::{ImportOutcome, Worker};
+use worker::Worker;
 
 use crate::Config;
 
-/// Imports `file`; `Ok(false)` when the import failed as a whole.
+/// Imports `file`; `Ok(false)` when the file was refused as a whole (the import FAILED).
 pub async fn run(
     config: &Config,
     store: Store,
@@ -69,30 +69,24 @@ pub async fn run(
         config.worker_config(),
     );
     let progress = tokio::spawn(report_progress(store.clone(), import.id));
-    let outcome = worker.run_import(import.id, shutdown.clone()).await?;
-    let finished = match outcome {
-        Some(ImportOutcome::Released) if shutdown.is_cancelled() => {
-            progress.abort();
-            eprintln!(
-                "interrupted: import {} keeps its progress and waits for a worker to finish it",
-                import.id
-            );
-            return Ok(false);
-        }
-        // Another worker has it (or took it over): wait for the end.
-        _ => wait_for_end(&store, import.id, &shutdown).await?,
-    };
+    let finished = run_to_end(&worker, &store, import.id, &shutdown).await;
     progress.abort();
+    let finished = finished?;
     print_summary(&store, &finished).await?;
     Ok(finished.status == ImportStatus::Succeeded)
 }
 
-async fn wait_for_end(
+/// Runs the import here until it ends. When a run stops short (a passing failure, or
+/// another worker holding it), waits a moment and takes it up again, so the command ends
+/// even with no worker running elsewhere.
+async fn run_to_end(
+    worker: &Worker,
     store: &Store,
     id: uuid::Uuid,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<ImportRecord> {
     loop {
+        let outcome = worker.run_import(id, shutdown.clone()).await?;
         let import = store
             .import(id)
             .await?
@@ -100,8 +94,16 @@ async fn wait_for_end(
         if import.status.is_terminal() {
             return Ok(import);
         }
+        if shutdown.is_cancelled() {
+            anyhow::bail!(
+                "interrupted: import {id} keeps its progress and waits for a worker (or this command) to finish it"
+            );
+        }
+        if outcome.is_none() {
+            tracing::debug!("another worker holds the import; waiting");
+        }
         tokio::select! {
-            _ = shutdown.cancelled() => anyhow::bail!("interrupted while import {id} runs elsewhere"),
+            _ = shutdown.cancelled() => {}
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }

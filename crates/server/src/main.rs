@@ -32,10 +32,19 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Import { file, force } = &command {
         let shutdown = shutdown_on_signals();
         let store = open_store(&config).await?;
-        let ok = imports::run(&config, store.clone(), file, *force, shutdown.clone()).await?;
+        // 0: imported; 1: the file was refused; 2: the import could not run.
+        let code = match imports::run(&config, store.clone(), file, *force, shutdown.clone()).await
+        {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                2
+            }
+        };
         shutdown.cancel();
-        store.close().await?;
-        std::process::exit(if ok { 0 } else { 1 });
+        let _ = store.close().await;
+        std::process::exit(code);
     }
     let serve_api = command == Command::Serve;
     let shutdown = shutdown_on_signals();

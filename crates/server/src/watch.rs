@@ -14,10 +14,17 @@ use store::{
 };
 use tokio_util::sync::CancellationToken;
 
+/// A file's size and modification time.
+type Stamp = (u64, SystemTime);
+
+/// Whether a file last modified at `modified` has been left alone for a whole interval.
+fn settled_for(modified: SystemTime, interval: Duration) -> bool {
+    // A time in the future (a clock ahead elsewhere) only has the unchanged stamp to go by.
+    modified.elapsed().map_or(true, |idle| idle >= interval)
+}
+
 pub const PROCESSED: &str = "processed";
 pub const FAILED: &str = "failed";
-/// An upload left UPLOADING this long by a watcher was cut off (its process died).
-const STALE_UPLOAD: Duration = Duration::from_secs(120);
 
 pub struct Watcher {
     dir: PathBuf,
@@ -26,9 +33,9 @@ pub struct Watcher {
     events: Arc<dyn EventBus>,
     /// Size and modification time of files at the last scan: a file is taken once they
     /// stop changing, so a half-copied file is not imported.
-    seen: HashMap<PathBuf, (u64, SystemTime)>,
-    /// Files whose import is under way.
-    pending: HashMap<PathBuf, uuid::Uuid>,
+    seen: HashMap<PathBuf, Stamp>,
+    /// Files whose import is under way, with their stamp when taken.
+    pending: HashMap<PathBuf, (uuid::Uuid, Stamp)>,
 }
 
 impl Watcher {
@@ -83,7 +90,8 @@ impl Watcher {
             if !is_csv || name.starts_with('.') {
                 continue;
             }
-            let meta = match entry.metadata().await {
+            // Follows links, so a linked file is imported like a copied one.
+            let meta = match tokio::fs::metadata(&path).await {
                 Ok(m) if m.is_file() => m,
                 _ => continue,
             };
@@ -93,39 +101,30 @@ impl Watcher {
             );
             present.insert(path, stamp);
         }
-        let previous = std::mem::take(&mut self.seen);
+        let previous = std::mem::replace(&mut self.seen, present.clone());
         for (path, stamp) in &present {
-            if let Some(id) = self.pending.get(path).copied() {
-                self.settle(path, id).await?;
-            } else if previous.get(path) == Some(stamp)
-                && let Err(e) = self.take(path).await
-            {
-                tracing::warn!(file = %path.display(), error = %format!("{e:#}"), "cannot import a watched file; trying again");
+            let done = if let Some((id, taken)) = self.pending.get(path).copied() {
+                self.settle(path, id, taken, *stamp).await
+            } else if previous.get(path) == Some(stamp) && settled_for(stamp.1, self.interval) {
+                self.take(path, *stamp).await
+            } else {
+                Ok(())
+            };
+            // One file's trouble does not hold the others up.
+            if let Err(e) = done {
+                tracing::warn!(file = %path.display(), error = %format!("{e:#}"), "watched file: trying again at the next look");
             }
         }
         self.pending.retain(|p, _| present.contains_key(p));
-        self.seen = present;
         Ok(())
     }
 
     /// Starts importing a file that stopped changing, or finds the import of the same
     /// content made before.
-    async fn take(&mut self, path: &Path) -> anyhow::Result<()> {
+    async fn take(&mut self, path: &Path, stamp: Stamp) -> anyhow::Result<()> {
         let mut file = tokio::fs::File::open(path).await?;
         let (sha256, _) = store::imports::sha256_of(&mut file).await?;
-        let mut existing = self.store.import_by_dedupe_key(&sha256).await?;
-        if let Some(stale) = existing.as_ref().filter(|i| {
-            i.status == ImportStatus::Uploading
-                && (chrono::Utc::now() - i.updated_at)
-                    .to_std()
-                    .unwrap_or_default()
-                    > STALE_UPLOAD
-        }) {
-            tracing::warn!(import_id = %stale.id, "an upload of this file was cut off; storing it again");
-            self.store.delete_import(stale.id).await?;
-            existing = None;
-        }
-        let import = match existing {
+        let import = match self.store.import_by_dedupe_key(&sha256).await? {
             Some(import) => import,
             None => {
                 let mut file = tokio::fs::File::open(path).await?;
@@ -139,6 +138,12 @@ impl Watcher {
                     dedupe_sha256: Some(sha256.clone()),
                 };
                 match self.store.store_import(new, &mut file).await {
+                    // Changed between the two reads: still being written after all.
+                    Ok(import) if import.sha256.as_deref() != Some(sha256.as_str()) => {
+                        self.store.delete_import(import.id).await?;
+                        tracing::info!(file = %path.display(), "the file changed while it was read; waiting for it to settle");
+                        return Ok(());
+                    }
                     Ok(import) => {
                         tracing::info!(import_id = %import.id, file = %path.display(), "watched file queued");
                         self.events.publish(JobEvent::Import(import.id));
@@ -150,12 +155,24 @@ impl Watcher {
                 }
             }
         };
-        self.pending.insert(path.to_path_buf(), import.id);
-        self.settle(path, import.id).await
+        self.pending.insert(path.to_path_buf(), (import.id, stamp));
+        self.settle(path, import.id, stamp, stamp).await
     }
 
-    /// Moves a file whose import ended, with its report.
-    async fn settle(&mut self, path: &Path, id: uuid::Uuid) -> anyhow::Result<()> {
+    /// Moves a file whose import ended, with its report. A file that changed since it was
+    /// taken is not moved: its new content is taken as a new file.
+    async fn settle(
+        &mut self,
+        path: &Path,
+        id: uuid::Uuid,
+        taken: Stamp,
+        now: Stamp,
+    ) -> anyhow::Result<()> {
+        if now != taken {
+            tracing::info!(file = %path.display(), "the file changed after it was taken; taking it again");
+            self.pending.remove(path);
+            return Ok(());
+        }
         let Some(import) = self.store.import(id).await? else {
             self.pending.remove(path);
             return Ok(());
@@ -174,7 +191,8 @@ impl Watcher {
             .unwrap_or_else(|| "file.csv".into());
         let mut target = self.dir.join(folder).join(&name);
         if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-            target = self.dir.join(folder).join(format!("{}-{name}", import.id));
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
+            target = self.dir.join(folder).join(format!("{stamp}-{name}"));
         }
         match tokio::fs::rename(path, &target).await {
             Ok(()) => {}
@@ -185,6 +203,7 @@ impl Watcher {
             }
             Err(e) => return Err(e).with_context(|| format!("moving {}", path.display())),
         }
+        self.pending.remove(path);
         let report = self.report(&import, &name).await?;
         let report_path = target.with_file_name(format!(
             "{}.report.json",
@@ -197,7 +216,6 @@ impl Watcher {
             .await
             .with_context(|| format!("writing {}", report_path.display()))?;
         tracing::info!(file = %target.display(), status = import.status.as_str(), "watched file done");
-        self.pending.remove(path);
         Ok(())
     }
 

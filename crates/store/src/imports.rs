@@ -107,7 +107,10 @@ pub struct ImportRecord {
     /// How far into the file the committed rows reach.
     pub bytes_done: u64,
     pub error: Option<String>,
+    /// Times a worker took the import up.
     pub attempts: u32,
+    /// Runs that ended in a failure other than the file's (the database, say).
+    pub failures: u32,
     pub lease_owner: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -153,6 +156,7 @@ impl TryFrom<import::Model> for ImportRecord {
             bytes_done: count(m.bytes_done, "bytes", id)?,
             error: m.error,
             attempts: u32::try_from(m.attempts).unwrap_or(0),
+            failures: u32::try_from(m.failures).unwrap_or(0),
             lease_owner: m.lease_owner,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -259,6 +263,7 @@ impl Store {
             lease_token: Set(None),
             lease_expires_at: Set(None),
             attempts: Set(0),
+            failures: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             started_at: Set(None),
@@ -651,8 +656,16 @@ impl Store {
     ) -> Result<bool> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        let done = import::Entity::update_many()
-            .col_expr(import::Column::Status, Expr::value(status.as_str()))
+        let mut finish = import::Entity::update_many()
+            .col_expr(import::Column::Status, Expr::value(status.as_str()));
+        if status == ImportStatus::Failed {
+            // A failed import does not stand for its content: the same file may come again.
+            finish = finish.col_expr(
+                import::Column::DedupeKey,
+                Expr::value(Option::<String>::None),
+            );
+        }
+        let done = finish
             .col_expr(import::Column::Error, Expr::value(error))
             .col_expr(import::Column::FinishedAt, Expr::value(now))
             .col_expr(import::Column::UpdatedAt, Expr::value(now))
@@ -684,10 +697,14 @@ impl Store {
         Ok(true)
     }
 
-    /// Gives an import back to the queue (shutdown, or a transient error), keeping its
-    /// progress.
-    pub async fn release_import(&self, lease: &ImportLease) -> Result<()> {
+    /// Gives an import back to the queue (shutdown, or a failure that may pass: `failed`),
+    /// keeping its progress.
+    pub async fn release_import(&self, lease: &ImportLease, failed: bool) -> Result<()> {
         import::Entity::update_many()
+            .col_expr(
+                import::Column::Failures,
+                Expr::col(import::Column::Failures).add(i32::from(failed)),
+            )
             .col_expr(
                 import::Column::Status,
                 Expr::value(ImportStatus::Queued.as_str()),

@@ -12,6 +12,8 @@ use crate::{InventoryRecord, Store};
 
 /// Offers one call returns at most.
 const MAX_RESULTS: usize = 5_000;
+/// Return flights paired with one outbound flight at most, cheapest first.
+const RETURNS_PER_OUTBOUND: usize = 20;
 
 pub struct InventoryProvider {
     name: String,
@@ -191,7 +193,7 @@ impl FlightProvider for InventoryProvider {
                     let (Some(first), Some(last)) = (outs.first(), outs.last()) else {
                         continue;
                     };
-                    let returns = self
+                    let mut returns = self
                         .store
                         .inventory_departures(
                             *destination,
@@ -203,18 +205,23 @@ impl FlightProvider for InventoryProvider {
                         )
                         .await
                         .map_err(db_error)?;
+                    // Each outbound flight pairs with its cheapest returns only, so a busy
+                    // route cannot multiply into millions of pairs.
+                    returns.sort_by_key(|r| fare(r.flight.price, 1, query.currency).minor_units);
                     for out in &outs {
-                        for back in &returns {
-                            let nights =
-                                (back.flight.departure_date - out.flight.departure_date).num_days();
-                            if nights >= i64::from(min)
-                                && nights <= i64::from(max)
-                                && back.flight.departure_at > out.flight.arrival_at
-                                && let Some(offer) = self.offer(query, out, Some(back))
-                            {
-                                offers.push(offer);
-                            }
-                        }
+                        let pairs = returns
+                            .iter()
+                            .filter(|back| {
+                                let nights = (back.flight.departure_date
+                                    - out.flight.departure_date)
+                                    .num_days();
+                                nights >= i64::from(min)
+                                    && nights <= i64::from(max)
+                                    && back.flight.departure_at > out.flight.arrival_at
+                            })
+                            .filter_map(|back| self.offer(query, out, Some(back)))
+                            .take(RETURNS_PER_OUTBOUND);
+                        offers.extend(pairs);
                     }
                 }
             }

@@ -81,11 +81,25 @@ fn issue(api: &ApiContext, user: UserRecord) -> Result<AuthPayload, ApiError> {
     })
 }
 
-/// Hashing is deliberately slow; it runs off the async threads.
-async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+/// Password hashing is deliberately slow and memory-hungry (argon2): it runs off the async
+/// threads, and no more at once than there are cores, so a flood of sign-ins queues
+/// instead of exhausting the machine.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = HASHING.acquire().await.map_err(|_| ApiError::Internal)?;
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|_| ApiError::Internal)?
+        .map_err(|_| ApiError::Internal)
+}
+
+async fn hash(password: String) -> Result<String, ApiError> {
+    hashing(move || auth::hash_password(&password))
+        .await?
         .map_err(|e| {
             tracing::error!(error = %e, "cannot hash a password");
             ApiError::Internal
@@ -93,9 +107,54 @@ async fn hash(password: String) -> Result<String, ApiError> {
 }
 
 async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+    hashing(move || auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false)
+}
+
+/// At most one `signUp` or `logIn` per request, so aliases cannot turn one request into a
+/// thousand password guesses.
+fn spend_auth_budget(ctx: &Context<'_>) -> Result<(), ApiError> {
+    match ctx.data_opt::<crate::auth::AuthBudget>() {
+        Some(budget) if !budget.spend() => Err(ApiError::RateLimited(
+            "one signUp or logIn per request".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Failed log-ins per email address in this process: after [`MAX_FAILED_LOGINS`] within
+/// [`FAILED_LOGIN_WINDOW`], that address is refused until the window passes.
+static FAILED_LOGINS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+> = std::sync::LazyLock::new(Default::default);
+const MAX_FAILED_LOGINS: u32 = 10;
+const FAILED_LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+fn login_locked(email: &str) -> Option<std::time::Duration> {
+    let failed = FAILED_LOGINS.lock().unwrap_or_else(|e| e.into_inner());
+    failed.get(email).and_then(|(count, since)| {
+        (*count >= MAX_FAILED_LOGINS && since.elapsed() < FAILED_LOGIN_WINDOW)
+            .then(|| FAILED_LOGIN_WINDOW - since.elapsed())
+    })
+}
+
+fn record_login(email: &str, ok: bool) {
+    let mut failed = FAILED_LOGINS.lock().unwrap_or_else(|e| e.into_inner());
+    if ok {
+        failed.remove(email);
+        return;
+    }
+    if failed.len() > 100_000 {
+        failed.retain(|_, (_, since)| since.elapsed() < FAILED_LOGIN_WINDOW);
+    }
+    let entry = failed
+        .entry(email.to_string())
+        .or_insert((0, std::time::Instant::now()));
+    if entry.1.elapsed() >= FAILED_LOGIN_WINDOW {
+        *entry = (0, std::time::Instant::now());
+    }
+    entry.0 += 1;
 }
 
 /// Compared against when the email is unknown, so that a wrong email takes as long to
@@ -162,6 +221,7 @@ impl AccountMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let api = ctx.data::<ApiContext>()?;
+        spend_auth_budget(ctx)?;
         let email = Email::parse(&email).map_err(|m| ApiError::bad_input("email", m))?;
         domain::check_password(&password).map_err(|m| ApiError::bad_input("password", m))?;
         let hash = hash(password).await?;
@@ -182,7 +242,16 @@ impl AccountMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let api = ctx.data::<ApiContext>()?;
+        spend_auth_budget(ctx)?;
         let refused = || ApiError::Unauthenticated("wrong email or password".into());
+        let key = email.trim().to_lowercase();
+        if let Some(wait) = login_locked(&key) {
+            return Err(ApiError::RateLimited(format!(
+                "too many failed log-ins for this address; try again in {} minutes",
+                wait.as_secs().div_ceil(60)
+            ))
+            .into());
+        }
         let user = match Email::parse(&email) {
             Ok(email) => api
                 .store
@@ -195,12 +264,15 @@ impl AccountMutation {
             let _ =
                 tokio::task::spawn_blocking(move || auth::verify_password(&password, &DUMMY_HASH))
                     .await;
+            record_login(&key, false);
             return Err(refused().into());
         };
         if !verify(password, user.password_hash.clone()).await {
             tracing::info!(user_id = %user.id, "log-in refused: wrong password");
+            record_login(&key, false);
             return Err(refused().into());
         }
+        record_login(&key, true);
         Ok(issue(api, user)?)
     }
 

@@ -226,6 +226,9 @@ impl SearchJob {
         let Some(id) = self.best_offer_id else {
             return Ok(None);
         };
+        if !may_see(ctx, self.owner_id) {
+            return Ok(None);
+        }
         let loader = ctx.data::<DataLoader<OfferLoader>>()?;
         Ok(loader.load_one(id).await?.map(FlightOffer::from))
     }
@@ -235,6 +238,9 @@ impl SearchJob {
         let Some(id) = self.owner_id else {
             return Ok(None);
         };
+        if !may_see(ctx, self.owner_id) {
+            return Ok(None);
+        }
         let loader = ctx.data::<DataLoader<UserLoader>>()?;
         Ok(loader.load_one(id).await?.map(super::User::from))
     }
@@ -305,8 +311,7 @@ pub struct JobProgress {
 impl JobProgress {
     /// The whole job, as of now.
     async fn job(&self, ctx: &Context<'_>) -> Result<Option<SearchJob>> {
-        let loader = ctx.data::<DataLoader<JobLoader>>()?;
-        Ok(loader.load_one(self.job_id).await?.map(SearchJob::from))
+        visible_job(ctx, self.job_id).await
     }
 }
 
@@ -390,9 +395,26 @@ pub struct FlightSegment {
 impl FlightOffer {
     /// The search that found this offer.
     async fn job(&self, ctx: &Context<'_>) -> Result<Option<SearchJob>> {
-        let loader = ctx.data::<DataLoader<JobLoader>>()?;
-        Ok(loader.load_one(self.job_id).await?.map(SearchJob::from))
+        visible_job(ctx, self.job_id).await
     }
+}
+
+/// Whether the caller may see what `owner` owns. Nested fields check again, whatever path
+/// led to them.
+fn may_see(ctx: &Context<'_>, owner: Option<Uuid>) -> bool {
+    crate::auth::Caller::of(ctx)
+        .0
+        .is_some_and(|viewer| viewer.may_see(owner))
+}
+
+/// A search by id, when the caller may see it.
+async fn visible_job(ctx: &Context<'_>, id: Uuid) -> Result<Option<SearchJob>> {
+    let loader = ctx.data::<DataLoader<JobLoader>>()?;
+    Ok(loader
+        .load_one(id)
+        .await?
+        .filter(|job| may_see(ctx, job.owner_id))
+        .map(SearchJob::from))
 }
 
 pub(crate) fn local(at: DateTime<Utc>, airport: AirportCode) -> DateTime<FixedOffset> {

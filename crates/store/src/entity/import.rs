@@ -21,6 +21,7 @@ pub struct Model {
     pub lease_token: Option<Uuid>,
     pub lease_expires_at: Option<DateTimeUtc>,
     pub attempts: i32,
+    pub failures: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
