@@ -241,6 +241,18 @@ async fn the_authorization_matrix() {
             json!({"j": finished_id}),
             [UNAUTH, OK, NOT_FOUND, OK],
         ),
+        (
+            "SearchJob.bestPriceHistory",
+            "query($j: UUID!) { job(id: $j) { bestPriceHistory { at } } }",
+            json!({"j": finished_id}),
+            [UNAUTH, OK, NOT_FOUND, OK],
+        ),
+        (
+            "FlightOffer.job.owner",
+            "query($o: UUID!) { flight(id: $o) { job { owner { email } } } }",
+            json!({"o": offer_id}),
+            [UNAUTH, OK, NOT_FOUND, OK],
+        ),
     ];
     for (what, query, vars, expected) in reads {
         let mut got: [String; 4] = Default::default();
@@ -364,6 +376,33 @@ async fn the_authorization_matrix() {
     }
     m.record(
         "deleteInventoryFlight",
+        [UNAUTH, FORBIDDEN, FORBIDDEN, OK],
+        got,
+    );
+
+    let mut got: [String; 4] = Default::default();
+    for (i, caller) in callers.iter().enumerate() {
+        got[i] = outcome(
+            &caller
+                .gql("mutation { createSocketTicket { ticket } }", json!({}))
+                .await,
+        );
+    }
+    m.record("createSocketTicket", [UNAUTH, OK, OK, OK], got);
+
+    let mut got: [String; 4] = Default::default();
+    for (i, caller) in callers.iter().enumerate() {
+        got[i] = outcome(
+            &caller
+                .gql(
+                    "mutation { setProviderEnabled(name: \"simulated\", enabled: true) { enabled } }",
+                    json!({}),
+                )
+                .await,
+        );
+    }
+    m.record(
+        "setProviderEnabled",
         [UNAUTH, FORBIDDEN, FORBIDDEN, OK],
         got,
     );

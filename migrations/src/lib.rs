@@ -9,6 +9,7 @@ mod m20261125_000003_pause_and_claims;
 mod m20261126_000004_offer_details_and_quotas;
 mod m20261126_000005_users;
 mod m20261126_000006_inventory_and_imports;
+mod m20261126_000007_provider_settings;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_offer_details_and_quotas::Migration),
             Box::new(m20261126_000005_users::Migration),
             Box::new(m20261126_000006_inventory_and_imports::Migration),
+            Box::new(m20261126_000007_provider_settings::Migration),
         ]
     }
 }

@@ -45,6 +45,10 @@ impl Caller {
     }
 }
 
+/// When the session token of an HTTP request expires (request data when signed in).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionExpiry(pub chrono::DateTime<chrono::Utc>);
+
 /// One `signUp` or `logIn` per request: placed in every request's data.
 #[derive(Debug, Default)]
 pub struct AuthBudget(std::sync::atomic::AtomicBool);
@@ -101,7 +105,21 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
+    /// Socket tickets only: when the session the ticket was made from expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sx: Option<i64>,
 }
+
+/// Which kinds of token a place accepts. A socket ticket is short-lived and may be seen by
+/// browser code, so it opens websockets and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    Session,
+    SessionOrTicket,
+}
+
+/// How long a socket ticket can be used to open a websocket.
+pub const TICKET_TTL: Duration = Duration::from_secs(60);
 
 /// Issues and checks tokens with one pinned algorithm and key.
 pub struct Tokens {
@@ -185,26 +203,66 @@ impl Tokens {
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            sx: None,
         };
-        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
+        self.encode(&claims)
+    }
+
+    fn encode(&self, claims: &Claims) -> Result<String, AuthError> {
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding)
             .map_err(|e| AuthError::Issue(e.to_string()))
     }
 
-    /// Checks signature, algorithm, `exp`, `iat`, `iss` and `aud`.
-    pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
-        self.verify_until(token).map(|(viewer, _)| viewer)
+    fn ticket_audience(&self) -> String {
+        format!("{}:socket", self.audience)
     }
 
-    /// Like [`Tokens::verify`], also saying when the token expires.
+    /// A socket ticket: opens a websocket within [`TICKET_TTL`], and the socket lives until
+    /// `session_expires_at`, the expiry of the session it was made from.
+    pub fn issue_ticket(
+        &self,
+        user: Uuid,
+        role: Role,
+        session_expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, AuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = i64::try_from(TICKET_TTL.as_secs()).unwrap_or(60);
+        let claims = Claims {
+            sub: user.to_string(),
+            role: role.as_str().to_string(),
+            iat: now,
+            exp: (now + ttl).min(session_expires_at.timestamp()),
+            iss: self.issuer.clone(),
+            aud: self.ticket_audience(),
+            sx: Some(session_expires_at.timestamp()),
+        };
+        self.encode(&claims)
+    }
+
+    /// Checks signature, algorithm, `exp`, `iat`, `iss` and `aud` of a session token.
+    pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
+        self.verify_until(token, Accept::Session)
+            .map(|(viewer, _)| viewer)
+    }
+
+    /// Like [`Tokens::verify`], also saying until when what the token opens may last (for a
+    /// ticket: its session's expiry).
     pub fn verify_until(
         &self,
         token: &str,
+        accept: Accept,
     ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), AuthError> {
         let mut validation = Validation::new(self.algorithm);
         validation.algorithms = vec![self.algorithm];
         validation.leeway = 30;
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
+        let ticket_audience = self.ticket_audience();
+        match accept {
+            Accept::Session => validation.set_audience(&[&self.audience]),
+            Accept::SessionOrTicket => {
+                validation.set_audience(&[self.audience.as_str(), ticket_audience.as_str()])
+            }
+        }
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
@@ -230,7 +288,14 @@ impl Tokens {
             .map_err(|_| AuthError::InvalidToken("its subject is not a user id".into()))?;
         let role = Role::parse(&claims.role)
             .ok_or_else(|| AuthError::InvalidToken("its role is unknown".into()))?;
-        let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+        let until = if claims.aud == ticket_audience {
+            claims
+                .sx
+                .ok_or_else(|| AuthError::InvalidToken("a ticket without a session".into()))?
+        } else {
+            claims.exp
+        };
+        let expires_at = chrono::DateTime::from_timestamp(until, 0)
             .ok_or_else(|| AuthError::InvalidToken("its expiry is out of range".into()))?;
         Ok((Viewer { id, role }, expires_at))
     }
@@ -240,17 +305,20 @@ impl crate::ApiContext {
     /// The account a bearer token stands for, with its role as stored now (so a changed
     /// role counts at once). UNAUTHENTICATED for a bad token or a deleted account.
     pub async fn viewer(&self, token: &str) -> Result<Viewer, ApiError> {
-        self.viewer_until(token).await.map(|(viewer, _)| viewer)
+        self.viewer_until(token, Accept::Session)
+            .await
+            .map(|(viewer, _)| viewer)
     }
 
     /// Like [`crate::ApiContext::viewer`], also saying when the token expires.
     pub async fn viewer_until(
         &self,
         token: &str,
+        accept: Accept,
     ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), ApiError> {
         let (claimed, expires_at) = self
             .tokens
-            .verify_until(token)
+            .verify_until(token, accept)
             .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
         match self.store.user(claimed.id).await {
             Ok(Some(user)) => Ok((

@@ -126,7 +126,7 @@ async fn execute(
     media: MediaType,
     parsed: Parsed,
     method: Method,
-    caller: Caller,
+    caller: Who,
 ) -> Response {
     if method == Method::GET {
         // GET may only read: find the operation that would run and refuse a mutation.
@@ -177,13 +177,16 @@ async fn run(
     state: &AppState,
     media: MediaType,
     request: async_graphql::Request,
-    caller: Caller,
+    caller: Who,
 ) -> Response {
     let phase = Phase::default();
-    let request = request
+    let mut request = request
         .data(phase.clone())
-        .data(caller)
+        .data(caller.caller)
         .data(auth::AuthBudget::default());
+    if let Some(expires_at) = caller.session {
+        request = request.data(auth::SessionExpiry(expires_at));
+    }
     let response = state.schema.execute(request).await;
     let request_error = !phase.executed();
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
@@ -249,10 +252,11 @@ pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Re
             &format!("the request body is larger than {limit} bytes"),
         );
     }
-    let caller = match authenticate(&state, &headers).await {
-        Ok(caller) => caller,
+    let (caller, session) = match authenticate(&state, &headers).await {
+        Ok(who) => who,
         Err(refusal) => return refusal.into_response(media),
     };
+    let caller = Who { caller, session };
     if is_multipart {
         return multipart(&state, media, &headers, body, caller).await;
     }
@@ -314,10 +318,11 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
             "accept application/graphql-response+json or application/json",
         );
     };
-    let caller = match authenticate(&state, &parts.headers).await {
-        Ok(caller) => caller,
+    let (caller, session) = match authenticate(&state, &parts.headers).await {
+        Ok(who) => who,
         Err(refusal) => return refusal.into_response(media),
     };
+    let caller = Who { caller, session };
     let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
         Ok(Query(p)) => p,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, media, &e.to_string()),
@@ -344,6 +349,13 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
         Ok(parsed) => execute(&state, media, parsed, Method::GET, caller).await,
         Err(message) => error_body(StatusCode::BAD_REQUEST, media, message),
     }
+}
+
+/// Who sent a request, and until when their session lasts.
+#[derive(Clone, Copy)]
+struct Who {
+    caller: Caller,
+    session: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why a request's credentials were refused before anything ran.
@@ -381,10 +393,13 @@ impl Refusal {
 
 /// The caller named by the `Authorization` header: nobody without one. A header that is
 /// there but bad is refused, never taken for nobody.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, Option<chrono::DateTime<chrono::Utc>>), Refusal> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
-        return Ok(Caller(None));
+        return Ok((Caller(None), None));
     };
     if values.next().is_some() {
         return Err(Refusal::Unauthenticated(
@@ -394,8 +409,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
     let token = value.to_str().ok().and_then(auth::bearer).ok_or_else(|| {
         Refusal::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
     })?;
-    match state.ctx.viewer(token).await {
-        Ok(viewer) => Ok(Caller(Some(viewer))),
+    match state.ctx.viewer_until(token, auth::Accept::Session).await {
+        Ok((viewer, expires_at)) => Ok((Caller(Some(viewer)), Some(expires_at))),
         Err(ApiError::Unauthenticated(m)) => Err(Refusal::Unauthenticated(m)),
         Err(_) => Err(Refusal::Internal),
     }
@@ -408,9 +423,9 @@ async fn multipart(
     media: MediaType,
     headers: &HeaderMap,
     body: axum::body::Body,
-    caller: Caller,
+    caller: Who,
 ) -> Response {
-    if let Err(e) = caller.admin() {
+    if let Err(e) = caller.caller.admin() {
         let refusal = match e {
             ApiError::Forbidden(_) => {
                 Refusal::Forbidden("only admins upload files (importFlights)".into())

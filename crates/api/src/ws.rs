@@ -238,7 +238,12 @@ impl Connection {
                     }
                     Some(Credential::Token(token)) => token,
                 };
-                match self.state.ctx.viewer_until(&token).await {
+                match self
+                    .state
+                    .ctx
+                    .viewer_until(&token, crate::auth::Accept::SessionOrTicket)
+                    .await
+                {
                     Ok((viewer, expires_at)) => {
                         self.caller = Caller(Some(viewer));
                         let left = (expires_at - chrono::Utc::now())

@@ -9,6 +9,7 @@ mod inventory;
 mod inventory_provider;
 mod jobs;
 mod offers;
+mod provider_settings;
 mod quota;
 mod records;
 mod users;

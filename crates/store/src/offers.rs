@@ -166,4 +166,48 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+
+    /// The best price found so far, over time: a point each second the cheapest offer got
+    /// cheaper, at most `max_points` (the latest kept).
+    pub async fn best_price_history(
+        &self,
+        job_id: Uuid,
+        max_points: usize,
+    ) -> Result<Vec<(DateTime<Utc>, i64)>> {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+        let (sql, id): (&str, sea_orm::Value) = match self.backend() {
+            DatabaseBackend::Postgres => (
+                "SELECT to_char(date_trunc('second', found_at AT TIME ZONE 'UTC'), \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS') AS t, MIN(price_minor) AS p \
+                 FROM flight_offers WHERE job_id = $1 GROUP BY 1 ORDER BY 1",
+                job_id.into(),
+            ),
+            // Stored as RFC 3339 text in UTC: its first 19 characters are the second.
+            _ => (
+                "SELECT substr(found_at, 1, 19) AS t, MIN(price_minor) AS p \
+                 FROM flight_offers WHERE job_id = ? GROUP BY 1 ORDER BY 1",
+                job_id.into(),
+            ),
+        };
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(self.backend(), sql, [id]))
+            .await?;
+        let mut points: Vec<(DateTime<Utc>, i64)> = Vec::new();
+        for row in rows {
+            let t: String = row.try_get("", "t")?;
+            let p: i64 = row.try_get("", "p")?;
+            let at =
+                chrono::NaiveDateTime::parse_from_str(&t.replace(' ', "T"), "%Y-%m-%dT%H:%M:%S")
+                    .map_err(|e| crate::StoreError::Corrupt(format!("found_at {t}: {e}")))?
+                    .and_utc();
+            if points.last().is_none_or(|(_, best)| p < *best) {
+                points.push((at, p));
+            }
+        }
+        if points.len() > max_points {
+            points.drain(..points.len() - max_points);
+        }
+        Ok(points)
+    }
 }

@@ -163,6 +163,14 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     auth::hash_password("no account has this password").unwrap_or_default()
 });
 
+/// Opens a websocket: send `{"authorization": "Bearer <ticket>"}` in `connection_init`.
+#[derive(SimpleObject)]
+pub struct SocketTicket {
+    pub ticket: String,
+    /// Use it before this.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -274,6 +282,36 @@ impl AccountMutation {
         }
         record_login(&key, true);
         Ok(issue(api, user)?)
+    }
+
+    /// A short-lived ticket that opens a websocket as the signed-in account, for browser
+    /// code that never sees the session token (the web app keeps it in an httpOnly
+    /// cookie). It must be used within a minute; the socket then lasts as long as the
+    /// session. Tickets open websockets only: HTTP refuses them.
+    async fn create_socket_ticket(&self, ctx: &Context<'_>) -> Result<SocketTicket> {
+        let api = ctx.data::<ApiContext>()?;
+        let viewer = Caller::of(ctx).user()?;
+        let Some(auth::SessionExpiry(session)) = ctx.data_opt::<auth::SessionExpiry>().copied()
+        else {
+            return Err(ApiError::bad_input(
+                "createSocketTicket",
+                "ask for a ticket over HTTP, with the session token",
+            )
+            .into());
+        };
+        let ticket = api
+            .tokens
+            .issue_ticket(viewer.id, viewer.role, session)
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot issue a socket ticket");
+                ApiError::Internal
+            })?;
+        let ttl =
+            chrono::Duration::from_std(auth::TICKET_TTL).unwrap_or(chrono::Duration::seconds(60));
+        Ok(SocketTicket {
+            ticket,
+            expires_at: (Utc::now() + ttl).min(session),
+        })
     }
 
     /// Makes an account a USER or an ADMIN. ADMIN only; an admin cannot demote themselves,

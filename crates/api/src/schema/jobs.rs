@@ -196,48 +196,72 @@ impl JobQuery {
     /// The flight providers this server knows.
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
         let api = ctx.data::<ApiContext>()?;
+        let overrides = api
+            .store
+            .provider_overrides()
+            .await
+            .map_err(ApiError::from)?;
         Ok(api
             .providers
             .providers()
             .map(|(p, enabled, info)| {
-                let caps = p.capabilities();
-                let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-                Provider {
-                    name: p.name().to_string(),
-                    kind: info.kind.clone(),
-                    enabled,
-                    supports_booking: caps.booking,
-                    typical_latency_ms: int(caps.typical_latency_ms),
-                    base_url: info.base_url.clone(),
-                    has_api_key: info.has_api_key,
-                    rate_limit: info.rate_limit.map(|(per_second, scope)| RateLimit {
-                        per_second,
-                        scope: if scope == "fleet" {
-                            RateLimitScope::Fleet
-                        } else {
-                            RateLimitScope::Process
-                        },
-                    }),
-                    timeout_ms: info
-                        .timeout
-                        .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
-                    retries: info.retries.map(int),
-                    max_concurrency: info
-                        .max_concurrency
-                        .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-                    capabilities: ProviderCapabilities {
-                        date_window_days: int(caps.date_window_days),
-                        nights_range: caps.nights_range,
-                        max_destinations: int(caps.max_destinations),
-                        max_results: caps.max_results.map(int),
-                        typical_latency_ms: int(caps.typical_latency_ms),
-                        booking: caps.booking,
-                    },
-                    health: p.health().map(ProviderHealth::from),
-                }
+                provider_view(p, *overrides.get(p.name()).unwrap_or(&enabled), info)
             })
             .collect())
     }
+}
+
+fn provider_view(
+    p: &std::sync::Arc<dyn providers::FlightProvider>,
+    enabled: bool,
+    info: &providers::ProviderInfo,
+) -> Provider {
+    let caps = p.capabilities();
+    let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    Provider {
+        name: p.name().to_string(),
+        kind: info.kind.clone(),
+        enabled,
+        supports_booking: caps.booking,
+        typical_latency_ms: int(caps.typical_latency_ms),
+        base_url: info.base_url.clone(),
+        has_api_key: info.has_api_key,
+        rate_limit: info.rate_limit.map(|(per_second, scope)| RateLimit {
+            per_second,
+            scope: if scope == "fleet" {
+                RateLimitScope::Fleet
+            } else {
+                RateLimitScope::Process
+            },
+        }),
+        timeout_ms: info
+            .timeout
+            .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+        retries: info.retries.map(int),
+        max_concurrency: info
+            .max_concurrency
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        capabilities: ProviderCapabilities {
+            date_window_days: int(caps.date_window_days),
+            nights_range: caps.nights_range,
+            max_destinations: int(caps.max_destinations),
+            max_results: caps.max_results.map(int),
+            typical_latency_ms: int(caps.typical_latency_ms),
+            booking: caps.booking,
+        },
+        health: p.health().map(ProviderHealth::from),
+    }
+}
+
+/// The providers a new search may use: the configured ones, as admins switched them.
+async fn enabled_providers(api: &ApiContext) -> Result<Vec<String>, ApiError> {
+    let overrides = api.store.provider_overrides().await?;
+    Ok(api
+        .providers
+        .providers()
+        .filter(|(p, enabled, _)| *overrides.get(p.name()).unwrap_or(enabled))
+        .map(|(p, _, _)| p.name().to_string())
+        .collect())
 }
 
 #[derive(Default)]
@@ -279,7 +303,7 @@ impl JobMutation {
         let api = ctx.data::<ApiContext>()?;
         let viewer = Caller::of(ctx).user()?;
         let known = api.providers.names();
-        let enabled = api.providers.enabled_names();
+        let enabled = enabled_providers(api).await?;
         let request = SearchRequest {
             origins: input.origins,
             destinations: input.destinations,
@@ -336,6 +360,28 @@ impl JobMutation {
         api.events.publish(JobEvent::Queued(job.id));
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())
+    }
+
+    /// Switches a provider on or off for every process on this database. New searches use
+    /// only enabled providers; running searches go on as they started. ADMIN only.
+    #[graphql(guard = "AdminGuard")]
+    async fn set_provider_enabled(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        enabled: bool,
+    ) -> Result<Provider> {
+        let api = ctx.data::<ApiContext>()?;
+        let Some((p, _, info)) = api.providers.providers().find(|(p, _, _)| p.name() == name)
+        else {
+            return Err(ApiError::NotFound(format!("provider `{name}`")).into());
+        };
+        api.store
+            .set_provider_enabled(&name, enabled)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(provider = %name, enabled, "provider switched");
+        Ok(provider_view(p, enabled, info))
     }
 
     /// Stops a search. A queued or paused one ends CANCELLED at once; a running one stops within a

@@ -6,6 +6,7 @@ mod flights;
 mod imports;
 mod inventory;
 mod jobs;
+mod notifications;
 mod progress;
 mod types;
 
@@ -43,7 +44,11 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(progress::ProgressSubscription, imports::ImportSubscription);
+pub struct Subscription(
+    progress::ProgressSubscription,
+    imports::ImportSubscription,
+    notifications::NotificationSubscription,
+);
 
 pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 

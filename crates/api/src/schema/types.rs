@@ -210,6 +210,13 @@ pub struct SearchJob {
     pub owner_id: Option<Uuid>,
 }
 
+/// The best price at a moment of a search.
+#[derive(SimpleObject, Clone)]
+pub struct PricePoint {
+    pub at: DateTime<Utc>,
+    pub price: Money,
+}
+
 /// A provider query that failed, with the last error after its retries.
 #[derive(SimpleObject, Clone)]
 pub struct TaskError {
@@ -231,6 +238,43 @@ impl SearchJob {
         }
         let loader = ctx.data::<DataLoader<OfferLoader>>()?;
         Ok(loader.load_one(id).await?.map(FlightOffer::from))
+    }
+
+    /// The best price over time: a point each time the cheapest offer got cheaper (to the
+    /// second), the latest `points` of them.
+    async fn best_price_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 200)] points: i32,
+    ) -> Result<Vec<PricePoint>> {
+        if !(1..=2000).contains(&points) {
+            return Err(crate::error::ApiError::bad_input(
+                "points",
+                format!("{points}; use 1 to 2000"),
+            )
+            .into());
+        }
+        if !may_see(ctx, self.owner_id) {
+            return Ok(Vec::new());
+        }
+        let api = ctx.data::<super::ApiContext>()?;
+        let currency = domain::Currency::parse(&self.spec.currency)
+            .map(|c| c.code())
+            .unwrap_or("EUR");
+        Ok(api
+            .store
+            .best_price_history(self.id, points as usize)
+            .await
+            .map_err(crate::error::ApiError::from)?
+            .into_iter()
+            .map(|(at, minor_units)| PricePoint {
+                at,
+                price: Money {
+                    minor_units,
+                    currency,
+                },
+            })
+            .collect())
     }
 
     /// The account that started the search (its owner and admins see it).

@@ -5,5 +5,6 @@ pub mod import;
 pub mod import_chunk;
 pub mod import_rejection;
 pub mod inventory_flight;
+pub mod provider_setting;
 pub mod search_job;
 pub mod user;

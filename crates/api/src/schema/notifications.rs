@@ -1,0 +1,164 @@
+//! `notifications`: what the signed-in account should hear about wherever it is in the web
+//! app — its searches ending, and for admins, imports ending.
+
+use std::collections::HashSet;
+
+use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use domain::JobStatus;
+use futures::Stream;
+use store::{ImportStatus, JobEvent};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::ApiContext;
+use crate::auth::Caller;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NotificationKind {
+    SearchSucceeded,
+    SearchFailed,
+    SearchCancelled,
+    ImportSucceeded,
+    ImportFailed,
+}
+
+/// Something that happened to the account's searches (or, for admins, imports).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Notification {
+    pub kind: NotificationKind,
+    /// The search it is about.
+    pub job_id: Option<Uuid>,
+    /// The import it is about.
+    pub import_id: Option<Uuid>,
+    /// One line, e.g. "London to Bangkok finished".
+    pub title: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct NotificationSubscription;
+
+/// A search's name in a message: its label, or its route.
+fn search_name(job: &store::JobRecord) -> String {
+    let codes = |list: &[domain::AirportCode]| {
+        list.iter()
+            .map(|c| c.as_str().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    job.label.clone().unwrap_or_else(|| {
+        format!(
+            "{} to {}",
+            codes(&job.spec.requested_origins),
+            codes(&job.spec.requested_destinations)
+        )
+    })
+}
+
+async fn about_job(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Notification> {
+    let job = api.store.job(id).await.ok()??;
+    if job.owner_id != Some(viewer.id) {
+        return None;
+    }
+    let name = search_name(&job);
+    let money = |m: domain::Money| m.to_string();
+    let (kind, title, message) = match job.status {
+        JobStatus::Succeeded => (
+            NotificationKind::SearchSucceeded,
+            format!("{name} finished"),
+            match job.best_price {
+                Some(best) => format!(
+                    "{} flights found; the cheapest is {}",
+                    job.found_flights,
+                    money(best)
+                ),
+                None => "No flights found.".to_string(),
+            },
+        ),
+        JobStatus::Failed => (
+            NotificationKind::SearchFailed,
+            format!("{name} failed"),
+            job.error
+                .clone()
+                .unwrap_or_else(|| "The search failed.".into()),
+        ),
+        JobStatus::Cancelled => (
+            NotificationKind::SearchCancelled,
+            format!("{name} was cancelled"),
+            format!("{} flights found before it stopped.", job.found_flights),
+        ),
+        _ => return None,
+    };
+    Some(Notification {
+        kind,
+        job_id: Some(job.id),
+        import_id: None,
+        title,
+        message,
+        at: job.finished_at.unwrap_or(job.updated_at),
+    })
+}
+
+async fn about_import(api: &ApiContext, id: Uuid) -> Option<Notification> {
+    let import = api.store.import(id).await.ok()??;
+    let (kind, title, message) = match import.status {
+        ImportStatus::Succeeded => (
+            NotificationKind::ImportSucceeded,
+            format!("Import of {} finished", import.filename),
+            format!(
+                "{} flights imported, {} rows rejected.",
+                import.rows_imported, import.rows_rejected
+            ),
+        ),
+        ImportStatus::Failed => (
+            NotificationKind::ImportFailed,
+            format!("Import of {} failed", import.filename),
+            import.error.clone().unwrap_or_default(),
+        ),
+        _ => return None,
+    };
+    Some(Notification {
+        kind,
+        job_id: None,
+        import_id: Some(import.id),
+        title,
+        message,
+        at: import.finished_at.unwrap_or(import.updated_at),
+    })
+}
+
+#[Subscription]
+impl NotificationSubscription {
+    /// The signed-in account's searches as they end (succeeded, failed, cancelled), and for
+    /// admins imports as they end. Only what happens while subscribed.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Notification> + use<>> {
+        let api = ctx.data::<ApiContext>()?.clone();
+        let viewer = Caller::of(ctx).user()?;
+        let mut events = api.events.subscribe();
+        Ok(async_stream::stream! {
+            // An end is announced once, however many events repeat it.
+            let mut told: HashSet<Uuid> = HashSet::new();
+            loop {
+                let note = match events.recv().await {
+                    Ok(JobEvent::Progress(p)) if p.status.is_terminal() && !told.contains(&p.job_id) => {
+                        about_job(&api, viewer, p.job_id).await
+                    }
+                    Ok(JobEvent::Import(id)) if viewer.is_admin() && !told.contains(&id) => {
+                        about_import(&api, id).await
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => break,
+                };
+                if let Some(note) = note {
+                    told.insert(note.job_id.or(note.import_id).unwrap_or_default());
+                    yield note;
+                }
+            }
+        })
+    }
+}

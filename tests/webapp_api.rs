@@ -1,0 +1,281 @@
+//! What the web app needs of the API beyond searches: socket tickets for browser code that
+//! never sees the session token, notifications, the best price over time, and providers
+//! switched on and off by admins.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Backend, Session, TestApp, TestDb, WsClient, days_from_now};
+
+fn small_search() -> Value {
+    json!({
+        "origins": ["LHR"],
+        "destinations": ["JFK", "BOS"],
+        "departureFrom": days_from_now(20),
+        "departureTo": days_from_now(24),
+        "providers": ["simulated"],
+    })
+}
+
+async fn ticket(session: &Session) -> String {
+    session
+        .data(
+            "mutation { createSocketTicket { ticket expiresAt } }",
+            json!({}),
+        )
+        .await["createSocketTicket"]["ticket"]
+        .as_str()
+        .expect("ticket")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_tickets_open_websockets_and_nothing_else() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let ticket = ticket(&app).await;
+    // A websocket opened with the ticket acts as its account.
+    let mut ws = WsClient::connect(&app.anonymous().with_token(&ticket)).await;
+    ws.init().await;
+    let job = app.start_search(small_search()).await;
+    ws.subscribe(
+        "1",
+        "subscription($id: UUID!) { jobProgress(jobId: $id) { status } }",
+        json!({ "id": job["id"] }),
+    )
+    .await;
+    let first = ws.next_json().await.expect("message");
+    assert_eq!(
+        first["payload"]["data"]["jobProgress"]["status"], "QUEUED",
+        "{first}"
+    );
+    // Over HTTP a ticket is refused.
+    let response = app
+        .anonymous()
+        .with_token(&ticket)
+        .post()
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED);
+    // Nobody gets one.
+    let anon = app
+        .anonymous()
+        .gql("mutation { createSocketTicket { ticket } }", json!({}))
+        .await;
+    assert_eq!(anon["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_tell_each_account_about_its_own_searches() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = TestApp::spawn(&db).await;
+    let other = app.sign_up_or_in("other@example.com").await;
+    let admin = app.admin().await;
+    let mut mine = WsClient::connect(&app).await;
+    mine.init().await;
+    mine.subscribe(
+        "n",
+        "subscription { notifications { kind jobId importId title message } }",
+        json!({}),
+    )
+    .await;
+    let mut theirs = WsClient::connect(&other).await;
+    theirs.init().await;
+    theirs
+        .subscribe(
+            "n",
+            "subscription { notifications { kind jobId title } }",
+            json!({}),
+        )
+        .await;
+    let mut admins = WsClient::connect(&admin).await;
+    admins.init().await;
+    admins
+        .subscribe(
+            "n",
+            "subscription { notifications { kind importId title message } }",
+            json!({}),
+        )
+        .await;
+    // The subscriptions are up once a round trip has gone through each socket.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut labelled = small_search();
+    labelled["label"] = json!("Spring break");
+    let job = app.start_search(labelled).await;
+    let note = tokio::time::timeout(Duration::from_secs(60), mine.next_json())
+        .await
+        .expect("a notification")
+        .expect("socket open");
+    let note = &note["payload"]["data"]["notifications"];
+    assert_eq!(note["kind"], "SEARCH_SUCCEEDED", "{note}");
+    assert_eq!(note["jobId"], job["id"]);
+    assert_eq!(note["title"], "Spring break finished");
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the cheapest is"),
+        "{note}"
+    );
+
+    // The other account hears about its own search, not about ours.
+    let cancelled = other.start_search(small_search()).await;
+    other
+        .data(
+            "mutation($id: UUID!) { cancelSearch(id: $id) { status } }",
+            json!({ "id": cancelled["id"] }),
+        )
+        .await;
+    let heard = tokio::time::timeout(Duration::from_secs(60), theirs.next_json())
+        .await
+        .expect("a notification")
+        .expect("socket open");
+    let heard = &heard["payload"]["data"]["notifications"];
+    assert_eq!(heard["jobId"], cancelled["id"], "{heard}");
+
+    // Admins hear about imports.
+    let (status, body) = admin
+        .upload(
+            "few.csv",
+            std::fs::read("../../data/sample-inventory.csv").expect("sample"),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let import_note = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let msg = admins.next_json().await.expect("socket open");
+            let n = msg["payload"]["data"]["notifications"].clone();
+            if n["kind"] == "IMPORT_SUCCEEDED" {
+                return n;
+            }
+        }
+    })
+    .await
+    .expect("an import notification");
+    assert_eq!(import_note["importId"], body["data"]["importFlights"]["id"]);
+    assert!(
+        import_note["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("8 flights imported")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_best_price_over_time_only_goes_down_to_the_best_price() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("CHECKPOINT_EVERY_MS", "50"),
+            ("SIMULATED_LATENCY_MS", "20"),
+        ],
+    )
+    .await;
+    let mut input = small_search();
+    input["departureTo"] = json!(days_from_now(40));
+    let job = app.start_search(input).await;
+    let id = job["id"].as_str().expect("id");
+    app.follow_progress(id, Duration::from_secs(120)).await;
+    let data = app
+        .data(
+            "query($id: UUID!) { job(id: $id) { bestPrice { minorUnits currency } bestPriceHistory { at price { minorUnits currency } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let history = data["job"]["bestPriceHistory"]
+        .as_array()
+        .expect("history")
+        .clone();
+    assert!(!history.is_empty());
+    let prices: Vec<i64> = history
+        .iter()
+        .map(|p| p["price"]["minorUnits"].as_i64().expect("price"))
+        .collect();
+    assert!(prices.windows(2).all(|w| w[1] < w[0]), "{prices:?}");
+    assert_eq!(
+        prices.last().copied(),
+        data["job"]["bestPrice"]["minorUnits"].as_i64()
+    );
+    let times: Vec<&str> = history
+        .iter()
+        .map(|p| p["at"].as_str().expect("at"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    let bad = app
+        .gql(
+            "query($id: UUID!) { job(id: $id) { bestPriceHistory(points: 0) { at } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "points");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_switch_providers_for_every_new_search() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let second_api = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let admin = app.admin().await;
+    let switched = admin
+        .data(
+            "mutation { setProviderEnabled(name: \"simulated\", enabled: false) { name enabled } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(switched["setProviderEnabled"]["enabled"], false);
+    // Every process sees it.
+    let listed = second_api
+        .data("{ providers { name enabled } }", json!({}))
+        .await;
+    let simulated = listed["providers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|p| p["name"] == "simulated")
+        .cloned()
+        .expect("listed");
+    assert_eq!(simulated["enabled"], false);
+    let refused = second_api
+        .gql(
+            "mutation($i: SearchInput!) { startSearch(input: $i) { id } }",
+            json!({ "i": small_search() }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"], "providers",
+        "{refused}"
+    );
+    // Without naming providers, a search uses the enabled ones only.
+    let mut input = small_search();
+    input.as_object_mut().expect("object").remove("providers");
+    let job = second_api
+        .data(
+            "mutation($i: SearchInput!) { startSearch(input: $i) { spec { providers } } }",
+            json!({ "i": input }),
+        )
+        .await;
+    assert_eq!(
+        job["startSearch"]["spec"]["providers"],
+        json!(["inventory"])
+    );
+    let unknown = admin
+        .gql(
+            "mutation { setProviderEnabled(name: \"nope\", enabled: true) { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    let user = app
+        .gql(
+            "mutation { setProviderEnabled(name: \"simulated\", enabled: true) { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(user["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}
