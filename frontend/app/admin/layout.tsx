@@ -1,0 +1,23 @@
+import Link from "next/link";
+import { notFound, redirect } from "next/navigation";
+import type { ReactNode } from "react";
+
+import { viewer } from "@/lib/viewer";
+
+/** Admins only: anyone else gets the 404 page, as if there were nothing here. */
+export default async function AdminLayout({ children }: { children: ReactNode }) {
+  const me = await viewer();
+  if (!me) redirect("/login");
+  if (me.role !== "ADMIN") notFound();
+  return (
+    <>
+      <nav aria-label="Admin" className="tabs">
+        <Link href="/admin/imports">Imports</Link>
+        <Link href="/admin/inventory">Inventory</Link>
+        <Link href="/admin/providers">Providers</Link>
+        <Link href="/admin/searches">All searches</Link>
+      </nav>
+      {children}
+    </>
+  );
+}

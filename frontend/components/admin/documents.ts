@@ -1,0 +1,54 @@
+import { graphql } from "@/gql";
+
+export const ImportFields = graphql(`
+  fragment ImportFields on Import {
+    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt
+  }
+`);
+
+export const Imports = graphql(`
+  query Imports {
+    imports(first: 20) { nodes { ...ImportFields } }
+  }
+`);
+
+export const ImportRejections = graphql(`
+  query ImportRejections($id: UUID!) {
+    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }
+  }
+`);
+
+export const ImportProgress = graphql(`
+  subscription ImportProgressLive($id: UUID!) {
+    importProgress(id: $id) { ...ImportFields }
+  }
+`);
+
+export const AdminProviders = graphql(`
+  query AdminProviders {
+    providers {
+      name kind enabled baseUrl hasApiKey timeoutMs retries
+      rateLimit { perSecond scope }
+      capabilities { dateWindowDays nightsRange maxDestinations }
+      health { calls failures errorRate p50Ms p95Ms breaker }
+    }
+  }
+`);
+
+export const AllSearches = graphql(`
+  query AllSearches {
+    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }
+  }
+`);
+
+export const Inventory = graphql(`
+  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {
+    inventory(filter: $filter, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes
+        cabin seatsTotal seatsAvailable price { amount currency minorUnits }
+      }
+    }
+  }
+`);

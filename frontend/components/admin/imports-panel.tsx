@@ -1,0 +1,129 @@
+"use client";
+
+import { useLazyQuery, useSubscription } from "@apollo/client/react";
+import { useState, type FormEvent } from "react";
+import { toast } from "sonner";
+
+import type { ImportFieldsFragment, ImportsQuery } from "@/gql/graphql";
+import { ProgressBar } from "@/components/search/progress-bar";
+import { useSeededQuery } from "@/lib/hooks";
+
+import { ImportProgress, ImportRejections, Imports } from "./documents";
+
+/** One import, its progress live while it runs. */
+function ImportRow({ item, onShow }: { item: ImportFieldsFragment; onShow: (id: string) => void }) {
+  useSubscription(ImportProgress, {
+    variables: { id: item.id },
+    skip: !["UPLOADING", "QUEUED", "RUNNING"].includes(item.status),
+  });
+  return (
+    <tr data-import-id={item.id}>
+      <td>{item.filename}<div className="muted">{item.source.toLowerCase()}, {(item.sizeBytes / 1024).toFixed(1)} KiB</div></td>
+      <td><span className={`status ${item.status}`} data-testid="import-status">{item.status}</span></td>
+      <td style={{ minWidth: "8rem" }}><ProgressBar percent={item.percent} label={`Import of ${item.filename}`} /></td>
+      <td data-testid="rows-imported">{item.rowsImported.toLocaleString("en")}</td>
+      <td data-testid="rows-rejected">
+        {item.rowsRejected > 0 ? (
+          <button type="button" className="link-button" onClick={() => onShow(item.id)}>
+            {item.rowsRejected.toLocaleString("en")} — show
+          </button>
+        ) : "0"}
+      </td>
+      <td>{item.error ?? ""}</td>
+    </tr>
+  );
+}
+
+/** Upload a CSV of flights, watch the import, read its rejected rows. */
+export function ImportsPanel({ initial }: { initial: ImportsQuery }) {
+  const { data, refetch } = useSeededQuery(Imports, {}, initial);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [showRejections, rejections] = useLazyQuery(ImportRejections);
+  const imports = (data ?? initial).imports.nodes;
+
+  async function upload(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const file = (formElement.elements.namedItem("file") as HTMLInputElement).files?.[0];
+    if (!file) {
+      setError("choose a CSV file first");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    // The GraphQL multipart request spec: operations, a map, then the file.
+    const body = new FormData();
+    body.append("operations", JSON.stringify({
+      query: "mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }",
+      variables: { file: null },
+    }));
+    body.append("map", JSON.stringify({ 0: ["variables.file"] }));
+    body.append("0", file, file.name);
+    try {
+      const response = await fetch("/api/graphql", { method: "POST", body });
+      const result = (await response.json()) as { data?: { importFlights?: { id: string } }; errors?: { message: string }[] };
+      if (!response.ok || result.errors?.length) {
+        setError(result.errors?.map((e) => e.message).join("; ") ?? `the upload failed (${response.status})`);
+        return;
+      }
+      toast.info(`${file.name} uploaded; a worker imports it now`);
+      formElement.reset();
+      await refetch();
+    } catch {
+      setError("the upload did not reach the server");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <form className="panel" onSubmit={upload} aria-label="Upload flights">
+        <h2 style={{ marginTop: 0 }}>Upload flights (CSV)</h2>
+        <p className="muted">
+          Header: <code>flight_number,airline,origin,destination,departure,arrival,cabin,price,currency,seats_total,seats_available</code>;
+          times are local to each airport. A flight already in the catalogue is replaced.
+        </p>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="file">CSV file</label>
+            <input id="file" name="file" type="file" accept=".csv,text/csv" />
+          </div>
+          <button type="submit" disabled={busy}>{busy ? "Uploading…" : "Upload"}</button>
+        </div>
+        {error ? <p className="form-error" role="alert">{error}</p> : null}
+      </form>
+      <section className="panel" aria-labelledby="imports-heading">
+        <h2 id="imports-heading" style={{ marginTop: 0 }}>Imports</h2>
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr><th scope="col">File</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Imported</th><th scope="col">Rejected</th><th scope="col">Error</th></tr>
+            </thead>
+            <tbody>
+              {imports.length ? imports.map((i) => (
+                <ImportRow key={i.id} item={i} onShow={(id) => showRejections({ variables: { id } })} />
+              )) : <tr><td colSpan={6} className="muted">No imports yet.</td></tr>}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      {rejections.data?.import ? (
+        <section className="panel" aria-labelledby="rejected-heading">
+          <h2 id="rejected-heading" style={{ marginTop: 0 }}>Rejected rows ({rejections.data.import.rowsRejected})</h2>
+          <div className="table-wrap">
+            <table data-testid="rejections">
+              <thead><tr><th scope="col">Line</th><th scope="col">Reason</th></tr></thead>
+              <tbody>
+                {rejections.data.import.rejections.map((r) => (
+                  <tr key={r.line}><td>{r.line}</td><td>{r.reason}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ) : null}
+    </>
+  );
+}

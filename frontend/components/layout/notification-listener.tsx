@@ -1,0 +1,38 @@
+"use client";
+
+import { useSubscription } from "@apollo/client/react";
+import { useRouter } from "next/navigation";
+import { toast } from "sonner";
+
+import { graphql } from "@/gql";
+
+const Notifications = graphql(`
+  subscription Notifications {
+    notifications { kind jobId importId title message at }
+  }
+`);
+
+/**
+ * Toasts, in any open page, when one of the user's searches (or, for admins, an import)
+ * ends — and a browser notification too when the user allowed them.
+ */
+export function NotificationListener() {
+  const router = useRouter();
+  useSubscription(Notifications, {
+    onData: ({ data }) => {
+      const note = data.data?.notifications;
+      if (!note) return;
+      const href = note.jobId ? `/searches/${note.jobId}` : "/admin/imports";
+      const show = note.kind.endsWith("SUCCEEDED") ? toast.success : note.kind.endsWith("FAILED") ? toast.error : toast.info;
+      show(note.title, { description: note.message, action: { label: "Open", onClick: () => router.push(href) } });
+      if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.visibilityState !== "visible") {
+        const shown = new Notification(note.title, { body: note.message, tag: note.jobId ?? note.importId ?? undefined });
+        shown.onclick = () => {
+          window.focus();
+          router.push(href);
+        };
+      }
+    },
+  });
+  return null;
+}

@@ -1,0 +1,21 @@
+"use client";
+
+import { useEffect, useState } from "react";
+
+/** Asks for permission to show browser notifications when a search ends. */
+export function NotificationsToggle() {
+  const [permission, setPermission] = useState<NotificationPermission | "unsupported" | null>(null);
+  useEffect(() => {
+    setPermission(typeof Notification === "undefined" ? "unsupported" : Notification.permission);
+  }, []);
+  if (permission !== "default") return null;
+  return (
+    <button
+      type="button"
+      className="link-button"
+      onClick={async () => setPermission(await Notification.requestPermission())}
+    >
+      Notify me when searches end
+    </button>
+  );
+}

@@ -1,0 +1,21 @@
+"use client";
+
+import { ApolloProvider } from "@apollo/client/react";
+import { useState, type ReactNode } from "react";
+import { Toaster } from "sonner";
+
+import { makeClient } from "@/lib/apollo";
+
+import { NotificationListener } from "./notification-listener";
+
+/** The app's client-side context: Apollo's cache, toasts, and live notifications. */
+export function Providers({ wsUrl, signedIn, children }: { wsUrl: string; signedIn: boolean; children: ReactNode }) {
+  const [client] = useState(() => makeClient(wsUrl));
+  return (
+    <ApolloProvider client={client}>
+      {children}
+      {signedIn ? <NotificationListener /> : null}
+      <Toaster position="top-right" richColors closeButton />
+    </ApolloProvider>
+  );
+}

@@ -1,0 +1,97 @@
+"use client";
+
+import { useState } from "react";
+
+import type { CalendarQuery, FlightsQuery, PriceHistoryQuery, SearchPageQuery } from "@/gql/graphql";
+import { PriceCalendar } from "@/components/results/price-calendar";
+import { PriceChart } from "@/components/results/price-chart";
+import { ResultsTable } from "@/components/results/results-table";
+import { duration, eta, localTime, money } from "@/lib/format";
+import { useSeededQuery } from "@/lib/hooks";
+
+import { SearchPage } from "./documents";
+import { JobActions } from "./job-actions";
+import { searchTitle } from "./job-row";
+import { ProgressBar } from "./progress-bar";
+import { useLiveJob } from "./use-live-job";
+
+type Tab = "results" | "calendar" | "chart";
+
+/** A search's page: live progress, the best flight, results, calendar and price chart. */
+export function SearchDetail({ id, initial }: {
+  id: string;
+  initial: { page: SearchPageQuery; flights: FlightsQuery; calendar: CalendarQuery; history: PriceHistoryQuery };
+}) {
+  const { data } = useSeededQuery(SearchPage, { id }, initial.page);
+  const job = (data ?? initial.page).job;
+  const [tab, setTab] = useState<Tab>("results");
+  useLiveJob(id, job?.status ?? "SUCCEEDED");
+  if (!job) return null;
+  const title = searchTitle(job);
+  const best = job.bestOffer;
+  const tabs: [Tab, string][] = [["results", "Results"], ["calendar", "Price calendar"], ["chart", "Price over time"]];
+  return (
+    <>
+      <div className="row" style={{ justifyContent: "space-between", alignItems: "center" }}>
+        <h1>{title}</h1>
+        <JobActions job={job} />
+      </div>
+      <section className="panel" aria-labelledby="progress-heading">
+        <h2 id="progress-heading" style={{ marginTop: 0 }}>
+          Progress <span className={`status ${job.status}`} data-testid="job-status">{job.status}</span>
+        </h2>
+        <ProgressBar percent={job.percent} label="Search progress" />
+        <div className="stats" style={{ marginTop: "0.75rem" }}>
+          <div className="stat"><div className="value" data-testid="percent">{job.percent.toFixed(1)}%</div><div className="label">done</div></div>
+          <div className="stat"><div className="value">{job.completedTasks.toLocaleString("en")} / {job.totalTasks.toLocaleString("en")}</div><div className="label">provider queries</div></div>
+          <div className="stat"><div className="value">{job.tasksPerSecond.toFixed(1)}</div><div className="label">queries / s</div></div>
+          <div className="stat"><div className="value">{job.status === "RUNNING" ? eta(job.etaSeconds) : "—"}</div><div className="label">time left</div></div>
+          <div className="stat"><div className="value" data-testid="found">{job.foundFlights.toLocaleString("en")}</div><div className="label">flights found</div></div>
+          <div className="stat"><div className="value" data-testid="best-price">{money(job.bestPrice)}</div><div className="label">best price</div></div>
+        </div>
+        {job.failedTasks > 0 ? <p className="muted">{job.failedTasks} queries failed after retries.</p> : null}
+        {job.error ? <p className="form-error" role="alert">{job.error}</p> : null}
+        {best ? (
+          <p data-testid="best-offer">
+            Best so far: <strong>{money(best.price)}</strong> — {best.carrier} {best.flightNumbers.join(" ")},{" "}
+            {best.origin} → {best.destination}, leaves {localTime(best.departureAt)}
+            {best.returnDepartureAt ? `, back ${localTime(best.returnDepartureAt)}` : ""}, {duration(best.durationMinutes)},{" "}
+            {best.stops === 0 ? "direct" : `${best.stops} stop${best.stops > 1 ? "s" : ""}`} ({best.provider})
+          </p>
+        ) : null}
+      </section>
+      <div className="panel">
+        <div className="tabs" role="tablist" aria-label="Views of the results">
+          {tabs.map(([key, label]) => (
+            <button
+              key={key}
+              type="button"
+              role="tab"
+              id={`tab-${key}`}
+              aria-selected={tab === key}
+              aria-controls={`panel-${key}`}
+              tabIndex={tab === key ? 0 : -1}
+              onClick={() => setTab(key)}
+              onKeyDown={(e) => {
+                const i = tabs.findIndex(([k]) => k === tab);
+                if (e.key === "ArrowRight") setTab(tabs[(i + 1) % tabs.length][0]);
+                if (e.key === "ArrowLeft") setTab(tabs[(i + tabs.length - 1) % tabs.length][0]);
+              }}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+          {tab === "results" ? (
+            <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} initial={initial.flights} />
+          ) : tab === "calendar" ? (
+            <PriceCalendar jobId={id} foundFlights={job.foundFlights} initial={initial.calendar} />
+          ) : (
+            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} initial={initial.history} />
+          )}
+        </div>
+      </div>
+    </>
+  );
+}

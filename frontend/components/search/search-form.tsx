@@ -1,0 +1,170 @@
+"use client";
+
+import { useMutation } from "@apollo/client/react";
+import { CombinedGraphQLErrors } from "@apollo/client/errors";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+
+import { graphql } from "@/gql";
+import type { Cabin } from "@/gql/graphql";
+import { CURRENCIES, exponent } from "@/lib/format";
+import { fieldErrors } from "@/lib/graphql-errors";
+
+import { AirportPicker } from "./airport-picker";
+
+const StartSearch = graphql(`
+  mutation StartSearch($input: SearchInput!) {
+    startSearch(input: $input) { ...JobSummary }
+  }
+`);
+
+export type ProviderChoice = { name: string; kind: string; enabled: boolean };
+
+function isoDay(offset: number): string {
+  const d = new Date(Date.now() + offset * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A search, as a travel site asks for one; the API's objections show beside their fields. */
+export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
+  const router = useRouter();
+  const [origins, setOrigins] = useState<string[]>([]);
+  const [destinations, setDestinations] = useState<string[]>([]);
+  const [roundTrip, setRoundTrip] = useState(true);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [start, { loading }] = useMutation(StartSearch);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const currency = String(form.get("currency"));
+    const cap = String(form.get("maxPrice") ?? "").trim();
+    const stops = String(form.get("maxStops") ?? "");
+    const chosen = providers.filter((p) => form.get(`provider-${p.name}`) === "on").map((p) => p.name);
+    const input = {
+      origins,
+      destinations,
+      departureFrom: String(form.get("departureFrom")),
+      departureTo: String(form.get("departureTo")),
+      nights: roundTrip ? { min: Number(form.get("nightsMin")), max: Number(form.get("nightsMax")) } : null,
+      adults: Number(form.get("adults")),
+      cabin: String(form.get("cabin")) as Cabin,
+      maxStops: stops === "" ? null : Number(stops),
+      maxPrice: cap === "" ? null : Math.round(Number(cap) * 10 ** exponent(currency)),
+      currency,
+      providers: chosen.length ? chosen : null,
+      label: String(form.get("label") ?? "").trim() || null,
+    };
+    setErrors({});
+    try {
+      const result = await start({ variables: { input } });
+      const id = result.data?.startSearch.id;
+      if (id) router.push(`/searches/${id}`);
+    } catch (error) {
+      setErrors(CombinedGraphQLErrors.is(error) ? fieldErrors(error.errors) : { "": "the server did not answer; try again" });
+    }
+  }
+
+  const err = (field: string) => errors[field] ? <div className="field-error" role="alert">{errors[field]}</div> : null;
+  return (
+    <form className="panel" onSubmit={submit} noValidate aria-label="New search">
+      <div className="grid">
+        <AirportPicker name="origins" label="From" value={origins} onChange={setOrigins} error={errors.origins} />
+        <AirportPicker name="destinations" label="To" value={destinations} onChange={setDestinations} error={errors.destinations} />
+      </div>
+      <fieldset className="row" style={{ border: "none", padding: 0, margin: "1rem 0 0" }}>
+        <legend className="muted">Trip</legend>
+        <label style={{ fontWeight: 400 }}>
+          <input type="radio" name="trip" checked={roundTrip} onChange={() => setRoundTrip(true)} /> Round trip
+        </label>
+        <label style={{ fontWeight: 400 }}>
+          <input type="radio" name="trip" checked={!roundTrip} onChange={() => setRoundTrip(false)} /> One way
+        </label>
+      </fieldset>
+      <div className="grid" style={{ marginTop: "0.5rem" }}>
+        <div className="field">
+          <label htmlFor="departureFrom">Earliest departure</label>
+          <input id="departureFrom" name="departureFrom" type="date" defaultValue={isoDay(30)} required />
+          {err("departureFrom")}
+        </div>
+        <div className="field">
+          <label htmlFor="departureTo">Latest departure</label>
+          <input id="departureTo" name="departureTo" type="date" defaultValue={isoDay(37)} required />
+          {err("departureTo")}
+        </div>
+        {roundTrip ? (
+          <>
+            <div className="field">
+              <label htmlFor="nightsMin">Nights, at least</label>
+              <input id="nightsMin" name="nightsMin" type="number" min="0" defaultValue={7} />
+            </div>
+            <div className="field">
+              <label htmlFor="nightsMax">Nights, at most</label>
+              <input id="nightsMax" name="nightsMax" type="number" min="0" defaultValue={10} />
+              {err("nights")}
+            </div>
+          </>
+        ) : null}
+      </div>
+      <div className="grid" style={{ marginTop: "0.5rem" }}>
+        <div className="field">
+          <label htmlFor="adults">Passengers</label>
+          <input id="adults" name="adults" type="number" min="1" max="9" defaultValue={1} />
+          {err("adults")}
+        </div>
+        <div className="field">
+          <label htmlFor="cabin">Cabin</label>
+          <select id="cabin" name="cabin" defaultValue="ECONOMY">
+            <option value="ECONOMY">Economy</option>
+            <option value="PREMIUM_ECONOMY">Premium economy</option>
+            <option value="BUSINESS">Business</option>
+            <option value="FIRST">First</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="maxStops">Stops</label>
+          <select id="maxStops" name="maxStops" defaultValue="">
+            <option value="">Any</option>
+            <option value="0">Direct only</option>
+            <option value="1">At most 1</option>
+            <option value="2">At most 2</option>
+          </select>
+          {err("maxStops")}
+        </div>
+        <div className="field">
+          <label htmlFor="maxPrice">Price cap (all passengers)</label>
+          <input id="maxPrice" name="maxPrice" type="number" min="0" step="any" placeholder="none" />
+          {err("maxPrice")}
+        </div>
+        <div className="field">
+          <label htmlFor="currency">Currency</label>
+          <select id="currency" name="currency" defaultValue="EUR">
+            {CURRENCIES.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+          {err("currency")}
+        </div>
+      </div>
+      <fieldset style={{ border: "none", padding: 0, margin: "1rem 0 0" }}>
+        <legend className="muted">Providers</legend>
+        <div className="row">
+          {providers.map((p) => (
+            <label key={p.name} style={{ fontWeight: 400 }}>
+              <input type="checkbox" name={`provider-${p.name}`} defaultChecked={p.enabled} disabled={!p.enabled} /> {p.name}
+              <span className="muted"> ({p.kind}{p.enabled ? "" : ", off"})</span>
+            </label>
+          ))}
+        </div>
+        {err("providers")}
+      </fieldset>
+      <div className="field" style={{ marginTop: "0.5rem" }}>
+        <label htmlFor="label">Name (optional)</label>
+        <input id="label" name="label" type="text" maxLength={200} placeholder="e.g. Easter in Asia" />
+        {err("label")}
+      </div>
+      <div className="form-error" role="alert">{errors[""] ?? errors.input}</div>
+      <button type="submit" disabled={loading} style={{ marginTop: "0.75rem" }}>
+        {loading ? "Starting…" : "Search"}
+      </button>
+    </form>
+  );
+}

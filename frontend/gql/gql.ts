@@ -1,0 +1,220 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": typeof types.LogInDocument,
+    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": typeof types.SignUpDocument,
+    "\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n": typeof types.CreateSocketTicketDocument,
+    "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": typeof types.SearchProvidersDocument,
+    "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": typeof types.ImportFieldsFragmentDoc,
+    "\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n": typeof types.ImportsDocument,
+    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n": typeof types.ImportRejectionsDocument,
+    "\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n": typeof types.ImportProgressLiveDocument,
+    "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": typeof types.AdminProvidersDocument,
+    "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": typeof types.AllSearchesDocument,
+    "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": typeof types.InventoryDocument,
+    "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": typeof types.UpsertInventoryFlightDocument,
+    "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": typeof types.DeleteInventoryFlightDocument,
+    "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": typeof types.SetProviderEnabledDocument,
+    "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n": typeof types.NotificationsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.ResultRowFragmentDoc,
+    "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": typeof types.AirportsDocument,
+    "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": typeof types.MySearchesDocument,
+    "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": typeof types.SearchPageDocument,
+    "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": typeof types.FlightsDocument,
+    "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": typeof types.CalendarDocument,
+    "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": typeof types.PriceHistoryDocument,
+    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.PauseSearchDocument,
+    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.ResumeSearchDocument,
+    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.CancelSearchDocument,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": typeof types.JobSummaryFragmentDoc,
+    "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.BestOfferFragmentDoc,
+    "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
+    "\n  query Me {\n    me { id email role }\n  }\n": typeof types.MeDocument,
+};
+const documents: Documents = {
+    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": types.LogInDocument,
+    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": types.SignUpDocument,
+    "\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n": types.CreateSocketTicketDocument,
+    "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": types.SearchProvidersDocument,
+    "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": types.ImportFieldsFragmentDoc,
+    "\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n": types.ImportsDocument,
+    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n": types.ImportRejectionsDocument,
+    "\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n": types.ImportProgressLiveDocument,
+    "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": types.AdminProvidersDocument,
+    "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": types.AllSearchesDocument,
+    "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": types.InventoryDocument,
+    "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": types.UpsertInventoryFlightDocument,
+    "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": types.DeleteInventoryFlightDocument,
+    "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": types.SetProviderEnabledDocument,
+    "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n": types.NotificationsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.ResultRowFragmentDoc,
+    "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": types.AirportsDocument,
+    "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": types.MySearchesDocument,
+    "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": types.SearchPageDocument,
+    "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": types.FlightsDocument,
+    "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": types.CalendarDocument,
+    "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": types.PriceHistoryDocument,
+    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.PauseSearchDocument,
+    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.ResumeSearchDocument,
+    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.CancelSearchDocument,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": types.JobSummaryFragmentDoc,
+    "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.BestOfferFragmentDoc,
+    "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
+    "\n  query Me {\n    me { id email role }\n  }\n": types.MeDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n"): (typeof documents)["\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n"): (typeof documents)["\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n"): (typeof documents)["\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n"): (typeof documents)["\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n"): (typeof documents)["\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n"): (typeof documents)["\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n"): (typeof documents)["\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n"): (typeof documents)["\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n"): (typeof documents)["\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n"): (typeof documents)["\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n"): (typeof documents)["\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n"): (typeof documents)["\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n"): (typeof documents)["\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n"): (typeof documents)["\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n"): (typeof documents)["\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n"): (typeof documents)["\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n"): (typeof documents)["\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"): (typeof documents)["\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"): (typeof documents)["\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Me {\n    me { id email role }\n  }\n"): (typeof documents)["\n  query Me {\n    me { id email role }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

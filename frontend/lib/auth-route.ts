@@ -1,0 +1,55 @@
+import "server-only";
+
+import type { TypedDocumentNode } from "@apollo/client";
+import { NextResponse, type NextRequest } from "next/server";
+
+import { callApi } from "./server";
+import { refuseCrossSite, setSession } from "./route";
+
+type Payload = { token: string; expiresAt: string; user: { id: string; email: string; role: string } };
+
+/** `logIn` or `signUp` through the API; on success the token goes into the cookie only. */
+export async function authenticate<T>(
+  request: NextRequest,
+  document: TypedDocumentNode<T, { email: string; password: string }>,
+  pick: (data: T) => Payload,
+): Promise<NextResponse> {
+  const refused = refuseCrossSite(request);
+  if (refused) return refused;
+  // Without JavaScript (or before it loads) the page posts the form itself: answer that
+  // with redirects. The password never travels in a URL either way.
+  const isForm = !(request.headers.get("content-type") ?? "").includes("application/json");
+  let email = "";
+  let password = "";
+  if (isForm) {
+    const form = await request.formData().catch(() => null);
+    email = String(form?.get("email") ?? "");
+    password = String(form?.get("password") ?? "");
+  } else {
+    const body = (await request.json().catch(() => null)) as { email?: unknown; password?: unknown } | null;
+    email = typeof body?.email === "string" ? body.email : "";
+    password = typeof body?.password === "string" ? body.password : "";
+  }
+  const back = (errors: { message: string }[]) => {
+    const url = new URL(request.nextUrl.pathname.endsWith("/signup") ? "/signup" : "/login", request.url);
+    url.searchParams.set("error", errors.map((e) => e.message).join("; ").slice(0, 300));
+    return NextResponse.redirect(url, 303);
+  };
+  let result;
+  try {
+    result = await callApi(document, { email, password });
+  } catch {
+    const errors = [{ message: "the flight service is not reachable; try again in a moment" }];
+    return isForm ? back(errors) : NextResponse.json({ errors }, { status: 502 });
+  }
+  if (result.errors?.length || !result.data) {
+    const errors = result.errors ?? [{ message: "that did not work; try again" }];
+    return isForm ? back(errors) : NextResponse.json({ errors }, { status: 400 });
+  }
+  const payload = pick(result.data);
+  const response = isForm
+    ? NextResponse.redirect(new URL("/searches", request.url), 303)
+    : NextResponse.json({ user: payload.user });
+  setSession(response, request, payload.token, payload.expiresAt);
+  return response;
+}

@@ -1,0 +1,10 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // `next dev` opened as 127.0.0.1 (as the tests do) may load its dev resources.
+  allowedDevOrigins: ["127.0.0.1"],
+};
+
+export default config;
