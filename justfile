@@ -13,22 +13,71 @@ pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1
 default:
     @just --list
 
-# API + worker on the embedded SQLite database (./data/fast-flights.sqlite).
-up *ARGS:
-    cargo run --bin fast-flights -- serve {{ARGS}}
+# The API + worker on the embedded SQLite database (./data/fast-flights.sqlite) and the web
+# app on http://127.0.0.1:3000 (WEB_PORT). Ctrl-C stops both. Flags go to `fast-flights serve`.
+up *ARGS: _frontend
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p data
+    # A development secret kept in data/, so sessions outlive a restart.
+    [ -s data/.dev-jwt-secret ] || (umask 077; head -c 48 /dev/urandom | base64 > data/.dev-jwt-secret)
+    export JWT_SECRET="${JWT_SECRET:-$(cat data/.dev-jwt-secret)}"
+    export LISTEN_ADDR="${LISTEN_ADDR:-127.0.0.1:8080}"
+    cargo build --bin fast-flights
+    "$CARGO_TARGET_DIR/debug/fast-flights" serve {{ARGS}} &
+    api=$!
+    trap 'kill $api 2>/dev/null || true; wait $api 2>/dev/null || true' EXIT INT TERM
+    cd frontend
+    echo "web app on http://127.0.0.1:${WEB_PORT:-3000}"
+    FAST_FLIGHTS_API_URL="http://$LISTEN_ADDR" npx next start -p "${WEB_PORT:-3000}" -H 127.0.0.1
 
-# Every test: unit, property, API, protocol and crash tests, on SQLite and PostgreSQL.
+# Every test: unit, property, API, protocol and crash tests on SQLite and PostgreSQL, then
+# the browser tests.
 test: _postgres
     TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace --all-targets --no-fail-fast
+    just e2e
+
+# The browser tests: Playwright driving Chromium against the real binary on a fresh
+# PostgreSQL database and `next start`. Screenshots land in frontend/test-results/.
+e2e: _postgres _frontend
+    #!/usr/bin/env bash
+    set -euo pipefail
+    chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+    [ -x "$chromium" ] || { echo "the browser tests need Chromium at $chromium (Debian: apt-get install chromium), or CHROMIUM_PATH" >&2; exit 1; }
+    cargo build --bin fast-flights
+    bin="$CARGO_TARGET_DIR/debug/fast-flights"
+    db="ff_e2e_$(date +%s)_$$"
+    psql "{{pg_url}}" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
+    trap 'psql "{{pg_url}}" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+    export E2E_DATABASE_URL="${TEST_DATABASE_URL:-{{pg_url}}}"
+    export E2E_DATABASE_URL="${E2E_DATABASE_URL%/*}/$db"
+    export E2E_ADMIN_EMAIL="admin@example.com" E2E_ADMIN_PASSWORD="admin password e2e"
+    DATABASE_URL="$E2E_DATABASE_URL" "$bin" migrate >/dev/null
+    DATABASE_URL="$E2E_DATABASE_URL" FAST_FLIGHTS_PASSWORD="$E2E_ADMIN_PASSWORD" \
+        "$bin" user create --email "$E2E_ADMIN_EMAIL" --role admin >/dev/null
+    rm -rf frontend/test-results
+    cd frontend && FAST_FLIGHTS_BIN="$bin" CHROMIUM_PATH="$chromium" npx playwright test
+
+# Install the web app's packages when the lock file changed, then type-check, check the
+# generated GraphQL types against schema/schema.graphql, and build.
+_frontend:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd frontend
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        npm ci --no-audit --no-fund
+    fi
+    npm run build
 
 # Benchmarks (a program, not a test): `just bench [all|throughput|rss|fleet|ratelimit|import]`; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     cargo build --release --bin fast-flights-bench --bin fast-flights
     TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}
 
-# Regenerate schema/schema.graphql from the code.
+# Regenerate schema/schema.graphql from the code, and the web app's types from it.
 schema:
     cargo run -q --bin fast-flights -- schema > schema/schema.graphql
+    cd frontend && npm run codegen
 
 fmt:
     cargo fmt --all

@@ -162,7 +162,7 @@ async fn notifications_tell_each_account_about_its_own_searches() {
         import_note["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("8 flights imported")
+            .contains("8 flights imported, 0 rows rejected")
     );
 }
 

@@ -27,15 +27,19 @@ export function useSeed<T, V extends OperationVariables>(document: TypedDocument
   });
 }
 
-/** Calls `refetch` when `trigger` changes, at most once per `ms` (the last change always counts). */
-export function useThrottledRefetch(trigger: unknown, refetch: () => unknown, ms: number) {
+/**
+ * Calls `refetch` when `trigger` changes, at most once per `ms` (the last change always
+ * counts). `seededWith` is the trigger's value when the data was fetched: a component
+ * mounted later (a tab opened after the search moved on) refetches at once.
+ */
+export function useThrottledRefetch(trigger: unknown, refetch: () => unknown, ms: number, seededWith?: unknown) {
   const last = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
       first.current = false;
-      return;
+      if (seededWith === undefined || seededWith === trigger) return;
     }
     const wait = Math.max(0, last.current + ms - Date.now());
     if (timer.current) clearTimeout(timer.current);

@@ -16,9 +16,14 @@ function shade(price: number, low: number, high: number): string {
  * The cheapest fare per departure date (rows) and return date (columns): a heat map, as
  * the search fills it in.
  */
-export function PriceCalendar({ jobId, foundFlights, initial }: { jobId: string; foundFlights: number; initial: CalendarQuery }) {
+export function PriceCalendar({ jobId, foundFlights, seededAt, initial }: {
+  jobId: string;
+  foundFlights: number;
+  seededAt: number;
+  initial: CalendarQuery;
+}) {
   const { data, refetch } = useSeededQuery(Calendar, { jobId }, initial);
-  useThrottledRefetch(foundFlights, () => refetch(), 2000);
+  useThrottledRefetch(foundFlights, () => refetch(), 2000, seededAt);
   const cells = (data ?? initial).priceCalendar;
   if (cells.length === 0) return <p className="muted">No fares yet.</p>;
   const departures = [...new Set(cells.map((c) => c.departureDate))].sort();

@@ -15,9 +15,14 @@ function elapsed(seconds: number, span: number): string {
 }
 
 /** The best price found so far, over the search's running time. */
-export function PriceChart({ jobId, bestPrice, initial }: { jobId: string; bestPrice: number | null; initial: PriceHistoryQuery }) {
+export function PriceChart({ jobId, bestPrice, seededAt, initial }: {
+  jobId: string;
+  bestPrice: number | null;
+  seededAt: number | null;
+  initial: PriceHistoryQuery;
+}) {
   const { data, refetch } = useSeededQuery(PriceHistory, { id: jobId }, initial);
-  useThrottledRefetch(bestPrice, () => refetch(), 2000);
+  useThrottledRefetch(bestPrice, () => refetch(), 2000, seededAt);
   const history = (data ?? initial).job?.bestPriceHistory ?? [];
   if (history.length === 0) return <p className="muted">No fares yet.</p>;
   const currency = history[0].price.currency;

@@ -36,10 +36,11 @@ type Filter = { maxStops?: number; carriers?: string[]; maxPrice?: number };
  * page comes with the server-rendered page; while the search runs, the page in view is
  * read again as flights are found (at most every two seconds).
  */
-export function ResultsTable({ jobId, currency, foundFlights, initial }: {
+export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial }: {
   jobId: string;
   currency: string;
   foundFlights: number;
+  seededAt: number;
   initial: FlightsQuery;
 }) {
   const [orderBy, setOrderBy] = useState<FlightOrder>("PRICE_ASC");
@@ -49,7 +50,7 @@ export function ResultsTable({ jobId, currency, foundFlights, initial }: {
   const variables = { jobId, first: PAGE_SIZE, after, orderBy, filter };
   useSeed(Flights, { jobId, first: PAGE_SIZE, after: null, orderBy: "PRICE_ASC", filter: {} }, initial);
   const { data, previousData, loading, error, refetch } = useQuery(Flights, { variables });
-  useThrottledRefetch(foundFlights, () => refetch(), 2000);
+  useThrottledRefetch(foundFlights, () => refetch(), 2000, seededAt);
   const page = (data ?? previousData)?.flights;
 
   const sortButton = (order: FlightOrder, label: string) => (

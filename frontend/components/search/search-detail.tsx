@@ -25,6 +25,11 @@ export function SearchDetail({ id, initial }: {
   const { data } = useSeededQuery(SearchPage, { id }, initial.page);
   const job = (data ?? initial.page).job;
   const [tab, setTab] = useState<Tab>("results");
+  // What the server-rendered results, calendar and chart were read at.
+  const [seededAt] = useState(() => ({
+    found: initial.page.job?.foundFlights ?? 0,
+    best: initial.page.job?.bestPrice?.minorUnits ?? null,
+  }));
   useLiveJob(id, job?.status ?? "SUCCEEDED");
   if (!job) return null;
   const title = searchTitle(job);
@@ -84,11 +89,11 @@ export function SearchDetail({ id, initial }: {
         </div>
         <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
           {tab === "results" ? (
-            <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} initial={initial.flights} />
+            <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
           ) : tab === "calendar" ? (
-            <PriceCalendar jobId={id} foundFlights={job.foundFlights} initial={initial.calendar} />
+            <PriceCalendar jobId={id} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.calendar} />
           ) : (
-            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} initial={initial.history} />
+            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} seededAt={seededAt.best} initial={initial.history} />
           )}
         </div>
       </div>

@@ -40,6 +40,14 @@ pub struct Notification {
 #[derive(Default)]
 pub struct NotificationSubscription;
 
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// A search's name in a message: its label, or its route.
 fn search_name(job: &store::JobRecord) -> String {
     let codes = |list: &[domain::AirportCode]| {
@@ -87,7 +95,10 @@ async fn about_job(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<
         JobStatus::Cancelled => (
             NotificationKind::SearchCancelled,
             format!("{name} was cancelled"),
-            format!("{} flights found before it stopped.", job.found_flights),
+            format!(
+                "{} found before it stopped.",
+                plural(job.found_flights, "flight")
+            ),
         ),
         _ => return None,
     };
@@ -108,8 +119,9 @@ async fn about_import(api: &ApiContext, id: Uuid) -> Option<Notification> {
             NotificationKind::ImportSucceeded,
             format!("Import of {} finished", import.filename),
             format!(
-                "{} flights imported, {} rows rejected.",
-                import.rows_imported, import.rows_rejected
+                "{} imported, {} rejected.",
+                plural(import.rows_imported, "flight"),
+                plural(import.rows_rejected, "row")
             ),
         ),
         ImportStatus::Failed => (

@@ -1,0 +1,74 @@
+import { writeFileSync } from "node:fs";
+
+import { expect, test } from "@playwright/test";
+
+import { ADMIN_EMAIL, ADMIN_PASSWORD, isoDay, logIn, pickPlace, shot, watchConsole } from "./helpers";
+
+/** A small catalogue some weeks out, with one row the import must reject. */
+function catalogue(): string {
+  const day = (n: number) => isoDay(50 + n);
+  return [
+    "flight_number,airline,origin,destination,departure,arrival,cabin,price,currency,seats_total,seats_available",
+    `XQ101,XQ,LHR,JFK,${day(0)}T08:30,${day(0)}T11:25,ECONOMY,123.45,GBP,180,90`,
+    `XQ101,XQ,LHR,JFK,${day(1)}T08:30,${day(1)}T11:25,ECONOMY,111.00,GBP,180,90`,
+    `XQ102,XQ,JFK,LHR,${day(8)}T18:30,${day(9)}T06:35,ECONOMY,99.00,GBP,180,90`,
+    `XQ103,XQ,LHR,ZZZ,${day(2)}T08:30,${day(2)}T11:25,ECONOMY,100.00,GBP,180,90`,
+  ].join("\n");
+}
+
+test("an admin uploads flights, sees the import and its rejected row, and a search finds them", async ({ page }, info) => {
+  const problems = watchConsole(page);
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.getByRole("link", { name: "Admin" }).click();
+  await expect(page).toHaveURL(/\/admin\/imports$/);
+  const file = info.outputPath("catalogue.csv");
+  writeFileSync(file, catalogue());
+  await page.getByLabel("CSV file").setInputFiles(file);
+  await page.getByRole("button", { name: "Upload" }).click();
+  const row = page.locator("tr", { hasText: "catalogue.csv" }).first();
+  await expect(row.getByTestId("import-status")).toHaveText("SUCCEEDED");
+  await expect(row.getByTestId("rows-imported")).toHaveText("3");
+  await row.getByRole("button", { name: /1 — show/ }).click();
+  const rejections = page.getByTestId("rejections");
+  await expect(rejections).toContainText("5");
+  await expect(rejections).toContainText("unknown airport `ZZZ`");
+  await shot(page, "admin-imports");
+
+  // The catalogue shows them; one can be edited.
+  await page.getByRole("link", { name: "Inventory" }).click();
+  await page.getByLabel("Flight", { exact: true }).fill("XQ102");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByTestId("inventory-row")).toHaveCount(1);
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Seats left").fill("50");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("inventory-row").first()).toContainText("50 / 180");
+  await shot(page, "admin-inventory");
+
+  await page.getByRole("link", { name: "Providers" }).click();
+  await expect(page.getByRole("switch", { name: "inventory enabled" })).toBeChecked();
+  await shot(page, "admin-providers");
+
+  // A search over the catalogue finds the imported round trip.
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Heathrow", "LHR");
+  await pickPlace(page, "destinations", "Kennedy", "JFK");
+  await page.getByLabel("Earliest departure").fill(isoDay(50));
+  await page.getByLabel("Latest departure").fill(isoDay(51));
+  await page.getByLabel("Nights, at least").fill("7");
+  await page.getByLabel("Nights, at most").fill("8");
+  await page.getByLabel("Currency").selectOption("GBP");
+  await page.getByRole("checkbox", { name: /simulated/ }).uncheck();
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
+  const offers = page.getByTestId("offer-row");
+  await expect(offers).toHaveCount(2);
+  await expect(offers.first()).toContainText("XQ101 XQ102");
+  await expect(offers.first()).toContainText("inventory");
+  await expect(offers.first().getByTestId("price")).toHaveText("£210.00");
+  await shot(page, "search-inventory");
+
+  await page.goto("/admin/searches");
+  await expect(page.getByRole("link", { name: "LHR → JFK" }).first()).toBeVisible();
+  expect(problems).toEqual([]);
+});

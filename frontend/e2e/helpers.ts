@@ -1,0 +1,57 @@
+import { expect, type Page } from "@playwright/test";
+
+export const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? "admin@example.com";
+export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? "admin password e2e";
+export const PASSWORD = "a traveller's password";
+
+/** Fails the test on any console error or uncaught exception of the page. */
+export function watchConsole(page: Page, allowed: RegExp[] = []): string[] {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && !allowed.some((a) => a.test(m.text()))) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  return problems;
+}
+
+export function uniqueEmail(who: string): string {
+  return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export async function signUp(page: Page, email: string) {
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/searches$/);
+}
+
+export async function logIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/searches$/);
+}
+
+export async function logOut(page: Page) {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+/** Picks a place in an airport field by typing and choosing the first suggestion. */
+export async function pickPlace(page: Page, field: "origins" | "destinations", text: string, code: string) {
+  const input = page.getByTestId(`${field}-input`);
+  await input.fill(text);
+  await expect(page.getByRole("option").first()).toBeVisible();
+  await page.getByRole("option", { name: new RegExp(`^${code}\\b`) }).first().click();
+  await expect(page.getByTestId(`${field}-chip`).filter({ hasText: code })).toBeVisible();
+}
+
+export function isoDay(offset: number): string {
+  return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+}

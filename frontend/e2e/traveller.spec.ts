@@ -1,0 +1,144 @@
+import { expect, test } from "@playwright/test";
+
+import { isoDay, logOut, pickPlace, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
+
+test("a traveller signs up, watches a search run live, sorts its results and opens the calendar", async ({ page, context }) => {
+  const problems = watchConsole(page);
+  await context.grantPermissions(["notifications"]);
+  await signUp(page, uniqueEmail("ada"));
+  await shot(page, "my-searches-empty");
+  // No admin links for travellers.
+  await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+
+  await page.getByRole("link", { name: "New search" }).first().click();
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Bangk", "BKK");
+  await page.getByLabel("Earliest departure").fill(isoDay(30));
+  await page.getByLabel("Latest departure").fill(isoDay(44));
+  await page.getByLabel("Name (optional)").fill("Bangkok in spring");
+  await shot(page, "new-search");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+
+  // The bar moves by itself, over the websocket, to 100%.
+  const bar = page.getByRole("progressbar", { name: "Search progress" });
+  const seen = new Set<number>();
+  await expect
+    .poll(async () => {
+      const value = Number(await bar.getAttribute("aria-valuenow"));
+      seen.add(value);
+      return value;
+    }, { timeout: 90_000, intervals: [100] })
+    .toBe(100);
+  expect([...seen].some((v) => v > 0 && v < 100), `intermediate values seen: ${[...seen]}`).toBe(true);
+  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED");
+  // The toast of the notifications subscription.
+  await expect(page.getByText("Bangkok in spring finished")).toBeVisible();
+  await shot(page, "search-finished");
+
+  // Sorting: by duration, then by price, each non-decreasing.
+  const rows = page.getByTestId("offer-row");
+  await expect(rows.first()).toBeVisible();
+  await page.getByRole("button", { name: /^Duration/ }).click();
+  await expect(page.getByRole("button", { name: /^Duration ▲/ })).toBeVisible();
+  await expect
+    .poll(async () => {
+      const durations = await page.getByTestId("duration").evaluateAll((cells) => cells.map((c) => Number(c.getAttribute("data-value"))));
+      return durations.length > 1 && durations.every((d, i) => i === 0 || durations[i - 1] <= d);
+    })
+    .toBe(true);
+  await page.getByRole("button", { name: /^Price/ }).click();
+  await expect
+    .poll(async () => {
+      const prices = await page.getByTestId("price").allTextContents();
+      const values = prices.map((p) => Number(p.replace(/[^0-9.]/g, "")));
+      return values.length > 1 && values.every((v, i) => i === 0 || values[i - 1] <= v);
+    })
+    .toBe(true);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page.getByText("page 2")).toBeVisible();
+
+  await page.getByRole("tab", { name: "Price calendar" }).click();
+  const calendar = page.getByRole("table", { name: "Cheapest fare by departure and return date" });
+  await expect(calendar).toBeVisible();
+  await expect(calendar.locator("td.cell").first()).toBeVisible();
+  await shot(page, "price-calendar");
+  await page.getByRole("tab", { name: "Price over time" }).click();
+  await expect(page.getByText(/Best price over time/)).toBeVisible();
+  await shot(page, "price-chart");
+
+  // My searches shows it, finished.
+  await page.getByRole("link", { name: "My searches" }).click();
+  await expect(page.getByRole("link", { name: "Bangkok in spring" })).toBeVisible();
+  await shot(page, "my-searches");
+  expect(problems).toEqual([]);
+});
+
+test("a running search is cancelled from its page", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("cancel"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Tokyo", "TYO");
+  await page.getByLabel("Earliest departure").fill(isoDay(20));
+  await page.getByLabel("Latest departure").fill(isoDay(140));
+  await page.getByLabel("Nights, at most").fill("14");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Cancel search" }).click();
+  await expect(page.getByRole("button", { name: "Cancelling…" })).toBeVisible();
+  await expect(page.getByTestId("job-status")).toHaveText("CANCELLED");
+  const percent = Number((await page.getByTestId("percent").textContent())?.replace("%", ""));
+  expect(percent).toBeLessThan(100);
+  await expect(page.getByText(/was cancelled/)).toBeVisible();
+  await shot(page, "search-cancelled");
+  expect(problems).toEqual([]);
+});
+
+test("nobody opens another user's search", async ({ page }) => {
+  const problems = watchConsole(page, [/status of 404/]);
+  await signUp(page, uniqueEmail("owner"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Paris", "PAR");
+  await pickPlace(page, "destinations", "New York", "NYC");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  const url = page.url();
+  await logOut(page);
+
+  // Signed out: to the log-in page.
+  await page.goto(url);
+  await expect(page).toHaveURL(/\/login/);
+  await signUp(page, uniqueEmail("intruder"));
+  const response = await page.goto(url);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
+  await expect(page.getByText("Paris")).toHaveCount(0);
+  // The admin pages do not exist for travellers either.
+  const admin = await page.goto("/admin/imports");
+  expect(admin?.status()).toBe(404);
+  await shot(page, "not-found");
+  expect(problems).toEqual([]);
+});
+
+test("the app works on a phone-sized screen", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("phone"));
+  await page.goto("/searches/new");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  await shot(page, "new-search-phone");
+  // Keyboard only: pick an airport with the arrow keys and Enter.
+  await page.getByTestId("origins-input").focus();
+  await page.keyboard.type("Lond");
+  await expect(page.getByRole("option").first()).toBeVisible();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("origins-chip")).toHaveCount(1);
+  expect(problems).toEqual([]);
+  await context.close();
+});
