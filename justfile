@@ -39,7 +39,7 @@ test: _postgres
 
 # The browser tests: Playwright driving Chromium against the real binary on a fresh
 # PostgreSQL database and `next start`. Screenshots land in frontend/test-results/.
-e2e: _postgres _frontend
+e2e *ARGS: _postgres _frontend
     #!/usr/bin/env bash
     set -euo pipefail
     chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
@@ -56,7 +56,7 @@ e2e: _postgres _frontend
     DATABASE_URL="$E2E_DATABASE_URL" FAST_FLIGHTS_PASSWORD="$E2E_ADMIN_PASSWORD" \
         "$bin" user create --email "$E2E_ADMIN_EMAIL" --role admin >/dev/null
     rm -rf frontend/test-results
-    cd frontend && FAST_FLIGHTS_BIN="$bin" CHROMIUM_PATH="$chromium" npx playwright test
+    cd frontend && FAST_FLIGHTS_BIN="$bin" CHROMIUM_PATH="$chromium" npx playwright test {{ARGS}}
 
 # Install the web app's packages when the lock file changed, then type-check, check the
 # generated GraphQL types against schema/schema.graphql, and build.
@@ -69,10 +69,22 @@ _frontend:
     fi
     npm run build
 
-# Benchmarks (a program, not a test): `just bench [all|throughput|rss|fleet|ratelimit|import]`; results go in BENCHMARKS.md.
+# Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|ratelimit|import]`,
+# and `just bench web` for the web app's search page; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
+    #!/usr/bin/env bash
+    set -euo pipefail
     cargo build --release --bin fast-flights-bench --bin fast-flights
-    TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}
+    if [ "{{ARGS}}" != "web" ]; then
+        TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}
+        exit 0
+    fi
+    just _frontend
+    db="ff_bench_web_$(date +%s)_$$"
+    psql "{{pg_url}}" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
+    trap 'psql "{{pg_url}}" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+    url="{{pg_url}}"
+    cd frontend && FAST_FLIGHTS_BIN="$CARGO_TARGET_DIR/release/fast-flights" BENCH_DATABASE_URL="${url%/*}/$db" node bench/search-page.mjs
 
 # Regenerate schema/schema.graphql from the code, and the web app's types from it.
 schema:

@@ -46,8 +46,19 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await shot(page, "admin-inventory");
 
   await page.getByRole("link", { name: "Providers" }).click();
+  const simulated = page.getByRole("switch", { name: "simulated enabled" });
   await expect(page.getByRole("switch", { name: "inventory enabled" })).toBeChecked();
+  await simulated.uncheck();
+  await page.reload();
+  await expect(simulated).not.toBeChecked();
   await shot(page, "admin-providers");
+  // Off for new searches: the form shows it off.
+  await page.goto("/searches/new");
+  await expect(page.getByRole("checkbox", { name: /simulated/ })).toBeDisabled();
+  await page.goto("/admin/providers");
+  await simulated.check();
+  await page.reload();
+  await expect(simulated).toBeChecked();
 
   // A search over the catalogue finds the imported round trip.
   await page.goto("/searches/new");
@@ -59,6 +70,7 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await page.getByLabel("Nights, at most").fill("8");
   await page.getByLabel("Currency").selectOption("GBP");
   await page.getByRole("checkbox", { name: /simulated/ }).uncheck();
+  await expect(page.getByRole("checkbox", { name: /inventory/ })).toBeChecked();
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
   const offers = page.getByTestId("offer-row");

@@ -74,7 +74,24 @@ test("a traveller signs up, watches a search run live, sorts its results and ope
   expect(problems).toEqual([]);
 });
 
-test("a running search is cancelled from its page", async ({ page }) => {
+test("the form shows the API's objections beside their fields", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("form"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await page.getByLabel("Earliest departure").fill(isoDay(40));
+  await page.getByLabel("Latest departure").fill(isoDay(30));
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  // Nothing started; each message sits under its field.
+  await expect(page).toHaveURL(/\/searches\/new$/);
+  const to = page.getByRole("combobox", { name: "To", exact: true });
+  await expect(to).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByText(/give at least one airport or city code/)).toBeVisible();
+  await shot(page, "new-search-errors");
+  expect(problems).toEqual([]);
+});
+
+test("a running search is paused, resumed and cancelled from its page, live in the list", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("cancel"));
   await page.goto("/searches/new");
@@ -86,6 +103,19 @@ test("a running search is cancelled from its page", async ({ page }) => {
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  // The page sets its security headers: a nonce-based script policy.
+  const headers = (await page.request.get(page.url())).headers();
+  expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(headers["x-frame-options"]).toBe("DENY");
+
+  await page.getByRole("button", { name: "Pause" }).click();
+  await expect(page.getByTestId("job-status")).toHaveText("PAUSED");
+  const paused = await page.getByTestId("percent").textContent();
+  await page.getByRole("button", { name: "Resume" }).click();
+  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  await expect(page.getByTestId("percent")).not.toHaveText(paused ?? "");
+
+  // Cancelled from its page: the button says so at once (optimistically).
   page.once("dialog", (dialog) => dialog.accept());
   await page.getByRole("button", { name: "Cancel search" }).click();
   await expect(page.getByRole("button", { name: "Cancelling…" })).toBeVisible();
@@ -94,6 +124,28 @@ test("a running search is cancelled from its page", async ({ page }) => {
   expect(percent).toBeLessThan(100);
   await expect(page.getByText(/was cancelled/)).toBeVisible();
   await shot(page, "search-cancelled");
+
+  // My searches is live too: a search started elsewhere shows at the next load, then moves
+  // and ends there with no reload.
+  await page.getByRole("link", { name: "My searches" }).click();
+  await expect(page).toHaveURL(/\/searches$/);
+  const started = await page.request.post("/api/graphql", {
+    data: {
+      query: "mutation($i: SearchInput!) { startSearch(input: $i) { id } }",
+      variables: {
+        i: {
+          origins: ["PAR"], destinations: ["ROM"], departureFrom: isoDay(20), departureTo: isoDay(49),
+          nights: { min: 5, max: 8 }, label: "Started elsewhere",
+        },
+      },
+    },
+  });
+  expect(started.ok()).toBe(true);
+  await page.reload();
+  const row = page.locator("tr", { hasText: "Started elsewhere" });
+  await expect(row.locator(".status")).toHaveText(/QUEUED|RUNNING/);
+  await expect(row.locator(".status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
+  await expect(row.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
   expect(problems).toEqual([]);
 });
 
