@@ -19,6 +19,16 @@ fn small_search() -> Value {
     })
 }
 
+/// The next message for operation `id`, skipping those for others.
+async fn next_for(ws: &mut WsClient, id: &str) -> Value {
+    loop {
+        let message = ws.next_json().await.expect("socket still open");
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
 async fn ticket(session: &Session) -> String {
     session
         .data(
@@ -50,6 +60,57 @@ async fn socket_tickets_open_websockets_and_nothing_else() {
     assert_eq!(
         first["payload"]["data"]["jobProgress"]["status"], "QUEUED",
         "{first}"
+    );
+    // It runs subscriptions only: a query or a mutation over it is refused with an
+    // `error` message for that operation, and the socket stays open.
+    for (id, query) in [
+        ("2", "{ me { id email } }"),
+        ("3", "mutation { createSocketTicket { ticket } }"),
+    ] {
+        ws.subscribe(id, query, json!({})).await;
+        let refused = next_for(&mut ws, id).await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["id"], id, "{refused}");
+        assert_eq!(refused["payload"][0]["extensions"]["code"], "FORBIDDEN");
+        assert!(
+            refused["payload"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("subscriptions only")),
+            "{refused}"
+        );
+    }
+    // The same, named among several operations in one document.
+    ws.send_json(json!({
+        "id": "4", "type": "subscribe",
+        "payload": {
+            "query": "subscription S { notifications { kind } } query Q { me { id } }",
+            "operationName": "Q",
+        },
+    }))
+    .await;
+    let refused = next_for(&mut ws, "4").await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "FORBIDDEN");
+    // The subscription it opened before still runs on the same socket.
+    app.data(
+        "mutation($id: UUID!) { cancelSearch(id: $id) { id } }",
+        json!({ "id": job["id"] }),
+    )
+    .await;
+    let update = next_for(&mut ws, "1").await;
+    assert_eq!(
+        update["payload"]["data"]["jobProgress"]["status"], "CANCELLED",
+        "{update}"
+    );
+    // A socket opened with the session token itself still runs queries.
+    let mut session_ws = WsClient::connect(&app).await;
+    session_ws.init().await;
+    session_ws.subscribe("1", "{ me { id } }", json!({})).await;
+    let answer = session_ws.next_json().await.expect("message");
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert!(
+        answer["payload"]["data"]["me"]["id"].is_string(),
+        "{answer}"
     );
     // Over HTTP a ticket is refused.
     let response = app

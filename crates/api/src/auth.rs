@@ -242,16 +242,12 @@ impl Tokens {
     /// Checks signature, algorithm, `exp`, `iat`, `iss` and `aud` of a session token.
     pub fn verify(&self, token: &str) -> Result<Viewer, AuthError> {
         self.verify_until(token, Accept::Session)
-            .map(|(viewer, _)| viewer)
+            .map(|grant| grant.viewer)
     }
 
     /// Like [`Tokens::verify`], also saying until when what the token opens may last (for a
     /// ticket: its session's expiry).
-    pub fn verify_until(
-        &self,
-        token: &str,
-        accept: Accept,
-    ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), AuthError> {
+    pub fn verify_until(&self, token: &str, accept: Accept) -> Result<Grant, AuthError> {
         let mut validation = Validation::new(self.algorithm);
         validation.algorithms = vec![self.algorithm];
         validation.leeway = 30;
@@ -288,7 +284,8 @@ impl Tokens {
             .map_err(|_| AuthError::InvalidToken("its subject is not a user id".into()))?;
         let role = Role::parse(&claims.role)
             .ok_or_else(|| AuthError::InvalidToken("its role is unknown".into()))?;
-        let until = if claims.aud == ticket_audience {
+        let ticket = claims.aud == ticket_audience;
+        let until = if ticket {
             claims
                 .sx
                 .ok_or_else(|| AuthError::InvalidToken("a ticket without a session".into()))?
@@ -297,8 +294,21 @@ impl Tokens {
         };
         let expires_at = chrono::DateTime::from_timestamp(until, 0)
             .ok_or_else(|| AuthError::InvalidToken("its expiry is out of range".into()))?;
-        Ok((Viewer { id, role }, expires_at))
+        Ok(Grant {
+            viewer: Viewer { id, role },
+            expires_at,
+            ticket,
+        })
     }
+}
+
+/// What a verified token lets in: whom, until when (for a ticket: its session's expiry),
+/// and whether it was a socket ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub viewer: Viewer,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub ticket: bool,
 }
 
 impl crate::ApiContext {
@@ -307,27 +317,23 @@ impl crate::ApiContext {
     pub async fn viewer(&self, token: &str) -> Result<Viewer, ApiError> {
         self.viewer_until(token, Accept::Session)
             .await
-            .map(|(viewer, _)| viewer)
+            .map(|grant| grant.viewer)
     }
 
     /// Like [`crate::ApiContext::viewer`], also saying when the token expires.
-    pub async fn viewer_until(
-        &self,
-        token: &str,
-        accept: Accept,
-    ) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), ApiError> {
-        let (claimed, expires_at) = self
+    pub async fn viewer_until(&self, token: &str, accept: Accept) -> Result<Grant, ApiError> {
+        let grant = self
             .tokens
             .verify_until(token, accept)
             .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
-        match self.store.user(claimed.id).await {
-            Ok(Some(user)) => Ok((
-                Viewer {
+        match self.store.user(grant.viewer.id).await {
+            Ok(Some(user)) => Ok(Grant {
+                viewer: Viewer {
                     id: user.id,
                     role: user.role,
                 },
-                expires_at,
-            )),
+                ..grant
+            }),
             Ok(None) => Err(ApiError::Unauthenticated(
                 "invalid token: its account no longer exists".into(),
             )),

@@ -410,7 +410,7 @@ async fn authenticate(
         Refusal::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
     })?;
     match state.ctx.viewer_until(token, auth::Accept::Session).await {
-        Ok((viewer, expires_at)) => Ok((Caller(Some(viewer)), Some(expires_at))),
+        Ok(grant) => Ok((Caller(Some(grant.viewer)), Some(grant.expires_at))),
         Err(ApiError::Unauthenticated(m)) => Err(Refusal::Unauthenticated(m)),
         Err(_) => Err(Refusal::Internal),
     }

@@ -6,7 +6,9 @@
 //! The `connection_init` payload carries the caller's token, as
 //! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`): without one the
 //! socket closes 4401, with a bad one 4403, and when the token expires 4403 too, so a
-//! client reconnects with a fresh one.
+//! client reconnects with a fresh one. A socket opened with a socket ticket (see
+//! `createSocketTicket`) runs subscriptions only: a ticket stands in for a session that
+//! browser code never holds, so it must not become one.
 
 use std::collections::HashMap;
 
@@ -66,6 +68,8 @@ struct Connection {
     caller: Caller,
     /// When the token of `connection_init` expires.
     expires_at: Option<tokio::time::Instant>,
+    /// Opened with a socket ticket: subscriptions only.
+    ticket: bool,
     operations: HashMap<String, (u64, JoinHandle<()>)>,
     generations: u64,
     tx: mpsc::Sender<Outgoing>,
@@ -85,6 +89,7 @@ impl Connection {
             init_received: false,
             caller: Caller(None),
             expires_at: None,
+            ticket: false,
             operations: HashMap::new(),
             generations: 0,
             tx,
@@ -244,9 +249,10 @@ impl Connection {
                     .viewer_until(&token, crate::auth::Accept::SessionOrTicket)
                     .await
                 {
-                    Ok((viewer, expires_at)) => {
-                        self.caller = Caller(Some(viewer));
-                        let left = (expires_at - chrono::Utc::now())
+                    Ok(grant) => {
+                        self.caller = Caller(Some(grant.viewer));
+                        self.ticket = grant.ticket;
+                        let left = (grant.expires_at - chrono::Utc::now())
                             .to_std()
                             .unwrap_or_default();
                         self.expires_at = Some(tokio::time::Instant::now() + left);
@@ -297,15 +303,28 @@ impl Connection {
                 if self.operations.contains_key(&id) {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
-                let mut request = async_graphql::Request::new(query);
-                match payload.get("operationName") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::String(name)) => request = request.operation_name(name.clone()),
+                let operation_name = match payload.get("operationName") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(name)) => Some(name.clone()),
                     Some(_) => {
                         return Err(invalid(
                             "Invalid message received: operationName must be a string",
                         ));
                     }
+                };
+                if self.ticket && !ticket_may_run(&query, operation_name.as_deref()) {
+                    let refusal = json!([{
+                        "message": "a socket opened with a socket ticket runs subscriptions only; send queries and mutations over HTTP",
+                        "extensions": {"code": "FORBIDDEN"},
+                    }]);
+                    return self
+                        .send(json!({"type": "error", "id": id, "payload": refusal}))
+                        .await
+                        .map_err(|_| Close(0, String::new()));
+                }
+                let mut request = async_graphql::Request::new(query);
+                if let Some(name) = operation_name {
+                    request = request.operation_name(name);
                 }
                 match payload.get("variables") {
                     None | Some(Value::Null) => {}
@@ -391,6 +410,22 @@ impl Connection {
         });
         self.operations.insert(id, (generation, task));
     }
+}
+
+/// Whether a ticket's socket may run the operation `name` (or the document's only one):
+/// subscriptions only. A document that does not parse, or names no operation it has, is
+/// left to the executor, which says what is wrong with it.
+fn ticket_may_run(query: &str, name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return true;
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_none_or(|op| op.node.ty == OperationType::Subscription)
 }
 
 /// What a `connection_init` payload holds by way of credentials.
