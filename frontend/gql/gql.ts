@@ -25,6 +25,7 @@ type Documents = {
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": typeof types.AdminProvidersDocument,
     "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": typeof types.AllSearchesDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": typeof types.InventoryDocument,
+    "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n": typeof types.ImportFlightsDocument,
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": typeof types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": typeof types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": typeof types.SetProviderEnabledDocument,
@@ -36,10 +37,10 @@ type Documents = {
     "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": typeof types.FlightsDocument,
     "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": typeof types.CalendarDocument,
     "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": typeof types.PriceHistoryDocument,
-    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.PauseSearchDocument,
-    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.ResumeSearchDocument,
-    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n": typeof types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": typeof types.JobSummaryFragmentDoc,
+    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.PauseSearchDocument,
+    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.ResumeSearchDocument,
+    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.CancelSearchDocument,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": typeof types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
@@ -57,6 +58,7 @@ const documents: Documents = {
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": types.AdminProvidersDocument,
     "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": types.AllSearchesDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": types.InventoryDocument,
+    "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n": types.ImportFlightsDocument,
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": types.SetProviderEnabledDocument,
@@ -68,10 +70,10 @@ const documents: Documents = {
     "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": types.FlightsDocument,
     "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": types.CalendarDocument,
     "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": types.PriceHistoryDocument,
-    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.PauseSearchDocument,
-    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.ResumeSearchDocument,
-    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n": types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": types.JobSummaryFragmentDoc,
+    "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.PauseSearchDocument,
+    "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.ResumeSearchDocument,
+    "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.CancelSearchDocument,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
@@ -139,6 +141,10 @@ export function graphql(source: "\n  query Inventory($filter: InventoryFilter, $
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n"): (typeof documents)["\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -183,19 +189,19 @@ export function graphql(source: "\n  query PriceHistory($id: UUID!) {\n    job(i
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+export function graphql(source: "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"): (typeof documents)["\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+export function graphql(source: "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"): (typeof documents)["\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n"): (typeof documents)["\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }\n"];
+export function graphql(source: "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"): (typeof documents)["\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"];
+export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

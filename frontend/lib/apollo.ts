@@ -3,13 +3,38 @@ import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { OperationTypeNode } from "graphql";
 import { createClient } from "graphql-ws";
+import { map } from "rxjs";
 
-/** A fresh socket ticket from this site's server, which holds the session cookie. */
+import { keepFreshest } from "./freshness";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function sessionEnded() {
+  if (!window.location.pathname.startsWith("/login")) window.location.assign("/login?expired=1");
+}
+
+/**
+ * A fresh socket ticket from this site's server, which holds the session cookie. A signed
+ * out session goes to the log-in page; other failures (the server restarting) are retried
+ * here, since graphql-ws gives up for good when this throws.
+ */
 async function socketTicket(): Promise<Record<string, string>> {
-  const response = await fetch("/api/ws-ticket", { method: "POST" });
-  if (!response.ok) return {};
-  const { ticket } = (await response.json()) as { ticket: string };
-  return { authorization: `Bearer ${ticket}` };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch("/api/ws-ticket", { method: "POST" });
+      if (response.status === 401) {
+        sessionEnded();
+        return new Promise(() => {});
+      }
+      if (response.ok) {
+        const { ticket } = (await response.json()) as { ticket: string };
+        return { authorization: `Bearer ${ticket}` };
+      }
+    } catch {
+      // offline, or this site's server is restarting
+    }
+    await sleep(Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2));
+  }
 }
 
 /**
@@ -38,12 +63,15 @@ export function makeClient(wsUrl: string): ApolloClient {
       url: wsUrl,
       lazy: true,
       connectionParams: socketTicket,
+      // Pings find a dead connection (a laptop waking up) within seconds, not minutes.
+      keepAlive: 15_000,
       retryAttempts: Infinity,
+      retryWait: (retries) => sleep(Math.min(30_000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2)),
       // Reconnect after any close, the token's expiry (4403) included: a new ticket is fetched.
       shouldRetry: () => true,
     }),
   );
-  const link = ApolloLink.split(
+  const transport = ApolloLink.split(
     ({ query }) => {
       const definition = getMainDefinition(query);
       return definition.kind === "OperationDefinition" && definition.operation === OperationTypeNode.SUBSCRIPTION;
@@ -51,5 +79,13 @@ export function makeClient(wsUrl: string): ApolloClient {
     ws,
     http,
   );
-  return new ApolloClient({ cache, link });
+  const guard = new ApolloLink((operation, forward) =>
+    forward(operation).pipe(
+      map((result) => {
+        if (result.errors?.some((e) => e.extensions?.code === "UNAUTHENTICATED")) sessionEnded();
+        return keepFreshest(result);
+      }),
+    ),
+  );
+  return new ApolloClient({ cache, link: ApolloLink.from([guard, transport]) });
 }

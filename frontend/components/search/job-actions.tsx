@@ -8,13 +8,13 @@ import { graphql } from "@/gql";
 import type { JobSummaryFragment } from "@/gql/graphql";
 
 const Pause = graphql(`
-  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested } }
+  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }
 `);
 const Resume = graphql(`
-  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested } }
+  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }
 `);
 const Cancel = graphql(`
-  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested } }
+  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }
 `);
 
 function complain(error: unknown) {
@@ -26,8 +26,14 @@ function complain(error: unknown) {
  * Pause, resume and cancel. Each shows its effect at once (optimistically) and the server's
  * answer, or the previous state again if it refused, replaces it.
  */
-export function JobActions({ job }: { job: Pick<JobSummaryFragment, "id" | "status" | "pauseRequested" | "cancelRequested"> }) {
-  const base = { __typename: "SearchJob" as const, id: job.id, pauseRequested: job.pauseRequested, cancelRequested: job.cancelRequested };
+export function JobActions({ job }: { job: Pick<JobSummaryFragment, "id" | "status" | "pauseRequested" | "cancelRequested" | "updatedAt"> }) {
+  const base = {
+    __typename: "SearchJob" as const,
+    id: job.id,
+    pauseRequested: job.pauseRequested,
+    cancelRequested: job.cancelRequested,
+    updatedAt: job.updatedAt,
+  };
   const [pause, pausing] = useMutation(Pause, {
     optimisticResponse: { pauseSearch: { ...base, status: job.status === "QUEUED" ? "PAUSED" : job.status, pauseRequested: true } },
     onError: complain,
@@ -49,9 +55,9 @@ export function JobActions({ job }: { job: Pick<JobSummaryFragment, "id" | "stat
   return (
     <div className="row" role="group" aria-label="Search actions">
       {job.status === "PAUSED" ? (
-        <button type="button" className="secondary" disabled={busy} onClick={() => resume({ variables })}>Resume</button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void resume({ variables }).catch(() => {})}>Resume</button>
       ) : (
-        <button type="button" className="secondary" disabled={busy || job.pauseRequested || job.cancelRequested} onClick={() => pause({ variables })}>
+        <button type="button" className="secondary" disabled={busy || job.pauseRequested || job.cancelRequested} onClick={() => void pause({ variables }).catch(() => {})}>
           {job.pauseRequested ? "Pausing…" : "Pause"}
         </button>
       )}
@@ -60,7 +66,7 @@ export function JobActions({ job }: { job: Pick<JobSummaryFragment, "id" | "stat
         className="danger"
         disabled={busy || job.cancelRequested}
         onClick={() => {
-          if (window.confirm("Cancel this search? What it found so far is kept.")) cancel({ variables });
+          if (window.confirm("Cancel this search? What it found so far is kept.")) void cancel({ variables }).catch(() => {});
         }}
       >
         {job.cancelRequested ? "Cancelling…" : "Cancel search"}

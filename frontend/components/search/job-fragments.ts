@@ -17,6 +17,7 @@ export const JobSummaryFragment = graphql(`
     pauseRequested
     error
     createdAt
+    updatedAt
     finishedAt
     bestPrice { amount currency minorUnits }
     spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }
