@@ -3,6 +3,7 @@
 import type { CalendarQuery } from "@/gql/graphql";
 import { Calendar } from "@/components/search/documents";
 import { money, shortDate } from "@/lib/format";
+import { StaleNotice } from "@/components/layout/stale-notice";
 import { useSeededQuery, useThrottledRefetch } from "@/lib/hooks";
 
 /** Green for the cheapest fare, red for the dearest. */
@@ -22,10 +23,10 @@ export function PriceCalendar({ jobId, foundFlights, seededAt, initial }: {
   seededAt: number;
   initial: CalendarQuery;
 }) {
-  const { data, refetch } = useSeededQuery(Calendar, { jobId }, initial);
+  const { data, previousData, error, refetch } = useSeededQuery(Calendar, { jobId }, initial);
   useThrottledRefetch(foundFlights, () => refetch(), 2000, seededAt);
-  const cells = (data ?? initial).priceCalendar;
-  if (cells.length === 0) return <p className="muted">No fares yet.</p>;
+  const cells = (data ?? previousData ?? initial).priceCalendar;
+  if (cells.length === 0) return <><StaleNotice error={error} /><p className="muted">No fares yet.</p></>;
   const departures = [...new Set(cells.map((c) => c.departureDate))].sort();
   const returns = [...new Set(cells.map((c) => c.returnDate ?? ""))].sort();
   const prices = cells.map((c) => c.price.minorUnits);
@@ -33,6 +34,8 @@ export function PriceCalendar({ jobId, foundFlights, seededAt, initial }: {
   const high = Math.max(...prices);
   const at = new Map(cells.map((c) => [`${c.departureDate}|${c.returnDate ?? ""}`, c]));
   return (
+    <>
+    <StaleNotice error={error} />
     <div className="table-wrap">
       <table className="calendar" aria-label="Cheapest fare by departure and return date">
         <thead>
@@ -67,5 +70,6 @@ export function PriceCalendar({ jobId, foundFlights, seededAt, initial }: {
       </table>
       <p className="muted">Cheapest: {money(cells.find((c) => c.price.minorUnits === low)?.price)} · dearest: {money(cells.find((c) => c.price.minorUnits === high)?.price)}</p>
     </div>
+    </>
   );
 }

@@ -7,6 +7,7 @@ import { graphql } from "@/gql";
 import type { FlightOrder, FlightsQuery } from "@/gql/graphql";
 import { Flights } from "@/components/search/documents";
 import { duration, exponent, localTime, money } from "@/lib/format";
+import { StaleNotice } from "@/components/layout/stale-notice";
 import { useSeed, useThrottledRefetch } from "@/lib/hooks";
 
 import { PAGE_SIZE } from "./page-size";
@@ -106,7 +107,7 @@ export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial 
         </div>
         <button type="submit" className="secondary">Apply</button>
       </form>
-      {error ? <p className="form-error" role="alert">{error.message}</p> : null}
+      <StaleNotice error={error} />
       <div className="table-wrap" aria-busy={loading}>
         <table>
           <caption className="muted" style={{ textAlign: "left" }}>
@@ -145,13 +146,13 @@ export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial 
         </table>
       </div>
       <div className="row">
-        <button type="button" className="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <button type="button" className="secondary" disabled={loading || cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
           Previous page
         </button>
         <button
           type="button"
           className="secondary"
-          disabled={!page?.pageInfo.hasNextPage}
+          disabled={loading || !page?.pageInfo.hasNextPage}
           onClick={() => page?.pageInfo.endCursor && setCursors([...cursors, page.pageInfo.endCursor])}
         >
           Next page
