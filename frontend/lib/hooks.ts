@@ -45,7 +45,8 @@ export function useThrottledRefetch(trigger: unknown, refetch: () => unknown, ms
     if (timer.current) clearTimeout(timer.current);
     timer.current = setTimeout(() => {
       last.current = Date.now();
-      refetch();
+      // A failed refetch shows as the query's `error`; the next change tries again.
+      Promise.resolve(refetch()).catch(() => {});
     }, wait);
     return () => {
       if (timer.current) clearTimeout(timer.current);

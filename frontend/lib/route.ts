@@ -11,7 +11,7 @@ import { SESSION_COOKIE } from "./config";
 export function refuseCrossSite(request: NextRequest): NextResponse | null {
   const origin = request.headers.get("origin");
   const host = request.headers.get("host");
-  if (origin && host && new URL(origin).host !== host) {
+  if (origin && host && originHost(origin) !== host) {
     return NextResponse.json(
       { errors: [{ message: "cross-site requests are refused", extensions: { code: "FORBIDDEN" } }] },
       { status: 403 },
@@ -20,11 +20,26 @@ export function refuseCrossSite(request: NextRequest): NextResponse | null {
   return null;
 }
 
+/** The host of an Origin header; `null` (sandboxed frames, some redirects) has none. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Behind a TLS-terminating proxy the request itself is plain HTTP. */
+function isHttps(request: NextRequest): boolean {
+  const forwarded = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  return forwarded ? forwarded === "https" : request.nextUrl.protocol === "https:";
+}
+
 export function setSession(response: NextResponse, request: NextRequest, token: string, expiresAt: string) {
   response.cookies.set(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: "lax",
-    secure: request.nextUrl.protocol === "https:",
+    secure: isHttps(request),
     path: "/",
     expires: new Date(expiresAt),
   });

@@ -1,14 +1,22 @@
 "use client";
 
 import { useLazyQuery, useSubscription } from "@apollo/client/react";
+import { print } from "graphql";
 import { useState, type FormEvent } from "react";
 import { toast } from "sonner";
 
-import type { ImportFieldsFragment, ImportsQuery } from "@/gql/graphql";
+import { graphql } from "@/gql";
+import type { ImportFieldsFragment, ImportFlightsMutation, ImportsQuery } from "@/gql/graphql";
 import { ProgressBar } from "@/components/search/progress-bar";
 import { useSeededQuery } from "@/lib/hooks";
 
 import { ImportProgress, ImportRejections, Imports } from "./documents";
+
+// Sent by hand as a multipart request (Apollo's HTTP link does not upload files), but
+// typed and checked against the schema like every other document.
+const ImportFlights = graphql(`
+  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }
+`);
 
 /** One import, its progress live while it runs. */
 function ImportRow({ item, onShow }: { item: ImportFieldsFragment; onShow: (id: string) => void }) {
@@ -55,26 +63,29 @@ export function ImportsPanel({ initial }: { initial: ImportsQuery }) {
     // The GraphQL multipart request spec: operations, a map, then the file.
     const body = new FormData();
     body.append("operations", JSON.stringify({
-      query: "mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }",
+      query: print(ImportFlights),
       variables: { file: null },
     }));
     body.append("map", JSON.stringify({ 0: ["variables.file"] }));
     body.append("0", file, file.name);
+    let response: Response;
+    let result: { data?: ImportFlightsMutation | null; errors?: { message: string }[] };
     try {
-      const response = await fetch("/api/graphql", { method: "POST", body });
-      const result = (await response.json()) as { data?: { importFlights?: { id: string } }; errors?: { message: string }[] };
-      if (!response.ok || result.errors?.length) {
-        setError(result.errors?.map((e) => e.message).join("; ") ?? `the upload failed (${response.status})`);
-        return;
-      }
-      toast.info(`${file.name} uploaded; a worker imports it now`);
-      formElement.reset();
-      await refetch();
+      response = await fetch("/api/graphql", { method: "POST", body });
+      result = await response.json();
     } catch {
       setError("the upload did not reach the server");
-    } finally {
       setBusy(false);
+      return;
     }
+    setBusy(false);
+    if (!response.ok || result.errors?.length || !result.data) {
+      setError(result.errors?.map((e) => e.message).join("; ") ?? `the upload failed (${response.status})`);
+      return;
+    }
+    toast.info(`${file.name} uploaded; a worker imports it now`);
+    formElement.reset();
+    refetch().catch(() => toast.error("Could not refresh the list of imports; reload the page"));
   }
 
   return (

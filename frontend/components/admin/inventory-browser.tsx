@@ -134,7 +134,7 @@ export function InventoryBrowser() {
         <button type="button" onClick={() => setEditing(null)}>Add a flight</button>
       </form>
       {editing !== undefined ? (
-        <FlightEditor flight={editing} onDone={() => { setEditing(undefined); refetch(); }} />
+        <FlightEditor key={editing?.id ?? "new"} flight={editing} onDone={() => { setEditing(undefined); void refetch().catch(() => {}); }} />
       ) : null}
       {error ? <p className="form-error" role="alert">{error.message}</p> : null}
       <div className="panel table-wrap" aria-busy={loading}>
@@ -165,7 +165,7 @@ export function InventoryBrowser() {
                       try {
                         await remove({ variables: { id: f.id } });
                         toast.success(`${f.flightNumber} deleted`);
-                        refetch();
+                        void refetch().catch(() => {});
                       } catch {
                         toast.error("It could not be deleted");
                       }

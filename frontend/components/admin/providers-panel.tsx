@@ -27,7 +27,7 @@ export function ProvidersPanel({ initial }: { initial: AdminProvidersQuery }) {
     <div className="panel">
       <div className="row" style={{ justifyContent: "space-between" }}>
         <p className="muted" style={{ margin: 0 }}>Switching a provider affects new searches on every server; running searches go on as they started. Health is this API process&apos;s own calls.</p>
-        <button type="button" className="secondary" onClick={() => refetch()}>Refresh health</button>
+        <button type="button" className="secondary" onClick={() => refetch().catch(() => toast.error("Could not refresh: the server did not answer"))}>Refresh health</button>
       </div>
       <div className="table-wrap">
         <table>
@@ -49,10 +49,10 @@ export function ProvidersPanel({ initial }: { initial: AdminProvidersQuery }) {
                     checked={p.enabled}
                     onChange={(e) => {
                       const switched = { __typename: "Provider" as const, name: p.name, enabled: e.target.checked };
-                      setEnabled({
+                      void setEnabled({
                         variables: { name: p.name, enabled: e.target.checked },
                         optimisticResponse: { setProviderEnabled: switched },
-                      });
+                      }).catch(() => {});
                     }}
                   />
                 </td>

@@ -2,6 +2,9 @@
 
 import { useApolloClient } from "@apollo/client/react";
 import { useRouter } from "next/navigation";
+import { toast } from "sonner";
+
+import { forgetFreshness } from "@/lib/freshness";
 
 export function LogoutButton() {
   const router = useRouter();
@@ -11,8 +14,15 @@ export function LogoutButton() {
       type="button"
       className="secondary"
       onClick={async () => {
-        await fetch("/api/auth/logout", { method: "POST" });
-        await client.clearStore();
+        try {
+          const response = await fetch("/api/auth/logout", { method: "POST" });
+          if (!response.ok) throw new Error(String(response.status));
+        } catch {
+          toast.error("Could not log out: the server did not answer. Try again.");
+          return;
+        }
+        forgetFreshness();
+        await client.clearStore().catch(() => {});
         router.push("/login");
         router.refresh();
       }}

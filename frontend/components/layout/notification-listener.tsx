@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { toast } from "sonner";
 
 import { graphql } from "@/gql";
+import { useRestartAfterError } from "@/components/search/use-live-job";
 
 const Notifications = graphql(`
   subscription Notifications {
@@ -18,7 +19,7 @@ const Notifications = graphql(`
  */
 export function NotificationListener() {
   const router = useRouter();
-  useSubscription(Notifications, {
+  const { error, restart } = useSubscription(Notifications, {
     onData: ({ data }) => {
       const note = data.data?.notifications;
       if (!note) return;
@@ -26,13 +27,18 @@ export function NotificationListener() {
       const show = note.kind.endsWith("SUCCEEDED") ? toast.success : note.kind.endsWith("FAILED") ? toast.error : toast.info;
       show(note.title, { description: note.message, action: { label: "Open", onClick: () => router.push(href) } });
       if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.visibilityState !== "visible") {
-        const shown = new Notification(note.title, { body: note.message, tag: note.jobId ?? note.importId ?? undefined });
-        shown.onclick = () => {
-          window.focus();
-          router.push(href);
-        };
+        try {
+          const shown = new Notification(note.title, { body: note.message, tag: note.jobId ?? note.importId ?? undefined });
+          shown.onclick = () => {
+            window.focus();
+            router.push(href);
+          };
+        } catch {
+          // Some browsers (Android Chrome) only allow notifications from a service worker.
+        }
       }
     },
   });
+  useRestartAfterError(error, restart);
   return null;
 }

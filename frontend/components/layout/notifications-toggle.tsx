@@ -13,7 +13,9 @@ export function NotificationsToggle() {
     <button
       type="button"
       className="link-button"
-      onClick={async () => setPermission(await Notification.requestPermission())}
+      onClick={() => {
+        Notification.requestPermission().then(setPermission, () => setPermission("denied"));
+      }}
     >
       Notify me when searches end
     </button>

@@ -69,7 +69,7 @@ export function AirportPicker({ name, label, value, onChange, error }: {
           if (e.key === "ArrowDown") {
             e.preventDefault();
             setOpen(true);
-            setActive((a) => Math.min(a + 1, options.length - 1));
+            setActive((a) => Math.max(0, Math.min(a + 1, options.length - 1)));
           } else if (e.key === "ArrowUp") {
             e.preventDefault();
             setActive((a) => Math.max(a - 1, 0));
@@ -80,6 +80,9 @@ export function AirportPicker({ name, label, value, onChange, error }: {
             } else if (/^[A-Za-z]{3}$/.test(text.trim())) {
               e.preventDefault();
               pick(text.trim().toUpperCase());
+            } else if (text.trim() !== "") {
+              // Half-typed text is not an airport yet: Enter must not send the form without it.
+              e.preventDefault();
             }
           } else if (e.key === "Escape") {
             setOpen(false);

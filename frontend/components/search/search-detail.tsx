@@ -79,23 +79,31 @@ export function SearchDetail({ id, initial }: {
               onClick={() => setTab(key)}
               onKeyDown={(e) => {
                 const i = tabs.findIndex(([k]) => k === tab);
-                if (e.key === "ArrowRight") setTab(tabs[(i + 1) % tabs.length][0]);
-                if (e.key === "ArrowLeft") setTab(tabs[(i + tabs.length - 1) % tabs.length][0]);
+                const to = { ArrowRight: (i + 1) % tabs.length, ArrowLeft: (i + tabs.length - 1) % tabs.length, Home: 0, End: tabs.length - 1 }[e.key];
+                if (to === undefined) return;
+                e.preventDefault();
+                setTab(tabs[to][0]);
+                document.getElementById(`tab-${tabs[to][0]}`)?.focus();
               }}
             >
               {label}
             </button>
           ))}
         </div>
-        <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-          {tab === "results" ? (
-            <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
-          ) : tab === "calendar" ? (
-            <PriceCalendar jobId={id} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.calendar} />
-          ) : (
-            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} seededAt={seededAt.best} initial={initial.history} />
-          )}
+        {/* The results stay mounted while hidden, so their sort, filter and page survive a look at the calendar. */}
+        <div role="tabpanel" id="panel-results" aria-labelledby="tab-results" hidden={tab !== "results"}>
+          <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
         </div>
+        {tab === "calendar" ? (
+          <div role="tabpanel" id="panel-calendar" aria-labelledby="tab-calendar">
+            <PriceCalendar jobId={id} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.calendar} />
+          </div>
+        ) : null}
+        {tab === "chart" ? (
+          <div role="tabpanel" id="panel-chart" aria-labelledby="tab-chart">
+            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} seededAt={seededAt.best} initial={initial.history} />
+          </div>
+        ) : null}
       </div>
     </>
   );

@@ -52,7 +52,7 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
       maxStops: stops === "" ? null : Number(stops),
       maxPrice: cap === "" ? null : Math.round(Number(cap) * 10 ** exponent(currency)),
       currency,
-      providers: chosen.length ? chosen : null,
+      providers: chosen,
       label: String(form.get("label") ?? "").trim() || null,
     };
     setErrors({});
