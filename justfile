@@ -26,10 +26,25 @@ up *ARGS: _frontend
     cargo build --bin fast-flights
     "$CARGO_TARGET_DIR/debug/fast-flights" serve {{ARGS}} &
     api=$!
-    trap 'kill $api 2>/dev/null || true; wait $api 2>/dev/null || true' EXIT INT TERM
+    web=
+    trap 'kill $api $web 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+    # The web app starts once the API answers; if the API stops first, so does this.
+    until curl -fsS "http://$LISTEN_ADDR/healthz" >/dev/null 2>&1; do
+        if ! kill -0 $api 2>/dev/null; then
+            wait $api && status=0 || status=$?
+            echo "fast-flights serve stopped (exit $status) before it answered on $LISTEN_ADDR" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
     cd frontend
-    echo "web app on http://127.0.0.1:${WEB_PORT:-3000}"
-    FAST_FLIGHTS_API_URL="http://$LISTEN_ADDR" npx next start -p "${WEB_PORT:-3000}" -H 127.0.0.1
+    FAST_FLIGHTS_API_URL="http://$LISTEN_ADDR" node node_modules/next/dist/bin/next start -p "${WEB_PORT:-3000}" -H 127.0.0.1 &
+    web=$!
+    echo "API on http://$LISTEN_ADDR/graphql, web app on http://127.0.0.1:${WEB_PORT:-3000}"
+    # Whichever stops first stops the other.
+    wait -n $api $web && status=0 || status=$?
+    echo "$( kill -0 $api 2>/dev/null && echo "the web app" || echo "the API" ) stopped (exit $status); stopping the other" >&2
+    exit $status
 
 # Every test: unit, property, API, protocol and crash tests on SQLite and PostgreSQL, then
 # the browser tests.
