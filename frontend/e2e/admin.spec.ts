@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 
 import { ADMIN_EMAIL, ADMIN_PASSWORD, isoDay, logIn, pickPlace, shot, watchConsole } from "./helpers";
 
@@ -16,6 +16,15 @@ function catalogue(): string {
   ].join("\n");
 }
 
+/** Flips a provider's switch and waits until the server has answered the change. */
+async function toggleAndWait(page: Page, flip: () => Promise<void>) {
+  const answered = page.waitForResponse(
+    (r) => r.url().endsWith("/api/graphql") && (r.request().postData() ?? "").includes("SetProviderEnabled"),
+  );
+  await flip();
+  expect((await answered).ok()).toBe(true);
+}
+
 test("an admin uploads flights, sees the import and its rejected row, and a search finds them", async ({ page }, info) => {
   const problems = watchConsole(page);
   await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -29,9 +38,11 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await expect(row.getByTestId("import-status")).toHaveText("SUCCEEDED");
   await expect(row.getByTestId("rows-imported")).toHaveText("3");
   await row.getByRole("button", { name: /1 — show/ }).click();
-  const rejections = page.getByTestId("rejections");
-  await expect(rejections).toContainText("5");
-  await expect(rejections).toContainText("unknown airport `ZZZ`");
+  // Line 5 of the file (the header is line 1) is the one with the unknown airport.
+  const rejected = page.getByTestId("rejections").locator("tbody tr");
+  await expect(rejected).toHaveCount(1);
+  await expect(rejected.locator("td").nth(0)).toHaveText("5");
+  await expect(rejected.locator("td").nth(1)).toContainText("unknown airport `ZZZ`");
   await shot(page, "admin-imports");
 
   // The catalogue shows them; one can be edited.
@@ -48,7 +59,7 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await page.getByRole("link", { name: "Providers" }).click();
   const simulated = page.getByRole("switch", { name: "simulated enabled" });
   await expect(page.getByRole("switch", { name: "inventory enabled" })).toBeChecked();
-  await simulated.uncheck();
+  await toggleAndWait(page, () => simulated.uncheck());
   await page.reload();
   await expect(simulated).not.toBeChecked();
   await shot(page, "admin-providers");
@@ -56,7 +67,7 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await page.goto("/searches/new");
   await expect(page.getByRole("checkbox", { name: /simulated/ })).toBeDisabled();
   await page.goto("/admin/providers");
-  await simulated.check();
+  await toggleAndWait(page, () => simulated.check());
   await page.reload();
   await expect(simulated).toBeChecked();
 

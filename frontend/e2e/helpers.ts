@@ -42,8 +42,12 @@ export async function logOut(page: Page) {
 /** Picks a place in an airport field by typing and choosing the first suggestion. */
 export async function pickPlace(page: Page, field: "origins" | "destinations", text: string, code: string) {
   const input = page.getByTestId(`${field}-input`);
-  await input.fill(text);
-  await expect(page.getByRole("option").first()).toBeVisible();
+  // Typed before the page has hydrated, the text sits there with nobody listening: type again.
+  await expect(async () => {
+    await input.fill("");
+    await input.fill(text);
+    await expect(page.getByRole("option").first()).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
   await page.getByRole("option", { name: new RegExp(`^${code}\\b`) }).first().click();
   await expect(page.getByTestId(`${field}-chip`).filter({ hasText: code })).toBeVisible();
 }
