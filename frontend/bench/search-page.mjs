@@ -19,11 +19,21 @@ const web = `http://127.0.0.1:${webPort}`;
 const RUNS = 15;
 
 const children = [];
-function start(cmd, args, env) {
+async function start(cmd, args, env, url) {
+  // A server left over from an earlier run would be measured instead of this one.
+  const stale = await fetch(url).then(() => true, () => false);
+  if (stale) throw new Error(`something already answers on ${url}; stop it first`);
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  child.on("exit", (code) => {
+    if (!finished) {
+      console.error(`${cmd} exited early (${code})`);
+      process.exit(1);
+    }
+  });
   children.push(child);
   return child;
 }
+let finished = false;
 process.on("exit", () => children.forEach((c) => c.kill("SIGTERM")));
 
 async function waitFor(url) {
@@ -50,9 +60,10 @@ async function gql(query, variables, token) {
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const secret = "bench-secret-bench-secret-bench-secret-bench";
-start(bin, ["serve"], { DATABASE_URL: db, LISTEN_ADDR: `127.0.0.1:${apiPort}`, JWT_SECRET: secret, SIMULATED_LATENCY_MS: "0", RUST_LOG: "warn" });
+await start(bin, ["serve"], { DATABASE_URL: db, LISTEN_ADDR: `127.0.0.1:${apiPort}`, JWT_SECRET: secret, SIMULATED_LATENCY_MS: "0", RUST_LOG: "warn" }, `${api}/healthz`);
 await waitFor(`${api}/healthz`);
-start("npx", ["next", "start", "-p", String(webPort), "-H", "127.0.0.1"], { FAST_FLIGHTS_API_URL: api, NEXT_TELEMETRY_DISABLED: "1" });
+// next's own entry point, not npx, so that killing the child stops the server.
+await start(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(webPort), "-H", "127.0.0.1"], { FAST_FLIGHTS_API_URL: api, NEXT_TELEMETRY_DISABLED: "1" }, `${web}/login`);
 await waitFor(`${web}/login`);
 
 const { signUp } = await gql(`mutation { signUp(email: "bench@example.com", password: "bench password 1") { token } }`, {});
@@ -60,7 +71,7 @@ const token = signUp.token;
 const day = (n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 const { startSearch } = await gql(
   `mutation($i: SearchInput!) { startSearch(input: $i) { id totalTasks } }`,
-  { i: { origins: ["LON"], destinations: ["BKK", "SIN"], departureFrom: day(30), departureTo: day(59), nights: { min: 7, max: 14 }, providers: ["simulated"] } },
+  { i: { origins: ["LON"], destinations: ["BKK", "SIN", "HKG"], departureFrom: day(30), departureTo: day(59), nights: { min: 7, max: 14 }, providers: ["simulated"] } },
   token,
 );
 let job;
@@ -102,15 +113,27 @@ cdp.on("Network.loadingFinished", (e) => {
   if (s) s.encoded = e.encodedDataLength;
 });
 await page.goto(url, { waitUntil: "networkidle" });
+const forPage = [...scripts.values()];
+// The chart's code comes only when its tab opens.
+await page.getByRole("tab", { name: "Price over time" }).click();
+await page.locator("path.recharts-line-curve").waitFor({ timeout: 30_000 });
+await page.waitForLoadState("networkidle");
+const forChart = [...scripts.values()].slice(forPage.length);
 await browser.close();
-const sent = [...scripts.values()].reduce((n, s) => n + s.encoded, 0);
-let unpacked = 0;
-let gzipped = 0;
-for (const s of scripts.values()) {
-  const path = join(".next/static", new URL(s.url).pathname.replace(/^\/_next\/static\//, ""));
-  const bytes = readFileSync(path);
-  unpacked += bytes.length;
-  gzipped += gzipSync(bytes, { level: 9 }).length;
+
+function sizes(list) {
+  let sent = 0;
+  let unpacked = 0;
+  let gzipped = 0;
+  for (const s of list) {
+    const path = join(".next/static", new URL(s.url).pathname.replace(/^\/_next\/static\//, ""));
+    const bytes = readFileSync(path);
+    sent += s.encoded;
+    unpacked += bytes.length;
+    gzipped += gzipSync(bytes, { level: 9 }).length;
+  }
+  const kB = (n) => (n / 1024).toFixed(1);
+  return `${list.length} files, ${kB(sent)} kB as sent, ${kB(unpacked)} kB unpacked (${kB(gzipped)} kB gzipped at level 9)`;
 }
 // All the client JavaScript the build made, for scale.
 let built = 0;
@@ -123,6 +146,8 @@ walk(".next/static/chunks");
 
 console.log(`  search with ${job.foundFlights} offers; ${RUNS} requests`);
 console.log(`  time to first byte: median ${median(ttfb).toFixed(1)} ms (min ${Math.min(...ttfb).toFixed(1)}, max ${Math.max(...ttfb).toFixed(1)})`);
-console.log(`  JavaScript for the page: ${scripts.size} files, ${(sent / 1024).toFixed(1)} kB as sent, ${(unpacked / 1024).toFixed(1)} kB unpacked (${(gzipped / 1024).toFixed(1)} kB gzipped at level 9)`);
+console.log(`  JavaScript for the page: ${sizes(forPage)}`);
+console.log(`  more when the chart tab opens: ${sizes(forChart)}`);
 console.log(`  all client JavaScript the build made: ${(built / 1024).toFixed(1)} kB unpacked`);
+finished = true;
 process.exit(0);
