@@ -168,11 +168,19 @@ async fn notifications_tell_each_account_about_its_own_searches() {
     let mut labelled = small_search();
     labelled["label"] = json!("Spring break");
     let job = app.start_search(labelled).await;
-    let note = tokio::time::timeout(Duration::from_secs(60), mine.next_json())
-        .await
-        .expect("a notification")
-        .expect("socket open");
-    let note = &note["payload"]["data"]["notifications"];
+    let next_note = async |ws: &mut WsClient| {
+        let msg = tokio::time::timeout(Duration::from_secs(60), ws.next_json())
+            .await
+            .expect("a notification")
+            .expect("socket open");
+        msg["payload"]["data"]["notifications"].clone()
+    };
+    // First that it was queued (so a list open elsewhere can show it), then that it ended.
+    let queued = next_note(&mut mine).await;
+    assert_eq!(queued["kind"], "SEARCH_QUEUED", "{queued}");
+    assert_eq!(queued["jobId"], job["id"]);
+    assert_eq!(queued["title"], "Spring break queued");
+    let note = next_note(&mut mine).await;
     assert_eq!(note["kind"], "SEARCH_SUCCEEDED", "{note}");
     assert_eq!(note["jobId"], job["id"]);
     assert_eq!(note["title"], "Spring break finished");
@@ -192,12 +200,21 @@ async fn notifications_tell_each_account_about_its_own_searches() {
             json!({ "id": cancelled["id"] }),
         )
         .await;
-    let heard = tokio::time::timeout(Duration::from_secs(60), theirs.next_json())
-        .await
-        .expect("a notification")
-        .expect("socket open");
-    let heard = &heard["payload"]["data"]["notifications"];
+    let heard = next_note(&mut theirs).await;
+    assert_eq!(heard["kind"], "SEARCH_QUEUED", "{heard}");
     assert_eq!(heard["jobId"], cancelled["id"], "{heard}");
+    // Its end: cancelled, unless the small search finished before the cancel landed.
+    let heard = next_note(&mut theirs).await;
+    assert!(
+        heard["kind"] == "SEARCH_CANCELLED" || heard["kind"] == "SEARCH_SUCCEEDED",
+        "{heard}"
+    );
+    assert_eq!(heard["jobId"], cancelled["id"], "{heard}");
+    // And we heard nothing of theirs: our next note is about our own next search.
+    let later = app.start_search(small_search()).await;
+    let ours = next_note(&mut mine).await;
+    assert_eq!(ours["kind"], "SEARCH_QUEUED", "{ours}");
+    assert_eq!(ours["jobId"], later["id"], "{ours}");
 
     // Admins hear about imports.
     let (status, body) = admin

@@ -107,6 +107,11 @@ export type NotificationKind =
   | 'IMPORT_SUCCEEDED'
   | 'SEARCH_CANCELLED'
   | 'SEARCH_FAILED'
+  /**
+   * A search was started or resumed and waits for a worker: not news to announce, but
+   * a list of searches open elsewhere can show it.
+   */
+  | 'SEARCH_QUEUED'
   | 'SEARCH_SUCCEEDED';
 
 export type RateLimitScope =

@@ -1,6 +1,6 @@
 "use client";
 
-import { useSubscription } from "@apollo/client/react";
+import { useApolloClient, useSubscription } from "@apollo/client/react";
 import { useRouter } from "next/navigation";
 import { toast } from "sonner";
 
@@ -15,14 +15,26 @@ const Notifications = graphql(`
 
 /**
  * Toasts, in any open page, when one of the user's searches (or, for admins, an import)
- * ends — and a browser notification too when the user allowed them.
+ * ends — and a browser notification too when the user allowed them. A search queued
+ * elsewhere (another tab, another device, the API) is no news, but an open list of
+ * searches fetches itself again to show it.
  */
 export function NotificationListener() {
   const router = useRouter();
+  const client = useApolloClient();
   const { error, restart } = useSubscription(Notifications, {
     onData: ({ data }) => {
       const note = data.data?.notifications;
       if (!note) return;
+      if (note.kind === "SEARCH_QUEUED") {
+        Promise.resolve(
+          client.refetchQueries({
+            include: "active",
+            onQueryUpdated: (query) => (query.queryName === "MySearches" ? query.refetch() : false),
+          }),
+        ).catch(() => {});
+        return;
+      }
       const href = note.jobId ? `/searches/${note.jobId}` : "/admin/imports";
       const show = note.kind.endsWith("SUCCEEDED") ? toast.success : note.kind.endsWith("FAILED") ? toast.error : toast.info;
       show(note.title, { description: note.message, action: { label: "Open", onClick: () => router.push(href) } });

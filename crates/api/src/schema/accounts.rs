@@ -287,7 +287,8 @@ impl AccountMutation {
     /// A short-lived ticket that opens a websocket as the signed-in account, for browser
     /// code that never sees the session token (the web app keeps it in an httpOnly
     /// cookie). It must be used within a minute; the socket then lasts as long as the
-    /// session. Tickets open websockets only: HTTP refuses them.
+    /// session. Tickets open websockets only (HTTP refuses them), and such a socket runs
+    /// subscriptions only: a query or mutation over it is an error (FORBIDDEN).
     async fn create_socket_ticket(&self, ctx: &Context<'_>) -> Result<SocketTicket> {
         let api = ctx.data::<ApiContext>()?;
         let viewer = Caller::of(ctx).user()?;

@@ -1,5 +1,6 @@
 //! `notifications`: what the signed-in account should hear about wherever it is in the web
-//! app — its searches ending, and for admins, imports ending.
+//! app — its searches queued (so lists elsewhere can show them) and ending, and for admins,
+//! imports ending.
 
 use std::collections::HashSet;
 
@@ -16,6 +17,9 @@ use crate::auth::Caller;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum NotificationKind {
+    /// A search was started or resumed and waits for a worker: not news to announce, but
+    /// a list of searches open elsewhere can show it.
+    SearchQueued,
     SearchSucceeded,
     SearchFailed,
     SearchCancelled,
@@ -112,6 +116,25 @@ async fn about_job(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<
     })
 }
 
+/// A search of the account's was queued (a worker may have claimed it by now).
+async fn queued(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Notification> {
+    let job = api.store.job(id).await.ok()??;
+    if job.owner_id != Some(viewer.id) || job.status.is_terminal() {
+        return None;
+    }
+    Some(Notification {
+        kind: NotificationKind::SearchQueued,
+        job_id: Some(job.id),
+        import_id: None,
+        title: format!("{} queued", search_name(&job)),
+        message: match job.total_tasks {
+            1 => "1 provider query to make.".to_string(),
+            n => format!("{n} provider queries to make."),
+        },
+        at: job.updated_at,
+    })
+}
+
 async fn about_import(api: &ApiContext, id: Uuid) -> Option<Notification> {
     let import = api.store.import(id).await.ok()??;
     let (kind, title, message) = match import.status {
@@ -143,8 +166,9 @@ async fn about_import(api: &ApiContext, id: Uuid) -> Option<Notification> {
 
 #[Subscription]
 impl NotificationSubscription {
-    /// The signed-in account's searches as they end (succeeded, failed, cancelled), and for
-    /// admins imports as they end. Only what happens while subscribed.
+    /// The signed-in account's searches as they are queued (started or resumed) and as they
+    /// end (succeeded, failed, cancelled), and for admins imports as they end. Only what
+    /// happens while subscribed; each end is told once.
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -160,6 +184,7 @@ impl NotificationSubscription {
                     Ok(JobEvent::Progress(p)) if p.status.is_terminal() && !told.contains(&p.job_id) => {
                         about_job(&api, viewer, p.job_id).await
                     }
+                    Ok(JobEvent::Queued(id)) => queued(&api, viewer, id).await,
                     Ok(JobEvent::Import(id)) if viewer.is_admin() && !told.contains(&id) => {
                         about_import(&api, id).await
                     }
@@ -167,7 +192,9 @@ impl NotificationSubscription {
                     Err(RecvError::Closed) => break,
                 };
                 if let Some(note) = note {
-                    told.insert(note.job_id.or(note.import_id).unwrap_or_default());
+                    if note.kind != NotificationKind::SearchQueued {
+                        told.insert(note.job_id.or(note.import_id).unwrap_or_default());
+                    }
                     yield note;
                 }
             }
