@@ -14,10 +14,15 @@ const PriceLine = dynamic(() => import("./price-line"), {
   loading: () => <p className="muted">Drawing the chart…</p>,
 });
 
-/** The best price found so far, over the search's running time. */
-export function PriceChart({ jobId, bestPrice, seededAt, initial }: {
+/**
+ * The best price found so far, over the search's running time. The line goes on at the
+ * last best price until `until` (the search's end, or its latest checkpoint while it runs),
+ * so a search that found its best price early still draws one.
+ */
+export function PriceChart({ jobId, bestPrice, until, seededAt, initial }: {
   jobId: string;
   bestPrice: number | null;
+  until: string;
   seededAt: number | null;
   initial: PriceHistoryQuery;
 }) {
@@ -27,6 +32,9 @@ export function PriceChart({ jobId, bestPrice, seededAt, initial }: {
   if (history.length === 0) return <><StaleNotice error={error} /><p className="muted">No fares yet.</p></>;
   const currency = history[0].price.currency;
   const points = history.map((p) => ({ t: new Date(p.at).getTime(), price: Number(p.price.amount) }));
+  const last = points[points.length - 1];
+  const end = new Date(until).getTime();
+  if (end > last.t) points.push({ t: end, price: last.price });
   return (
     <figure style={{ margin: 0 }}>
       <StaleNotice error={error} />
@@ -34,7 +42,8 @@ export function PriceChart({ jobId, bestPrice, seededAt, initial }: {
         <PriceLine points={points} currency={currency} />
       </div>
       <figcaption className="muted">
-        Best price over time: {points.length} improvements, now {money(history[history.length - 1].price)}.
+        Best price over time: {history.length === 1 ? "found once" : `${history.length} improvements`}, now{" "}
+        {money(history[history.length - 1].price)}.
       </figcaption>
     </figure>
   );

@@ -30,7 +30,8 @@ export default function PriceLine({ points, currency }: { points: PricePoint[]; 
           labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString()}
           formatter={(v) => [`${Number(v).toFixed(2)} ${currency}`, "best price"]}
         />
-        <Line type="stepAfter" dataKey="price" stroke="#1f5fd6" dot={false} isAnimationActive={false} />
+        {/* A single point draws no line: show it as a dot. */}
+        <Line type="stepAfter" dataKey="price" stroke="#1f5fd6" dot={points.length < 2} isAnimationActive={false} />
       </LineChart>
     </ResponsiveContainer>
   );

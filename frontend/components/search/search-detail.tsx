@@ -101,7 +101,13 @@ export function SearchDetail({ id, initial }: {
         ) : null}
         {tab === "chart" ? (
           <div role="tabpanel" id="panel-chart" aria-labelledby="tab-chart">
-            <PriceChart jobId={id} bestPrice={job.bestPrice?.minorUnits ?? null} seededAt={seededAt.best} initial={initial.history} />
+            <PriceChart
+              jobId={id}
+              bestPrice={job.bestPrice?.minorUnits ?? null}
+              until={job.finishedAt ?? job.updatedAt}
+              seededAt={seededAt.best}
+              initial={initial.history}
+            />
           </div>
         ) : null}
       </div>
