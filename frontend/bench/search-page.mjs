@@ -116,7 +116,7 @@ await page.goto(url, { waitUntil: "networkidle" });
 const forPage = [...scripts.values()];
 // The chart's code comes only when its tab opens.
 await page.getByRole("tab", { name: "Price over time" }).click();
-await page.locator("path.recharts-line-curve").waitFor({ timeout: 30_000 });
+await page.locator("path.recharts-line-curve").waitFor({ state: "attached", timeout: 30_000 });
 await page.waitForLoadState("networkidle");
 const forChart = [...scripts.values()].slice(forPage.length);
 await browser.close();
