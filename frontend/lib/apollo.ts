@@ -7,7 +7,9 @@ import { map } from "rxjs";
 
 import { keepFreshest } from "./freshness";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits 1 s, 2 s, 4 s … up to 30 s after the `attempt`-th failure, with jitter. */
+const backOff = (attempt: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
 
 function sessionEnded() {
   if (!window.location.pathname.startsWith("/login")) window.location.assign("/login?expired=1");
@@ -33,7 +35,7 @@ async function socketTicket(): Promise<Record<string, string>> {
     } catch {
       // offline, or this site's server is restarting
     }
-    await sleep(Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    await backOff(attempt);
   }
 }
 
@@ -66,7 +68,7 @@ export function makeClient(wsUrl: string): ApolloClient {
       // Pings find a dead connection (a laptop waking up) within seconds, not minutes.
       keepAlive: 15_000,
       retryAttempts: Infinity,
-      retryWait: (retries) => sleep(Math.min(30_000, 1000 * 2 ** retries) * (0.5 + Math.random() / 2)),
+      retryWait: backOff,
       // Reconnect after any close, the token's expiry (4403) included: a new ticket is fetched.
       shouldRetry: () => true,
     }),
