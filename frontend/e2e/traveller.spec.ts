@@ -188,7 +188,7 @@ test("nobody opens another user's search", async ({ page }) => {
   expect(problems).toEqual([]);
 });
 
-test("the app works on a phone-sized screen", async ({ browser }) => {
+test("the app works on a phone-sized screen, by keyboard", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
   const problems = watchConsole(page);
@@ -204,6 +204,30 @@ test("the app works on a phone-sized screen", async ({ browser }) => {
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("origins-chip")).toHaveCount(1);
+  await page.getByTestId("destinations-input").focus();
+  await page.keyboard.type("Singa");
+  await expect(page.getByRole("option").first()).toBeVisible();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("destinations-chip")).toHaveCount(1);
+  await page.getByRole("button", { name: "Search", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 90_000 });
+  await expect(page.getByTestId("offer-row").first()).toBeVisible();
+  // Wide tables scroll inside their panels; the page itself never scrolls sideways.
+  const wide = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(await wide()).toBeLessThanOrEqual(1);
+  await shot(page, "search-phone");
+  await page.getByRole("tab", { name: "Results" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("tab", { name: "Price calendar" })).toBeFocused();
+  await expect(page.getByRole("table", { name: "Cheapest fare by departure and return date" })).toBeVisible();
+  expect(await wide()).toBeLessThanOrEqual(1);
+  await page.goto("/searches");
+  await expect(page.getByRole("progressbar").first()).toBeVisible();
+  expect(await wide()).toBeLessThanOrEqual(1);
+  await shot(page, "my-searches-phone");
   expect(problems).toEqual([]);
   await context.close();
 });
