@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type WebSocketRoute } from "@playwright/test";
 
 import { isoDay, logOut, pickPlace, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
 
@@ -159,6 +159,52 @@ test("a running search is paused, resumed and cancelled from its page, live in t
   await expect(row.locator(".status")).toHaveText(/QUEUED|RUNNING|SUCCEEDED/);
   await expect(row.locator(".status")).toHaveText("SUCCEEDED", { timeout: 90_000 });
   await expect(row.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+  expect(problems).toEqual([]);
+});
+
+test("when the socket drops, the page says so, and live updates come back by themselves", async ({ page }) => {
+  const problems = watchConsole(page);
+  // Every socket to the API goes through here: passed on while `down` is false, and
+  // closed as a restarting server would (1012) while it is true.
+  let down = false;
+  const open: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    if (down) {
+      ws.close({ code: 1012, reason: "service restart" });
+      return;
+    }
+    ws.connectToServer();
+    open.push(ws);
+  });
+  await signUp(page, uniqueEmail("offline"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Tokyo", "TYO");
+  await page.getByLabel("Earliest departure").fill(isoDay(20));
+  await page.getByLabel("Latest departure").fill(isoDay(140));
+  await page.getByLabel("Nights, at most").fill("14");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  const percent = page.getByTestId("percent");
+  await expect(percent).not.toHaveText("0.0%");
+  await expect(page.getByTestId("live-banner")).toHaveCount(0);
+
+  down = true;
+  open.splice(0).forEach((ws) => ws.close({ code: 1012, reason: "service restart" }));
+  await expect(page.getByTestId("live-banner")).toBeVisible();
+  await shot(page, "live-updates-lost");
+  // Nothing moves while the socket is away (progress only comes over it).
+  const frozen = await percent.textContent();
+  await page.waitForTimeout(1500);
+  await expect(percent).toHaveText(frozen ?? "");
+
+  down = false;
+  await expect(page.getByTestId("live-banner")).toHaveCount(0, { timeout: 60_000 });
+  await expect(percent).not.toHaveText(frozen ?? "");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Cancel search" }).click();
+  await expect(page.getByTestId("job-status")).toHaveText("CANCELLED");
   expect(problems).toEqual([]);
 });
 

@@ -40,6 +40,30 @@ async function socketTicket(): Promise<Record<string, string>> {
 }
 
 /**
+ * Whether live updates flow: "idle" with no socket (nothing subscribed), "live" while
+ * connected, "down" from an unplanned close until the socket is back.
+ */
+export type LiveState = "idle" | "live" | "down";
+
+let liveState: LiveState = "idle";
+const liveListeners = new Set<() => void>();
+
+function setLive(state: LiveState) {
+  if (state === liveState) return;
+  liveState = state;
+  liveListeners.forEach((listener) => listener());
+}
+
+/** For `useSyncExternalStore`. */
+export const live = {
+  subscribe(listener: () => void) {
+    liveListeners.add(listener);
+    return () => liveListeners.delete(listener);
+  },
+  get: (): LiveState => liveState,
+};
+
+/**
  * The one Apollo client of a page. In the browser: queries and mutations through this
  * site's `/api/graphql` (which adds the session), subscriptions over the API's websocket.
  * While server-rendering client components it fetches nothing: pages hand their
@@ -71,6 +95,15 @@ export function makeClient(wsUrl: string): ApolloClient {
       retryWait: backOff,
       // Reconnect after any close, the token's expiry (4403) included: a new ticket is fetched.
       shouldRetry: () => true,
+      on: {
+        connected: () => setLive("live"),
+        // 1000 is the socket closing because nothing is subscribed; anything else was not
+        // planned, and a retry follows.
+        closed: (event) => setLive((event as { code?: number } | undefined)?.code === 1000 ? "idle" : "down"),
+        connecting: (isRetry) => {
+          if (isRetry) setLive("down");
+        },
+      },
     }),
   );
   const transport = ApolloLink.split(

@@ -6,6 +6,7 @@ import { Toaster } from "sonner";
 
 import { makeClient } from "@/lib/apollo";
 
+import { LiveBanner } from "./live-banner";
 import { NotificationListener } from "./notification-listener";
 
 /** The app's client-side context: Apollo's cache, toasts, and live notifications. */
@@ -14,7 +15,12 @@ export function Providers({ wsUrl, signedIn, children }: { wsUrl: string; signed
   return (
     <ApolloProvider client={client}>
       {children}
-      {signedIn ? <NotificationListener /> : null}
+      {signedIn ? (
+        <>
+          <NotificationListener />
+          <LiveBanner />
+        </>
+      ) : null}
       <Toaster position="top-right" richColors closeButton />
     </ApolloProvider>
   );
