@@ -19,7 +19,13 @@ export async function POST(request: NextRequest) {
   if (refused) return refused;
   const token = await sessionToken();
   if (!token) return NextResponse.json({ error: "signed out" }, { status: 401 });
-  const result = await callApi(CreateSocketTicket, {}, token);
-  if (!result.data) return NextResponse.json({ error: "no ticket" }, { status: result.status === 200 ? 401 : result.status });
+  const result = await callApi(CreateSocketTicket, {}, token).catch(() => null);
+  if (!result) return NextResponse.json({ error: "the API did not answer" }, { status: 502 });
+  if (!result.data) {
+    // Only a dead session is 401 (the page then goes to log in); anything else is tried again.
+    const signedOut = result.status === 401 || (result.errors ?? []).some((e) => e.extensions?.code === "UNAUTHENTICATED");
+    const error = result.errors?.map((e) => e.message).join("; ") ?? `the API answered ${result.status}`;
+    return NextResponse.json({ error }, { status: signedOut ? 401 : 502 });
+  }
   return NextResponse.json(result.data.createSocketTicket, { headers: { "cache-control": "no-store" } });
 }
