@@ -134,6 +134,21 @@ impl FlightQuery {
     }
 }
 
+impl FlightOffer {
+    /// Whether the itinerary can be flown: each leg lands after it leaves, and a return
+    /// leaves after the outbound has landed (a stay shorter than the journey cannot).
+    pub fn is_possible(&self) -> bool {
+        if self.arrival_at <= self.departure_at {
+            return false;
+        }
+        match (self.return_departure_at, self.return_arrival_at) {
+            (None, None) => true,
+            (Some(leaves), Some(lands)) => leaves > self.arrival_at && lands > leaves,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {

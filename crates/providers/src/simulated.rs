@@ -138,6 +138,11 @@ impl SimulatedProvider {
             }
             let out = leg(from.tz, departure_date, km, stops, r(b"out"));
             let back = return_date.map(|date| leg(to.tz, date, km, stops, r(b"back")));
+            // A stay shorter than the journey out: no return to offer before landing (with
+            // two hours to turn round).
+            if back.is_some_and(|b| b.0 < out.1 + chrono::Duration::hours(2)) {
+                continue;
+            }
 
             let mut euros = 45.0 + 0.075 * km + 0.02 * (km - 4_000.0).max(0.0);
             euros *= match query.cabin {
@@ -435,6 +440,34 @@ mod tests {
 
     fn today() -> NaiveDate {
         "2027-01-01".parse().expect("date")
+    }
+
+    #[test]
+    fn no_return_leaves_before_the_outbound_lands() {
+        // A day trip and one night to Bangkok: most long-haul offers cannot be flown, and
+        // none may be offered; a same-day return to Paris can.
+        let p = provider(3);
+        let mut offered = 0;
+        for (to, ret) in [
+            ("BKK", "2027-02-10"),
+            ("BKK", "2027-02-11"),
+            ("CDG", "2027-02-10"),
+        ] {
+            for o in p.offers(&query("LHR", to, "2027-02-10", Some(ret)), today()) {
+                offered += 1;
+                let back = o.return_departure_at.expect("round trip");
+                assert!(back >= o.arrival_at + chrono::Duration::hours(2), "{o:?}");
+                assert!(o.is_possible(), "{o:?}");
+            }
+        }
+        assert!(
+            p.offers(
+                &query("LHR", "BKK", "2027-02-10", Some("2027-02-10")),
+                today()
+            )
+            .is_empty()
+        );
+        assert!(offered > 0, "short trips are still offered");
     }
 
     #[test]

@@ -462,7 +462,7 @@ async fn run_task(
                     provider = %task.provider,
                     task = index,
                     dropped,
-                    "the provider answered offers outside the query; they were dropped"
+                    "the provider answered offers outside the query or that cannot be flown (a return before the outbound lands); they were dropped"
                 );
                 metrics::counter!("fast_flights_offers_dropped_total", "provider" => task.provider.clone())
                     .increment(dropped);
@@ -478,7 +478,8 @@ async fn run_task(
     }
 }
 
-/// Dates an offer by its airports' local time and keeps it only if the query asked for it.
+/// Dates an offer by its airports' local time and keeps it only if the query asked for it
+/// and it can be flown.
 fn normalise(
     query: &domain::FlightQuery,
     provider: &str,
@@ -497,7 +498,7 @@ fn normalise(
                 .date_naive(),
         ),
     };
-    if !query.covers(&offer, departure_date, return_date) {
+    if !query.covers(&offer, departure_date, return_date) || !offer.is_possible() {
         return None;
     }
     // Unique per job across providers, stable across redone tasks.
@@ -536,5 +537,80 @@ impl RateMeter {
             0.7 * self.rate + 0.3 * instant
         };
         self.rate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use domain::{AirportCode, Cabin, Currency, FlightOffer, FlightQuery, Money, NightsRange};
+
+    fn code(raw: &str) -> AirportCode {
+        AirportCode::parse(raw).expect("code")
+    }
+
+    fn round_trip_query() -> FlightQuery {
+        FlightQuery {
+            origin: code("LHR"),
+            destinations: vec![code("BKK")],
+            departure_from: "2027-03-01".parse().expect("date"),
+            departure_to: "2027-03-01".parse().expect("date"),
+            nights: Some(NightsRange { min: 0, max: 1 }),
+            adults: 1,
+            cabin: Cabin::Economy,
+            max_stops: None,
+            max_price: None,
+            currency: Currency::EUR,
+        }
+    }
+
+    /// Leaves LHR 2027-03-01 10:00 UTC and lands 12 hours later; the return leaves BKK
+    /// at `return_hour` UTC on 2027-03-02.
+    fn offer(return_hour: u32) -> FlightOffer {
+        let at = |d, h| {
+            Utc.with_ymd_and_hms(2027, 3, d, h, 0, 0)
+                .single()
+                .expect("time")
+        };
+        FlightOffer {
+            key: "k".into(),
+            provider: String::new(),
+            origin: code("LHR"),
+            destination: code("BKK"),
+            departure_at: at(1, 10),
+            arrival_at: at(1, 22),
+            return_departure_at: Some(at(2, return_hour)),
+            return_arrival_at: Some(at(2, return_hour) + chrono::Duration::hours(13)),
+            carrier: "XQ".into(),
+            flight_numbers: vec!["XQ1".into(), "XQ2".into()],
+            stops: 0,
+            duration_minutes: 25 * 60,
+            price: Money::new(50_000, Currency::EUR).expect("money"),
+            cabin: Cabin::Economy,
+            segments: Vec::new(),
+            expires_at: None,
+            deep_link: None,
+            booking_token: None,
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn a_return_before_the_outbound_lands_is_dropped() {
+        let query = round_trip_query();
+        // Lands 22:00 UTC on the 1st; a return at 03:00 UTC on the 2nd (10:00 in Bangkok,
+        // one night) can be flown.
+        let kept = normalise(&query, "p", 0, offer(3)).expect("a possible trip is kept");
+        assert_eq!(kept.offer.key, "p:k");
+        // The same stay on paper, but the return leaves before the outbound lands.
+        let mut impossible = offer(3);
+        impossible.arrival_at =
+            impossible.return_departure_at.expect("return") + chrono::Duration::hours(1);
+        assert!(normalise(&query, "p", 0, impossible).is_none());
+        // A leg that lands before it leaves.
+        let mut backwards = offer(3);
+        backwards.arrival_at = backwards.departure_at - chrono::Duration::hours(1);
+        assert!(normalise(&query, "p", 0, backwards).is_none());
     }
 }
