@@ -162,7 +162,9 @@ impl InventoryFlight {
         if seats_available > seats_total {
             return Err(err(
                 "seats_available",
-                format!("{seats_available} is more than seats_total ({seats_total})"),
+                format!(
+                    "{seats_available} seats left is more than the {seats_total} seats in total"
+                ),
             ));
         }
         Ok(Self {

@@ -129,7 +129,7 @@ impl SearchSpec {
             return Err(reject(
                 "departureTo",
                 format!(
-                    "{} is before departureFrom {}",
+                    "{} is before the earliest departure ({})",
                     req.departure_to, req.departure_from
                 ),
             ));
@@ -191,7 +191,9 @@ impl SearchSpec {
             Some(n) if n <= 0 => {
                 return Err(reject(
                     "maxPrice",
-                    format!("{n} must be a positive amount in minor units of {currency}"),
+                    format!(
+                        "a price cap must be more than zero (got {n} minor units of {currency})"
+                    ),
                 ));
             }
             Some(n) => {

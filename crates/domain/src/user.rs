@@ -48,6 +48,8 @@ impl Email {
             });
         if valid {
             Ok(Self(email))
+        } else if raw.trim().is_empty() {
+            Err("give an email address".to_string())
         } else {
             Err(format!("`{}` is not an email address", raw.trim()))
         }
