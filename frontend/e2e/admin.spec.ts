@@ -54,6 +54,19 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await page.getByLabel("Seats left").fill("50");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByTestId("inventory-row").first()).toContainText("50 / 180");
+  // A blank price is not a free seat.
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Price per seat").fill("");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("give a price per seat")).toBeVisible();
+  // Moving the departure moves the flight: still one XQ102, at the new time.
+  await page.getByLabel("Price per seat").fill("99");
+  await page.getByLabel("Departure (local)").fill(`${isoDay(58)}T19:30`);
+  await page.getByLabel("Arrival (local)").fill(`${isoDay(59)}T07:35`);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Flight saved")).toBeVisible();
+  await expect(page.getByTestId("inventory-row")).toHaveCount(1);
+  await expect(page.getByTestId("inventory-row").first()).toContainText("19:30");
   await shot(page, "admin-inventory");
 
   await page.getByRole("link", { name: "Providers" }).click();

@@ -95,6 +95,13 @@ test("the form shows the API's objections beside their fields", async ({ page })
   await expect(to).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByText(/give at least one airport or city code/)).toBeVisible();
   await shot(page, "new-search-errors");
+  // What the API could not even read is named beside its field, not as a parse error.
+  await page.getByLabel("Earliest departure").fill("");
+  await page.getByLabel("Nights, at least").fill("");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page.getByText("give the earliest departure date")).toBeVisible();
+  await expect(page.getByText("give the nights as whole numbers, at least and at most")).toBeVisible();
+  await expect(page.getByText(/Failed to parse/)).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 

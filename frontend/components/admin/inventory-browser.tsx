@@ -27,14 +27,23 @@ type Flight = InventoryQuery["inventory"]["nodes"][number];
 function FlightEditor({ flight, onDone }: { flight: Flight | null; onDone: () => void }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [upsert, { loading }] = useMutation(Upsert);
+  const [removeOld] = useMutation(Delete);
   const local = (iso?: string) => (iso ? iso.slice(0, 16) : "");
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const currency = String(form.get("currency")).toUpperCase();
     const available = String(form.get("seatsAvailable") ?? "").trim();
+    const blank = (name: string) => String(form.get(name) ?? "").trim() === "";
+    const missing: Record<string, string> = {};
+    if (blank("price")) missing.price = "give a price per seat (0 for a free seat)";
+    if (blank("seatsTotal")) missing.seatsTotal = "give the number of seats";
+    if (Object.keys(missing).length > 0) {
+      setErrors(missing);
+      return;
+    }
     try {
-      await upsert({
+      const saved = await upsert({
         variables: {
           input: {
             flightNumber: String(form.get("flightNumber")),
@@ -51,6 +60,18 @@ function FlightEditor({ flight, onDone }: { flight: Flight | null; onDone: () =>
           },
         },
       });
+      // A flight is its number and departure: an edit that changes either saves it anew,
+      // so the old one goes, as an edit means.
+      const savedId = saved.data?.upsertInventoryFlight.id;
+      if (flight && savedId && savedId !== flight.id) {
+        try {
+          await removeOld({ variables: { id: flight.id } });
+        } catch {
+          toast.error(`Saved as a new flight; the old ${flight.flightNumber} could not be removed`);
+          onDone();
+          return;
+        }
+      }
       toast.success("Flight saved");
       onDone();
     } catch (error) {
@@ -70,7 +91,9 @@ function FlightEditor({ flight, onDone }: { flight: Flight | null; onDone: () =>
   return (
     <form className="panel" onSubmit={submit} aria-label={flight ? `Edit ${flight.flightNumber}` : "Add a flight"}>
       <h2 style={{ marginTop: 0 }}>{flight ? `Edit ${flight.flightNumber}` : "Add a flight"}</h2>
-      <p className="muted">Times are local to each airport. A flight with the same number and departure is replaced.</p>
+      <p className="muted">
+        Times are local to each airport. A flight is its number and departure: adding one that exists replaces it.
+      </p>
       <div className="grid">
         {field("flightNumber", "Flight number", { defaultValue: flight?.flightNumber })}
         {field("airline", "Airline", { defaultValue: flight?.airline })}

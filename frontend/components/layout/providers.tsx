@@ -21,7 +21,7 @@ export function Providers({ wsUrl, signedIn, children }: { wsUrl: string; signed
           <LiveBanner />
         </>
       ) : null}
-      <Toaster position="top-right" richColors closeButton />
+      <Toaster position="bottom-right" richColors closeButton duration={6000} />
     </ApolloProvider>
   );
 }

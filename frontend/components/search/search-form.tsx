@@ -41,6 +41,19 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
     const cap = String(form.get("maxPrice") ?? "").trim();
     const stops = String(form.get("maxStops") ?? "");
     const chosen = providers.filter((p) => form.get(`provider-${p.name}`) === "on").map((p) => p.name);
+    // What the API cannot even read gets its message here, beside its field.
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    const whole = (name: string) => /^\d+$/.test(text(name));
+    const unreadable: Record<string, string> = {};
+    if (text("departureFrom") === "") unreadable.departureFrom = "give the earliest departure date";
+    if (text("departureTo") === "") unreadable.departureTo = "give the latest departure date";
+    if (roundTrip && !(whole("nightsMin") && whole("nightsMax"))) unreadable.nights = "give the nights as whole numbers, at least and at most";
+    if (!whole("adults")) unreadable.adults = "give the number of passengers as a whole number";
+    if (cap !== "" && !Number.isFinite(Number(cap))) unreadable.maxPrice = "give the price cap as an amount, e.g. 450";
+    if (Object.keys(unreadable).length > 0) {
+      setErrors(unreadable);
+      return;
+    }
     const input = {
       origins,
       destinations,
