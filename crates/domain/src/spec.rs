@@ -99,10 +99,15 @@ impl SearchSpec {
         let (requested_origins, origins) = parse_places("origins", &req.origins, db)?;
         let (requested_destinations, destinations) =
             parse_places("destinations", &req.destinations, db)?;
-        if origins.iter().all(|o| destinations.iter().all(|d| d == o)) {
+        // LHR to LON would search Heathrow to Gatwick: a trip within one place is no trip.
+        if let Some(both) = destinations.iter().find(|d| origins.contains(d)) {
             return Err(reject(
                 "destinations",
-                "every destination is the same airport as the origin; choose a different destination",
+                format!(
+                    "{both} is among the origins too ({} to {}); a destination must be somewhere else",
+                    req.origins.join(", "),
+                    req.destinations.join(", ")
+                ),
             ));
         }
 
@@ -408,6 +413,17 @@ mod tests {
             }),
             "destinations"
         );
+        // A city that holds an origin airport, either way round.
+        for (from, to) in [("LHR", "LON"), ("LON", "STN"), ("LON", "LHR")] {
+            let err = parse(SearchRequest {
+                origins: vec![from.into()],
+                destinations: vec![to.into(), "BKK".into()],
+                ..request()
+            })
+            .expect_err("overlap");
+            assert_eq!(err.field, "destinations", "{from} to {to}");
+            assert!(err.message.contains("among the origins"), "{}", err.message);
+        }
         assert_eq!(
             field_of(SearchRequest {
                 departure_from: date("2026-12-31"),
