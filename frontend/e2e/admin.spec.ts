@@ -50,12 +50,12 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await page.getByLabel("Flight", { exact: true }).fill("XQ102");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByTestId("inventory-row")).toHaveCount(1);
-  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByRole("button", { name: /^Edit XQ102 on \d{4}-\d{2}-\d{2}$/ }).click();
   await page.getByLabel("Seats left").fill("50");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByTestId("inventory-row").first()).toContainText("50 / 180");
   // A blank price is not a free seat.
-  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByRole("button", { name: /^Edit XQ102 on \d{4}-\d{2}-\d{2}$/ }).click();
   await page.getByLabel("Price per seat").fill("");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("give a price per seat")).toBeVisible();

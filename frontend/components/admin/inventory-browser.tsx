@@ -179,10 +179,18 @@ export function InventoryBrowser() {
                 <td>{money(f.price)}</td>
                 <td>{f.seatsAvailable} / {f.seatsTotal}</td>
                 <td>
-                  <button type="button" className="link-button" onClick={() => setEditing(f)}>Edit</button>{" "}
                   <button
                     type="button"
                     className="link-button"
+                    aria-label={`Edit ${f.flightNumber} on ${f.departureDate}`}
+                    onClick={() => setEditing(f)}
+                  >
+                    Edit
+                  </button>{" "}
+                  <button
+                    type="button"
+                    className="link-button"
+                    aria-label={`Delete ${f.flightNumber} on ${f.departureDate}`}
                     onClick={async () => {
                       if (!window.confirm(`Delete ${f.flightNumber} on ${f.departureDate}?`)) return;
                       try {

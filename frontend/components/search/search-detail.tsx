@@ -49,7 +49,7 @@ export function SearchDetail({ id, initial }: {
         <div className="stats" style={{ marginTop: "0.75rem" }}>
           <div className="stat"><div className="value" data-testid="percent">{job.percent.toFixed(1)}%</div><div className="label">done</div></div>
           <div className="stat"><div className="value">{job.completedTasks.toLocaleString("en")} / {job.totalTasks.toLocaleString("en")}</div><div className="label">provider queries</div></div>
-          <div className="stat"><div className="value">{job.tasksPerSecond.toFixed(1)}</div><div className="label">queries / s</div></div>
+          <div className="stat"><div className="value">{job.status === "RUNNING" ? job.tasksPerSecond.toFixed(1) : "—"}</div><div className="label">queries / s</div></div>
           <div className="stat"><div className="value">{job.status === "RUNNING" ? eta(job.etaSeconds) : "—"}</div><div className="label">time left</div></div>
           <div className="stat"><div className="value" data-testid="found">{job.foundFlights.toLocaleString("en")}</div><div className="label">flights found</div></div>
           <div className="stat"><div className="value" data-testid="best-price">{money(job.bestPrice)}</div><div className="label">best price</div></div>
