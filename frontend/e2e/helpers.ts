@@ -52,6 +52,19 @@ export async function pickPlace(page: Page, field: "origins" | "destinations", t
   await expect(page.getByTestId(`${field}-chip`).filter({ hasText: code })).toBeVisible();
 }
 
+/** Starts a search long enough (about 10,000 queries) to act on while it runs; on its page. */
+export async function startLongSearch(page: Page) {
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Tokyo", "TYO");
+  await page.getByLabel("Earliest departure").fill(isoDay(20));
+  await page.getByLabel("Latest departure").fill(isoDay(140));
+  await page.getByLabel("Nights, at most").fill("14");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+}
+
 export function isoDay(offset: number): string {
   return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 }

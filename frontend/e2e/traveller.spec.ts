@@ -1,6 +1,6 @@
 import { expect, test, type WebSocketRoute } from "@playwright/test";
 
-import { isoDay, logOut, pickPlace, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
+import { isoDay, logOut, pickPlace, shot, signUp, startLongSearch, uniqueEmail, watchConsole } from "./helpers";
 
 test("a traveller signs up, watches a search run live, sorts its results and opens the calendar", async ({ page, context }) => {
   const problems = watchConsole(page);
@@ -108,15 +108,7 @@ test("the form shows the API's objections beside their fields", async ({ page })
 test("a running search is paused, resumed and cancelled from its page, live in the list", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("cancel"));
-  await page.goto("/searches/new");
-  await pickPlace(page, "origins", "Lond", "LON");
-  await pickPlace(page, "destinations", "Tokyo", "TYO");
-  await page.getByLabel("Earliest departure").fill(isoDay(20));
-  await page.getByLabel("Latest departure").fill(isoDay(140));
-  await page.getByLabel("Nights, at most").fill("14");
-  await page.getByRole("button", { name: "Search", exact: true }).click();
-  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  await startLongSearch(page);
   // The page sets its security headers: a nonce-based script policy.
   const headers = (await page.request.get(page.url())).headers();
   expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
@@ -184,15 +176,7 @@ test("when the socket drops, the page says so, and live updates come back by the
     open.push(ws);
   });
   await signUp(page, uniqueEmail("offline"));
-  await page.goto("/searches/new");
-  await pickPlace(page, "origins", "Lond", "LON");
-  await pickPlace(page, "destinations", "Tokyo", "TYO");
-  await page.getByLabel("Earliest departure").fill(isoDay(20));
-  await page.getByLabel("Latest departure").fill(isoDay(140));
-  await page.getByLabel("Nights, at most").fill("14");
-  await page.getByRole("button", { name: "Search", exact: true }).click();
-  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId("job-status")).toHaveText("RUNNING");
+  await startLongSearch(page);
   const percent = page.getByTestId("percent");
   await expect(percent).not.toHaveText("0.0%");
   await expect(page.getByTestId("live-banner")).toHaveCount(0);
