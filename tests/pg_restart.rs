@@ -3,6 +3,7 @@
 //! the machine's PostgreSQL cluster, so it is a test binary of its own (cargo runs test
 //! binaries one at a time) and needs Debian's `pg_ctlcluster`.
 
+#[path = "e2e/support/mod.rs"]
 mod support;
 
 use std::process::Command;

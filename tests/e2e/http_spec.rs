@@ -1,11 +1,10 @@
 //! GraphQL over HTTP as the GraphQL-over-HTTP specification words it.
 
-mod support;
-
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, ALLOW, CONTENT_TYPE};
 use serde_json::{Value, json};
-use support::{Backend, TestApp, TestDb};
+
+use crate::support::{Backend, TestApp, TestDb};
 
 async fn app() -> (TestDb, TestApp) {
     let db = TestDb::new(Backend::Sqlite).await;

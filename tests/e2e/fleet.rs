@@ -2,14 +2,13 @@
 //! through both APIs, one worker SIGKILLed mid-run. Every search ends SUCCEEDED once, with
 //! exactly the offers a single process finds, and subscribers on both APIs see it end.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
-use support::{Backend, TestApp, TestDb, TestWorker, days_from_now};
+
+use crate::support::{Backend, TestApp, TestDb, TestWorker, days_from_now};
 
 const ORIGINS: &[&str] = &[
     "LHR", "LGW", "STN", "MAN", "EDI", "CDG", "ORY", "AMS", "FRA", "MUC", "MAD", "BCN", "FCO",

@@ -2,8 +2,6 @@
 //! that must be refused, passwords that must never be kept or logged in clear, and the
 //! start-up rules for secrets.
 
-mod support;
-
 use std::time::Duration;
 
 use base64::Engine;
@@ -11,7 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use support::{
+
+use crate::support::{
     BIN, Backend, Session, TEST_EMAIL, TEST_JWT_SECRET, TEST_PASSWORD, TestApp, TestDb, WsClient,
     base_env, days_from_now,
 };

@@ -1,13 +1,12 @@
 //! SIGKILL mid-run, restart, finish: the stored result equals an uninterrupted run's.
 //! PostgreSQL, real binary, several kill points at random moments.
 
-mod support;
-
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
-use support::{Backend, TestApp, TestDb, days_from_now};
+
+use crate::support::{Backend, TestApp, TestDb, days_from_now};
 
 const ENV: &[(&str, &str)] = &[
     ("SIMULATED_LATENCY_MS", "8"),

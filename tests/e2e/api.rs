@@ -1,13 +1,14 @@
 //! The search engine end to end, through the real binary, on SQLite and on PostgreSQL.
 
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
-use support::{Backend, TestApp, TestDb, days_from_now};
+
+use crate::on_both_backends;
+use crate::support;
+use crate::support::{Backend, TestApp, TestDb, days_from_now};
 
 fn round_trip_input() -> Value {
     json!({

@@ -1,11 +1,10 @@
 //! graphql-transport-ws as graphql-ws's PROTOCOL.md words it, close codes included.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::json;
-use support::{Backend, TestApp, TestDb, WsClient, days_from_now};
+
+use crate::support::{Backend, TestApp, TestDb, WsClient, days_from_now};
 
 async fn app() -> (TestDb, TestApp) {
     let db = TestDb::new(Backend::Sqlite).await;

@@ -2,12 +2,11 @@
 //! never sees the session token, notifications, the best price over time, and providers
 //! switched on and off by admins.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Backend, Session, TestApp, TestDb, WsClient, days_from_now};
+
+use crate::support::{Backend, Session, TestApp, TestDb, WsClient, days_from_now};
 
 fn small_search() -> Value {
     json!({

@@ -2,16 +2,17 @@
 //! example provider server (examples/http-provider/server.py) in every documented mood,
 //! and a search over two providers, one of them failing 30% of its calls.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Backend, TestApp, TestDb, days_from_now};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::on_both_backends;
+use crate::support;
+use crate::support::{Backend, TestApp, TestDb, days_from_now};
 
 /// The example provider, started by the test on a free port.
 struct ExampleProvider {

@@ -2,14 +2,15 @@
 //! refused whole, a million rows in flat memory, an import killed mid-way, the watched
 //! folder across restarts, the `import` command, and searches finding imported flights.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use support::{BIN, Backend, Session, TestApp, TestDb, base_env};
+
+use crate::on_both_backends;
+use crate::support;
+use crate::support::{BIN, Backend, Session, TestApp, TestDb, base_env};
 
 const HEADER: &str = "flight_number,airline,origin,destination,departure,arrival,cabin,price,currency,seats_total,seats_available";
 
