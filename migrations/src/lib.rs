@@ -10,6 +10,7 @@ mod m20261126_000004_offer_details_and_quotas;
 mod m20261126_000005_users;
 mod m20261126_000006_inventory_and_imports;
 mod m20261126_000007_provider_settings;
+mod m20261201_000008_workers;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_users::Migration),
             Box::new(m20261126_000006_inventory_and_imports::Migration),
             Box::new(m20261126_000007_provider_settings::Migration),
+            Box::new(m20261201_000008_workers::Migration),
         ]
     }
 }

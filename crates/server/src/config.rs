@@ -128,6 +128,11 @@ pub struct Config {
     #[arg(long, env = "WORKER_ID", global = true)]
     pub worker_id: Option<String>,
 
+    /// The kinds of lease-held work this process runs, comma-separated (search, import), so
+    /// each workload scales on its own: e.g. `fast-flights worker --kinds import`.
+    #[arg(long = "kinds", env = "WORKER_KINDS", value_delimiter = ',', value_parser = parse_kind, default_values_t = store::LeaseKind::ALL, global = true)]
+    pub worker_kinds: Vec<store::LeaseKind>,
+
     /// Searches one worker process runs at once.
     #[arg(long, env = "MAX_CONCURRENT_SEARCHES", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub max_concurrent_searches: u16,
@@ -303,6 +308,17 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
     } else {
         Err(format!("{rate} is outside 0.0 to 1.0"))
     }
+}
+
+fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
+    store::LeaseKind::parse(raw).ok_or_else(|| {
+        let known: Vec<&str> = store::LeaseKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!(
+            "`{}` is not a kind of work; the kinds are {}",
+            raw.trim(),
+            known.join(", ")
+        )
+    })
 }
 
 impl Config {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use providers::ProviderRegistry;
 use store::{ImportRecord, ImportSource, ImportStatus, NewImport, Store, StoreError};
 use tokio_util::sync::CancellationToken;
-use worker::Worker;
+use worker::Runner;
 
 use crate::Config;
 
@@ -62,11 +62,12 @@ pub async fn run(
     eprintln!("import {} queued", import.id);
 
     let events = store.event_bus(shutdown.clone());
-    let worker = Worker::new(
+    let worker = Runner::with_kinds(
         store.clone(),
         Arc::new(ProviderRegistry::new()),
         events,
         config.worker_config(),
+        &[store::LeaseKind::Import],
     );
     let progress = tokio::spawn(report_progress(store.clone(), import.id));
     let finished = run_to_end(&worker, &store, import.id, &shutdown).await;
@@ -80,13 +81,15 @@ pub async fn run(
 /// another worker holding it), waits a moment and takes it up again, so the command ends
 /// even with no worker running elsewhere.
 async fn run_to_end(
-    worker: &Worker,
+    worker: &Runner,
     store: &Store,
     id: uuid::Uuid,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<ImportRecord> {
     loop {
-        let outcome = worker.run_import(id, shutdown.clone()).await?;
+        let outcome = worker
+            .run_one(store::LeaseKind::Import, id, shutdown.clone())
+            .await?;
         let import = store
             .import(id)
             .await?
@@ -100,7 +103,9 @@ async fn run_to_end(
             );
         }
         if outcome.is_none() {
-            tracing::debug!("another worker holds the import; waiting");
+            tracing::debug!(
+                "another worker (or the process owning the SQLite file) holds the import; waiting"
+            );
         }
         tokio::select! {
             _ = shutdown.cancelled() => {}

@@ -22,7 +22,7 @@ use store::SharedQuota;
 use store::{EventBus, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use worker::Worker;
+use worker::Runner;
 
 pub use config::{Cli, Command, Config, LogFormat, RunMode, UserCommand};
 
@@ -236,7 +236,7 @@ pub struct Application {
     listener: Option<TcpListener>,
     metrics_listener: Option<(TcpListener, PrometheusHandle)>,
     store: Store,
-    worker: Option<Worker>,
+    worker: Option<Runner>,
     router: Option<axum::Router>,
 }
 
@@ -261,14 +261,25 @@ impl Application {
             )?),
             None => None,
         };
-        let worker = (!config.no_worker || !api).then(|| {
-            Worker::new(
-                store.clone(),
-                Arc::clone(&registry),
-                Arc::clone(&events),
-                config.worker_config(),
-            )
-        });
+        let worker = match !config.no_worker || !api {
+            true => {
+                let runner = Runner::with_kinds(
+                    store.clone(),
+                    Arc::clone(&registry),
+                    Arc::clone(&events),
+                    config.worker_config(),
+                    &config.worker_kinds,
+                );
+                // Before serving: a second process on the same SQLite file, or a worker id
+                // already live on PostgreSQL, is an error at start, not double work.
+                runner
+                    .take_ownership()
+                    .await
+                    .context("taking up the database for this worker")?;
+                Some(runner)
+            }
+            false => None,
+        };
         let (listener, router) = if api {
             let listener = TcpListener::bind(config.listen).await.with_context(|| {
                 format!("binding {} (set LISTEN_ADDR or --listen)", config.listen)

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use uuid::Uuid;
 
 use crate::entity::{import, import_chunk, import_rejection};
+use crate::leases::{ClaimRules, Lease, LeaseKind, WithoutLease, fenced};
 use crate::records::Page;
 use crate::{Result, Store, StoreError};
 
@@ -166,12 +167,13 @@ impl TryFrom<import::Model> for ImportRecord {
     }
 }
 
-/// A worker's hold on a running import; writes are fenced by its token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportLease {
-    pub import_id: Uuid,
-    pub owner: String,
-    pub token: Uuid,
+/// An import just taken up by a worker.
+#[derive(Debug, Clone)]
+pub struct ClaimedImport {
+    pub lease: Lease,
+    pub import: ImportRecord,
+    /// The worker that held it before, when this claim took it over.
+    pub taken_over_from: Option<String>,
 }
 
 /// One committed step of an import: the counters as they stand after it.
@@ -268,6 +270,7 @@ impl Store {
             updated_at: Set(now),
             started_at: Set(None),
             finished_at: Set(None),
+            taken_over_from: Set(None),
         };
         model.insert(&self.db).await?;
         let (sha256, size) = match self.store_chunks(id, reader).await {
@@ -459,92 +462,49 @@ impl Store {
         )
     }
 
-    /// Takes the oldest queued import, or a running one whose lease expired (its worker
-    /// died); with `only`, that import alone. Optimistic: the update re-checks the
-    /// condition, so of two workers racing for one import exactly one wins.
+    /// Takes the oldest queued import, or a running one whose lease is free (its worker
+    /// died); with `only`, that import alone.
     #[tracing::instrument(skip_all, fields(worker = owner), err)]
     pub async fn claim_import(
         &self,
         owner: &str,
         lease_ttl: std::time::Duration,
         only: Option<Uuid>,
-    ) -> Result<Option<(ImportRecord, ImportLease)>> {
-        let now = Utc::now();
-        let claimable = || {
-            import::Column::Status
-                .eq(ImportStatus::Queued.as_str())
-                .or(import::Column::Status
-                    .eq(ImportStatus::Running.as_str())
-                    .and(
-                        import::Column::LeaseExpiresAt
-                            .is_null()
-                            .or(import::Column::LeaseExpiresAt.lt(now)),
-                    ))
+    ) -> Result<Option<ClaimedImport>> {
+        let rules = ClaimRules {
+            only,
+            order_by: "created_at",
+            ..ClaimRules::default()
         };
-        let mut candidates = import::Entity::find()
-            .select_only()
-            .column(import::Column::Id)
-            .filter(claimable())
-            .order_by_asc(import::Column::CreatedAt)
-            .limit(5);
-        if let Some(id) = only {
-            candidates = candidates.filter(import::Column::Id.eq(id));
-        }
-        let ids: Vec<Uuid> = candidates.into_tuple().all(&self.db).await?;
-        let expires =
-            now + chrono::Duration::from_std(lease_ttl).unwrap_or(chrono::Duration::seconds(30));
-        for id in ids {
-            let token = Uuid::new_v4();
-            let claimed = import::Entity::update_many()
-                .col_expr(
-                    import::Column::Status,
-                    Expr::value(ImportStatus::Running.as_str()),
-                )
-                .col_expr(import::Column::LeaseOwner, Expr::value(owner))
-                .col_expr(import::Column::LeaseToken, Expr::value(token))
-                .col_expr(import::Column::LeaseExpiresAt, Expr::value(expires))
-                .col_expr(
-                    import::Column::Attempts,
-                    Expr::col(import::Column::Attempts).add(1),
-                )
-                .col_expr(
-                    import::Column::StartedAt,
-                    Expr::col(import::Column::StartedAt).if_null(now),
-                )
-                .col_expr(import::Column::UpdatedAt, Expr::value(now))
-                .filter(import::Column::Id.eq(id))
-                .filter(claimable())
-                .exec(&self.db)
-                .await?;
-            if claimed.rows_affected == 1 {
-                let record = self
-                    .import(id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt(format!("import {id} vanished")))?;
-                return Ok(Some((
-                    record,
-                    ImportLease {
-                        import_id: id,
-                        owner: owner.to_string(),
-                        token,
-                    },
-                )));
-            }
-        }
-        Ok(None)
+        let Some(claim) = self
+            .claim(LeaseKind::Import, owner, lease_ttl, rules)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = claim.lease.id;
+        let import = self
+            .import(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("import {id} vanished")))?;
+        Ok(Some(ClaimedImport {
+            lease: claim.lease,
+            import,
+            taken_over_from: claim.taken_over_from,
+        }))
     }
 
     /// Upserts a batch of flights, keeps its rejected rows and moves the import's counters
     /// and resume position, in one transaction fenced by the lease (which it extends).
     /// `false`: the lease was lost and nothing was written.
-    #[tracing::instrument(skip_all, fields(import_id = %lease.import_id, rows = cp.flights.len()), err)]
+    #[tracing::instrument(skip_all, fields(import_id = %lease.id, rows = cp.flights.len()), err)]
     pub async fn import_checkpoint(
         &self,
-        lease: &ImportLease,
+        lease: &Lease,
         lease_ttl: std::time::Duration,
         cp: &ImportCheckpoint,
     ) -> Result<bool> {
-        let now = Utc::now();
+        let now = self.now();
         let expires =
             now + chrono::Duration::from_std(lease_ttl).unwrap_or(chrono::Duration::seconds(30));
         if self.backend() == sea_orm::DatabaseBackend::Postgres {
@@ -567,20 +527,18 @@ impl Store {
             )
             .col_expr(import::Column::LeaseExpiresAt, Expr::value(expires))
             .col_expr(import::Column::UpdatedAt, Expr::value(now))
-            .filter(import::Column::Id.eq(lease.import_id))
-            .filter(import::Column::LeaseToken.eq(lease.token))
-            .filter(import::Column::Status.eq(ImportStatus::Running.as_str()))
+            .filter(fenced(lease))
             .exec(&txn)
             .await?;
         if held.rows_affected == 0 {
             txn.rollback().await?;
             return Ok(false);
         }
-        crate::inventory::upsert_batch(&txn, &cp.flights, Some(lease.import_id)).await?;
+        crate::inventory::upsert_batch(&txn, &cp.flights, Some(lease.id)).await?;
         if !cp.rejections.is_empty() {
             import_rejection::Entity::insert_many(cp.rejections.iter().map(|(line, reason)| {
                 import_rejection::ActiveModel {
-                    import_id: Set(lease.import_id),
+                    import_id: Set(lease.id),
                     line: Set(i64_of(*line)),
                     reason: Set(reason.clone()),
                 }
@@ -599,7 +557,7 @@ impl Store {
     /// [`Store::import_checkpoint`] on PostgreSQL, the flights written by `COPY`.
     async fn import_checkpoint_pg(
         &self,
-        lease: &ImportLease,
+        lease: &Lease,
         cp: &ImportCheckpoint,
         expires: DateTime<Utc>,
     ) -> Result<bool> {
@@ -620,7 +578,7 @@ impl Store {
         .bind(i64_of(cp.rows_rejected))
         .bind(i64_of(cp.bytes_done))
         .bind(expires.to_rfc3339())
-        .bind(lease.import_id.to_string())
+        .bind(lease.id.to_string())
         .bind(lease.token.to_string())
         .execute(&mut *tx)
         .await?;
@@ -628,7 +586,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        crate::inventory::upsert_batch_by_copy(&mut tx, &cp.flights, Some(lease.import_id)).await?;
+        crate::inventory::upsert_batch_by_copy(&mut tx, &cp.flights, Some(lease.id)).await?;
         if !cp.rejections.is_empty() {
             let lines: Vec<i64> = cp.rejections.iter().map(|(l, _)| i64_of(*l)).collect();
             let reasons: Vec<String> = cp.rejections.iter().map(|(_, r)| r.clone()).collect();
@@ -637,7 +595,7 @@ impl Store {
                  SELECT $1::uuid, l, r FROM UNNEST($2::int8[], $3::text[]) AS t(l, r) \
                  ON CONFLICT (import_id, line) DO NOTHING",
             )
-            .bind(lease.import_id.to_string())
+            .bind(lease.id.to_string())
             .bind(lines)
             .bind(reasons)
             .execute(&mut *tx)
@@ -650,11 +608,11 @@ impl Store {
     /// Ends an import (fenced by the lease) and drops its stored file.
     pub async fn finish_import(
         &self,
-        lease: &ImportLease,
+        lease: &Lease,
         status: ImportStatus,
         error: Option<String>,
     ) -> Result<bool> {
-        let now = Utc::now();
+        let now = self.now();
         let txn = self.db.begin().await?;
         let mut finish = import::Entity::update_many()
             .col_expr(import::Column::Status, Expr::value(status.as_str()));
@@ -669,20 +627,8 @@ impl Store {
             .col_expr(import::Column::Error, Expr::value(error))
             .col_expr(import::Column::FinishedAt, Expr::value(now))
             .col_expr(import::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                import::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                import::Column::LeaseToken,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                import::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(import::Column::Id.eq(lease.import_id))
-            .filter(import::Column::LeaseToken.eq(lease.token))
+            .without_lease()
+            .filter(fenced(lease))
             .exec(&txn)
             .await?;
         if done.rows_affected == 0 {
@@ -690,7 +636,7 @@ impl Store {
             return Ok(false);
         }
         import_chunk::Entity::delete_many()
-            .filter(import_chunk::Column::ImportId.eq(lease.import_id))
+            .filter(import_chunk::Column::ImportId.eq(lease.id))
             .exec(&txn)
             .await?;
         txn.commit().await?;
@@ -699,7 +645,7 @@ impl Store {
 
     /// Gives an import back to the queue (shutdown, or a failure that may pass: `failed`),
     /// keeping its progress.
-    pub async fn release_import(&self, lease: &ImportLease, failed: bool) -> Result<()> {
+    pub async fn release_import(&self, lease: &Lease, failed: bool) -> Result<()> {
         import::Entity::update_many()
             .col_expr(
                 import::Column::Failures,
@@ -709,36 +655,11 @@ impl Store {
                 import::Column::Status,
                 Expr::value(ImportStatus::Queued.as_str()),
             )
-            .col_expr(
-                import::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                import::Column::LeaseToken,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                import::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(import::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(import::Column::Id.eq(lease.import_id))
-            .filter(import::Column::LeaseToken.eq(lease.token))
+            .col_expr(import::Column::UpdatedAt, Expr::value(self.now()))
+            .without_lease()
+            .filter(fenced(lease))
             .exec(&self.db)
             .await?;
         Ok(())
-    }
-
-    /// Makes every running import claimable at once (the embedded single-process database).
-    pub async fn release_all_import_leases(&self) -> Result<u64> {
-        let res = import::Entity::update_many()
-            .col_expr(
-                import::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(import::Column::Status.eq(ImportStatus::Running.as_str()))
-            .exec(&self.db)
-            .await?;
-        Ok(res.rows_affected)
     }
 }

@@ -4,25 +4,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::{JobStatus, SearchSpec, TaskCursor};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, ExprTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::entity::{flight_offer, search_job};
+use crate::leases::{ClaimRules, Lease, LeaseKind, WithoutLease, fenced};
 use crate::records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, Page, TaskError};
 use crate::{Result, Store, StoreError};
-
-/// The right to run a job, held by one worker until `expires_at`. Writes carry the token,
-/// so a worker that lost its lease writes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    pub job_id: Uuid,
-    pub owner: String,
-    pub token: Uuid,
-}
 
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
@@ -88,28 +80,6 @@ fn insert_chunk_len(remaining: usize) -> usize {
     }
 }
 
-/// Clearing a job's lease: nobody owns it, anybody may claim it.
-trait WithoutLease {
-    fn without_lease(self) -> Self;
-}
-
-impl WithoutLease for sea_orm::UpdateMany<search_job::Entity> {
-    fn without_lease(self) -> Self {
-        self.col_expr(
-            search_job::Column::LeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            search_job::Column::LeaseToken,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            search_job::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-    }
-}
-
 fn ttl(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(30))
 }
@@ -126,7 +96,7 @@ impl Store {
         total_tasks: u64,
         owner_id: Option<Uuid>,
     ) -> Result<JobRecord> {
-        let now = Utc::now();
+        let now = self.now();
         let spec_json =
             serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let model = search_job::ActiveModel {
@@ -222,7 +192,7 @@ impl Store {
     /// Cancelling a cancelled job is a no-op; a finished one is a conflict.
     #[tracing::instrument(skip_all, fields(job_id = %id), err)]
     pub async fn request_cancel(&self, id: Uuid) -> Result<JobRecord> {
-        let now = Utc::now();
+        let now = self.now();
         let queued = search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::Status,
@@ -281,7 +251,7 @@ impl Store {
     /// Pauses a queued job at once; asks a running one to pause at its next checkpoint.
     #[tracing::instrument(skip_all, fields(job_id = %id), err)]
     pub async fn request_pause(&self, id: Uuid) -> Result<JobRecord> {
-        let now = Utc::now();
+        let now = self.now();
         let queued = search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::Status,
@@ -326,7 +296,7 @@ impl Store {
     /// back a pause not yet carried out.
     #[tracing::instrument(skip_all, fields(job_id = %id), err)]
     pub async fn request_resume(&self, id: Uuid) -> Result<JobRecord> {
-        let now = Utc::now();
+        let now = self.now();
         search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::Status,
@@ -356,9 +326,9 @@ impl Store {
         Ok(job)
     }
 
-    /// Takes the oldest job that is queued, or running under an expired lease. A job
-    /// claimed `max_claims` times in a row without committing progress (it kills its
-    /// worker, say) is marked FAILED instead.
+    /// Takes the oldest job that is queued, or running under a free lease (expired, or
+    /// held by a worker that is gone). A job claimed `max_claims` times in a row without
+    /// committing progress (it kills its worker, say) is marked FAILED instead.
     #[tracing::instrument(skip_all, fields(worker = owner), err)]
     pub async fn claim_next(
         &self,
@@ -366,121 +336,49 @@ impl Store {
         lease_ttl: Duration,
         max_claims: u32,
     ) -> Result<Option<ClaimedJob>> {
-        let now = Utc::now();
-        let token = Uuid::new_v4();
+        let now = self.now();
         let max_claims = i32::try_from(Ord::max(max_claims, 1)).unwrap_or(i32::MAX);
-        let lease_free = search_job::Column::LeaseExpiresAt
-            .is_null()
-            .or(search_job::Column::LeaseExpiresAt.lt(now));
-        let looped = search_job::Entity::update_many()
-            .col_expr(
-                search_job::Column::Status,
-                Expr::value(JobStatus::Failed.as_str()),
+        let looped = self
+            .update_abandoned(
+                LeaseKind::Search,
+                |set| {
+                    set.raw("status = 'FAILED', error = ")
+                        .value(format!(
+                            "stopped after {max_claims} attempts in a row made no progress \
+                             (each ended without a checkpoint, e.g. its worker crashed)"
+                        ))
+                        .raw(", finished_at = ")
+                        .value(now)
+                        .raw(", updated_at = ")
+                        .value(now)
+                        .raw(
+                            ", eta_seconds = NULL, lease_owner = NULL, lease_token = NULL, \
+                             lease_expires_at = NULL",
+                        );
+                },
+                &format!(" AND claims_without_progress >= {max_claims}"),
             )
-            .col_expr(
-                search_job::Column::Error,
-                Expr::value(format!(
-                    "stopped after {max_claims} attempts in a row made no progress \
-                     (each ended without a checkpoint, e.g. its worker crashed)"
-                )),
-            )
-            .col_expr(search_job::Column::FinishedAt, Expr::value(now))
-            .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                search_job::Column::EtaSeconds,
-                Expr::value(Option::<i64>::None),
-            )
-            .without_lease()
-            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
-            .filter(lease_free.clone())
-            .filter(search_job::Column::ClaimsWithoutProgress.gte(max_claims))
-            .exec(&self.db)
             .await?;
-        if looped.rows_affected > 0 {
-            tracing::error!(
-                jobs = looped.rows_affected,
-                "crash-looping jobs marked FAILED"
-            );
+        if looped > 0 {
+            tracing::error!(jobs = looped, "crash-looping jobs marked FAILED");
         }
-        let candidates = search_job::Entity::find()
-            .select_only()
-            .column(search_job::Column::Id)
-            .filter(
-                search_job::Column::Status
-                    .eq(JobStatus::Queued.as_str())
-                    .or(search_job::Column::Status
-                        .eq(JobStatus::Running.as_str())
-                        .and(lease_free)),
-            )
-            .filter(search_job::Column::ClaimsWithoutProgress.lt(max_claims))
-            .order_by_asc(search_job::Column::Id)
-            .limit(1);
-        let mut candidates = sea_orm::QueryTrait::into_query(candidates);
-        if self.backend() == DatabaseBackend::Postgres {
-            // SQLite has one writer at a time, so the plain sub-select is already safe there.
-            candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let (sub_sql, mut values) = match self.backend() {
-            DatabaseBackend::Postgres => candidates.build(sea_orm::sea_query::PostgresQueryBuilder),
-            _ => candidates.build(sea_orm::sea_query::SqliteQueryBuilder),
+        let rules = ClaimRules {
+            set: ", claims_without_progress = claims_without_progress + 1",
+            max_claims: Some(max_claims),
+            only: None,
+            order_by: "id",
         };
-        let running = JobStatus::Running.as_str();
-        let (sql, claim_values) = match self.backend() {
-            DatabaseBackend::Postgres => {
-                let n = values.0.len();
-                (
-                    format!(
-                        "UPDATE search_jobs SET status = ${}, lease_owner = ${}, lease_token = ${}, \
-                         lease_expires_at = ${}, attempts = attempts + 1, \
-                         claims_without_progress = claims_without_progress + 1, \
-                         taken_over_from = CASE WHEN status = 'RUNNING' THEN lease_owner END, \
-                         started_at = COALESCE(started_at, ${}), updated_at = ${} \
-                         WHERE id = ({sub_sql}) RETURNING *",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6
-                    ),
-                    true,
-                )
-            }
-            _ => (
-                format!(
-                    "UPDATE search_jobs SET status = ?, lease_owner = ?, lease_token = ?, \
-                     lease_expires_at = ?, attempts = attempts + 1, \
-                     claims_without_progress = claims_without_progress + 1, \
-                     taken_over_from = CASE WHEN status = 'RUNNING' THEN lease_owner END, \
-                     started_at = COALESCE(started_at, ?), updated_at = ? \
-                     WHERE id = ({sub_sql}) RETURNING *"
-                ),
-                false,
-            ),
-        };
-        let claim: Vec<sea_orm::Value> = vec![
-            running.into(),
-            owner.into(),
-            token.into(),
-            (now + ttl(lease_ttl)).into(),
-            now.into(),
-            now.into(),
-        ];
-        if claim_values {
-            values.0.extend(claim);
-        } else {
-            // SQLite numbers `?` by position: the SET values come before the sub-select's.
-            let mut all = claim;
-            all.append(&mut values.0);
-            values.0 = all;
-        }
-        let stmt = Statement::from_sql_and_values(self.backend(), sql, values);
-        let Some(row) = self.db.query_one_raw(stmt).await? else {
+        let Some(claim) = self
+            .claim(LeaseKind::Search, owner, lease_ttl, rules)
+            .await?
+        else {
             return Ok(None);
         };
-        let model = search_job::Model::from_query_result(&row, "")?;
-        let id = model.id;
-        let taken_over_from = model.taken_over_from.clone();
+        let id = claim.lease.id;
+        let model = search_job::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::JobNotFound(id))?;
         let job = match JobRecord::try_from(model) {
             Ok(job) => job,
             Err(e) => {
@@ -491,18 +389,14 @@ impl Store {
             }
         };
         Ok(Some(ClaimedJob {
-            lease: Lease {
-                job_id: job.id,
-                owner: owner.to_string(),
-                token,
-            },
+            lease: claim.lease,
             job,
-            taken_over_from,
+            taken_over_from: claim.taken_over_from,
         }))
     }
 
     async fn fail_unreadable(&self, id: Uuid, reason: &str) -> Result<()> {
-        let now = Utc::now();
+        let now = self.now();
         search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::Status,
@@ -522,44 +416,22 @@ impl Store {
     }
 
     /// Extends a lease; says whether it is still held and whether cancellation was asked.
-    pub async fn renew_lease(&self, lease: &Lease, lease_ttl: Duration) -> Result<LeaseState> {
-        let expires = Utc::now() + ttl(lease_ttl);
-        let updated = search_job::Entity::update_many()
-            .col_expr(search_job::Column::LeaseExpiresAt, Expr::value(expires))
-            .filter(search_job::Column::Id.eq(lease.job_id))
-            .filter(search_job::Column::LeaseToken.eq(lease.token))
-            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
+    pub async fn renew_lease(&self, lease: &mut Lease, lease_ttl: Duration) -> Result<LeaseState> {
+        if !self.renew(lease, lease_ttl).await? {
             return Ok(LeaseState::Lost);
         }
-        let job = self.job(lease.job_id).await?;
+        let job = self.job(lease.id).await?;
         Ok(LeaseState::Held {
             cancel_requested: job.as_ref().is_some_and(|j| j.cancel_requested),
             pause_requested: job.as_ref().is_some_and(|j| j.pause_requested),
         })
     }
 
-    /// Makes every running job claimable at once. Only for the embedded single-process
-    /// database, where no other worker can hold a lease.
-    pub async fn release_all_leases(&self) -> Result<u64> {
-        let res = search_job::Entity::update_many()
-            .col_expr(
-                search_job::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
-            .exec(&self.db)
-            .await?;
-        Ok(res.rows_affected)
-    }
-
     /// Commits a checkpoint in one transaction: offers (each stored once per job),
     /// counters, best price, cursor, lease. Fenced by the lease token.
-    #[tracing::instrument(skip_all, fields(job_id = %lease.job_id, offers = cp.offers.len()), err)]
-    pub async fn checkpoint(&self, lease: &Lease, cp: Checkpoint) -> Result<CheckpointOutcome> {
-        let now = Utc::now();
+    #[tracing::instrument(skip_all, fields(job_id = %lease.id, offers = cp.offers.len()), err)]
+    pub async fn checkpoint(&self, lease: &mut Lease, cp: Checkpoint) -> Result<CheckpointOutcome> {
+        let now = self.now();
         let txn = self.db.begin().await?;
         // The fenced update comes first: it takes the row (and, on SQLite, the write) lock.
         let fenced = search_job::Entity::update_many()
@@ -572,26 +444,24 @@ impl Store {
                 Expr::col(search_job::Column::FailedTasks).add(to_i64(cp.failed)),
             )
             .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
-            .filter(search_job::Column::Id.eq(lease.job_id))
-            .filter(search_job::Column::LeaseToken.eq(lease.token))
-            .filter(search_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .filter(fenced(lease))
             .exec(&txn)
             .await?;
         if fenced.rows_affected == 0 {
             txn.rollback().await?;
             return Ok(CheckpointOutcome::LeaseLost);
         }
-        let current = search_job::Entity::find_by_id(lease.job_id)
+        let current = search_job::Entity::find_by_id(lease.id)
             .one(&txn)
             .await?
-            .ok_or(StoreError::JobNotFound(lease.job_id))?;
+            .ok_or(StoreError::JobNotFound(lease.id))?;
 
         let mut inserted = 0u64;
         let cheapest = cp.offers.iter().map(|o| o.offer.price.minor_units).min();
         let rows: Vec<flight_offer::ActiveModel> = cp
             .offers
             .into_iter()
-            .map(|o| offer_row(lease.job_id, o, now))
+            .map(|o| offer_row(lease.id, o, now))
             .collect();
         let mut rest = rows.as_slice();
         while !rest.is_empty() {
@@ -619,7 +489,7 @@ impl Store {
                 .select_only()
                 .column(flight_offer::Column::Id)
                 .column(flight_offer::Column::PriceMinor)
-                .filter(flight_offer::Column::JobId.eq(lease.job_id))
+                .filter(flight_offer::Column::JobId.eq(lease.id))
                 .order_by_asc(flight_offer::Column::PriceMinor)
                 .order_by_asc(flight_offer::Column::Id)
                 .into_tuple::<(Uuid, i64)>()
@@ -644,6 +514,7 @@ impl Store {
             sample.drain(..excess);
             Some(serde_json::json!(sample))
         };
+        let mut renewed = None;
         let mut update = search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::FoundFlights,
@@ -692,20 +563,20 @@ impl Store {
                 update = update.without_lease();
             }
             None => {
-                update = update.col_expr(
-                    search_job::Column::LeaseExpiresAt,
-                    Expr::value(now + ttl(cp.lease_ttl)),
-                );
+                let expires_at = now + ttl(cp.lease_ttl);
+                update =
+                    update.col_expr(search_job::Column::LeaseExpiresAt, Expr::value(expires_at));
+                renewed = Some(expires_at);
             }
         }
         update
-            .filter(search_job::Column::Id.eq(lease.job_id))
+            .filter(search_job::Column::Id.eq(lease.id))
             .exec(&txn)
             .await?;
-        let row = search_job::Entity::find_by_id(lease.job_id)
+        let row = search_job::Entity::find_by_id(lease.id)
             .one(&txn)
             .await?
-            .ok_or(StoreError::JobNotFound(lease.job_id))?;
+            .ok_or(StoreError::JobNotFound(lease.id))?;
         let job = JobRecord::try_from(row)?;
         if self.events_in_transaction() {
             // Delivered at commit, and only if the commit succeeds.
@@ -720,6 +591,9 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        if let Some(expires_at) = renewed {
+            lease.expires_at = expires_at;
+        }
         Ok(CheckpointOutcome::Committed(Box::new(job)))
     }
 }

@@ -1,6 +1,7 @@
 //! Persistence for fast-flights: SeaORM entities and the repositories over them. This is
 //! the only crate that writes SQL. PostgreSQL in production; SQLite as the embedded default.
 
+pub mod clock;
 mod entity;
 mod error;
 pub mod events;
@@ -8,6 +9,7 @@ pub mod imports;
 mod inventory;
 mod inventory_provider;
 mod jobs;
+pub mod leases;
 mod offers;
 mod provider_settings;
 mod quota;
@@ -20,14 +22,16 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 
+pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use imports::{
-    ImportCheckpoint, ImportLease, ImportRecord, ImportSource, ImportStatus, NewImport,
+    ClaimedImport, ImportCheckpoint, ImportRecord, ImportSource, ImportStatus, NewImport,
 };
 pub use inventory::{InventoryAfter, InventoryFilter, InventoryRecord};
 pub use inventory_provider::InventoryProvider;
-pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, Lease, LeaseState};
+pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, LeaseState};
+pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSession};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 pub use quota::SharedQuota;
 pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
@@ -39,6 +43,8 @@ pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/fast-flights.sqlite?mode=rwc
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    clock: std::sync::Arc<dyn Clock>,
+    url: String,
 }
 
 impl Store {
@@ -78,7 +84,29 @@ impl Store {
             db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
             db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
         }
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            clock: std::sync::Arc::new(SystemClock),
+            url: url.to_string(),
+        })
+    }
+
+    /// The same database, with time for leases read from `clock` (tests use a
+    /// [`FakeClock`]).
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The file of an SQLite database (not for an in-memory one).
+    pub fn sqlite_file(&self) -> Option<String> {
+        sqlite_path(&self.url)
+            .filter(|p| !p.is_empty() && !p.starts_with(":memory:"))
+            .map(str::to_string)
     }
 
     pub fn backend(&self) -> DatabaseBackend {

@@ -1,4 +1,6 @@
-//! Leases fence writes: a worker whose lease was taken over writes nothing.
+//! Leases, on a fake clock: expiry, renewal and fencing (a worker whose lease was taken over
+//! writes nothing) for searches and imports alike; on PostgreSQL a lease ends with its
+//! worker's session; on SQLite one process owns the file.
 
 use std::time::Duration;
 
@@ -7,7 +9,12 @@ use domain::{
     AirportCode, Cabin, Currency, Direction, FlightOffer, Money, SearchRequest, SearchSpec,
     Segment, TaskCursor, TaskPlan, ValidationContext,
 };
-use fast_flights_store::{self as store, Checkpoint, CheckpointOutcome, NewOffer, Store};
+use std::sync::Arc;
+
+use fast_flights_store::{
+    self as store, Checkpoint, CheckpointOutcome, FakeClock, LeaseKind, NewOffer, SqliteOwner,
+    Store, WorkerSession,
+};
 use sea_orm::{ConnectionTrait, Database};
 
 struct Db {
@@ -138,10 +145,20 @@ fn checkpoint(cursor: &TaskCursor, offers: Vec<NewOffer>) -> Checkpoint {
     }
 }
 
+/// A store whose lease clock stands still until the test moves it.
+async fn store_on_fake_clock(db: &Db) -> (Store, Arc<FakeClock>) {
+    let clock = Arc::new(FakeClock::new(Utc::now()));
+    let store = Store::connect(&db.url, 4)
+        .await
+        .expect("connect")
+        .with_clock(clock.clone());
+    store.migrate().await.expect("migrate");
+    (store, clock)
+}
+
 async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     let db = database(postgres).await;
-    let store = Store::connect(&db.url, 4).await.expect("connect");
-    store.migrate().await.expect("migrate");
+    let (store, clock) = store_on_fake_clock(&db).await;
     let spec = spec();
     let job = store
         .create_job(&spec, TaskPlan::new(&spec).len(), None)
@@ -149,32 +166,35 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
         .expect("job");
 
     // Worker A claims with a short lease and stalls past it; worker B takes over.
-    let a = store
+    let mut a = store
         .claim_next("worker-a", Duration::from_millis(300), 5)
         .await
         .expect("claim")
         .expect("job");
+    assert_eq!(a.lease.kind, LeaseKind::Search);
+    clock.advance(Duration::from_millis(299));
     assert!(
         store
             .claim_next("worker-b", Duration::from_secs(30), 5)
             .await
             .expect("claim")
             .is_none(),
-        "A's lease is live"
+        "A's lease is live until it expires"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let b = store
+    clock.advance(Duration::from_millis(2));
+    let mut b = store
         .claim_next("worker-b", Duration::from_secs(30), 5)
         .await
         .expect("claim")
         .expect("taken over");
     assert_eq!(b.job.id, job.id);
     assert_eq!(b.job.attempts, 2);
+    assert_eq!(b.taken_over_from.as_deref(), Some("worker-a"));
 
     let mut cursor = TaskCursor::default();
     cursor.mark_done(0);
     let late = store
-        .checkpoint(&a.lease, checkpoint(&cursor, vec![offer("stale", 100)]))
+        .checkpoint(&mut a.lease, checkpoint(&cursor, vec![offer("stale", 100)]))
         .await
         .expect("checkpoint");
     assert!(
@@ -183,7 +203,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     );
     assert!(matches!(
         store
-            .renew_lease(&a.lease, Duration::from_secs(30))
+            .renew_lease(&mut a.lease, Duration::from_secs(30))
             .await
             .expect("renew"),
         store::LeaseState::Lost
@@ -195,7 +215,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
 
     // B's own checkpoint goes through.
     let ok = store
-        .checkpoint(&b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
+        .checkpoint(&mut b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
         .await
         .expect("checkpoint");
     let CheckpointOutcome::Committed(job) = ok else {
@@ -207,7 +227,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
 
     // The same offer again (a redone task) is stored once.
     let again = store
-        .checkpoint(&b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
+        .checkpoint(&mut b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
         .await
         .expect("checkpoint");
     let CheckpointOutcome::Committed(job) = again else {
@@ -247,6 +267,281 @@ async fn sqlite_a_worker_that_lost_its_lease_writes_nothing() {
 #[tokio::test]
 async fn postgres_a_worker_that_lost_its_lease_writes_nothing() {
     a_worker_that_lost_its_lease_writes_nothing(true).await;
+}
+
+/// Renewing moves the expiry on from the renewal, and a checkpoint renews too; an expired
+/// lease cannot be renewed once another worker took the item.
+async fn renewal_keeps_a_lease(postgres: bool) {
+    let db = database(postgres).await;
+    let (store, clock) = store_on_fake_clock(&db).await;
+    let spec = spec();
+    store
+        .create_job(&spec, TaskPlan::new(&spec).len(), None)
+        .await
+        .expect("job");
+    let ttl = Duration::from_secs(10);
+    let mut a = store
+        .claim_next("worker-a", ttl, 5)
+        .await
+        .expect("claim")
+        .expect("job");
+    let claimed_until = a.lease.expires_at;
+    clock.advance(Duration::from_secs(8));
+    assert!(matches!(
+        store.renew_lease(&mut a.lease, ttl).await.expect("renew"),
+        store::LeaseState::Held { .. }
+    ));
+    assert_eq!(
+        a.lease.expires_at,
+        claimed_until + chrono::Duration::seconds(8)
+    );
+    // 16 s after the claim, 8 s after the renewal: still A's.
+    clock.advance(Duration::from_secs(8));
+    assert!(
+        store
+            .claim_next("worker-b", ttl, 5)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    // A checkpoint renews as well.
+    let mut cursor = TaskCursor::default();
+    cursor.mark_done(0);
+    let committed = store
+        .checkpoint(&mut a.lease, checkpoint(&cursor, Vec::new()))
+        .await
+        .expect("checkpoint");
+    assert!(matches!(committed, CheckpointOutcome::Committed(_)));
+    clock.advance(Duration::from_secs(9));
+    assert!(
+        store
+            .claim_next("worker-b", ttl, 5)
+            .await
+            .expect("claim")
+            .is_none(),
+        "the checkpoint renewed the lease"
+    );
+    clock.advance(Duration::from_secs(31));
+    assert!(
+        store
+            .claim_next("worker-b", ttl, 5)
+            .await
+            .expect("claim")
+            .is_some(),
+        "30 s of checkpoint TTL later, the lease is free"
+    );
+    assert!(matches!(
+        store.renew_lease(&mut a.lease, ttl).await.expect("renew"),
+        store::LeaseState::Lost
+    ));
+    store.close().await.expect("close");
+    drop_database(db).await;
+}
+
+#[tokio::test]
+async fn sqlite_renewal_keeps_a_lease() {
+    renewal_keeps_a_lease(false).await;
+}
+
+#[tokio::test]
+async fn postgres_renewal_keeps_a_lease() {
+    renewal_keeps_a_lease(true).await;
+}
+
+/// Imports are the same kind of lease: the same expiry and the same fence.
+async fn imports_share_the_lease(postgres: bool) {
+    let db = database(postgres).await;
+    let (store, clock) = store_on_fake_clock(&db).await;
+    let csv = b"flight_number,airline\n".to_vec();
+    let import = store
+        .store_import(
+            store::NewImport {
+                source: store::ImportSource::Cli,
+                filename: "f.csv".into(),
+                owner_id: None,
+                dedupe_sha256: None,
+            },
+            &mut csv.as_slice(),
+        )
+        .await
+        .expect("stored");
+    let ttl = Duration::from_secs(5);
+    let a = store
+        .claim_import("worker-a", ttl, None)
+        .await
+        .expect("claim")
+        .expect("import");
+    assert_eq!(a.lease.kind, LeaseKind::Import);
+    assert_eq!(a.lease.id, import.id);
+    assert!(
+        store
+            .claim_import("worker-b", ttl, None)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    clock.advance(Duration::from_secs(6));
+    let b = store
+        .claim_import("worker-b", ttl, Some(import.id))
+        .await
+        .expect("claim")
+        .expect("taken over");
+    assert_eq!(b.taken_over_from.as_deref(), Some("worker-a"));
+    assert_eq!(b.import.attempts, 2);
+    let cp = store::ImportCheckpoint {
+        rows_read: 7,
+        ..Default::default()
+    };
+    assert!(
+        !store
+            .import_checkpoint(&a.lease, ttl, &cp)
+            .await
+            .expect("checkpoint"),
+        "A is fenced off"
+    );
+    assert!(
+        !store
+            .finish_import(&a.lease, store::ImportStatus::Succeeded, None)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        store
+            .import_checkpoint(&b.lease, ttl, &cp)
+            .await
+            .expect("checkpoint")
+    );
+    let stored = store
+        .import(import.id)
+        .await
+        .expect("read")
+        .expect("import");
+    assert_eq!(stored.rows_read, 7);
+    assert_eq!(stored.status, store::ImportStatus::Running);
+    assert_eq!(stored.lease_owner.as_deref(), Some("worker-b"));
+    store.close().await.expect("close");
+    drop_database(db).await;
+}
+
+#[tokio::test]
+async fn sqlite_imports_share_the_lease() {
+    imports_share_the_lease(false).await;
+}
+
+#[tokio::test]
+async fn postgres_imports_share_the_lease() {
+    imports_share_the_lease(true).await;
+}
+
+/// On PostgreSQL a lease lives with its worker's session: when the session's connection
+/// closes, the lease is free at once, long before its TTL; the worker's session watcher
+/// says so, and a second live worker under the same id is refused.
+#[tokio::test]
+async fn postgres_a_lease_ends_with_its_workers_session() {
+    let db = database(true).await;
+    let (store, _clock) = store_on_fake_clock(&db).await;
+    let spec = spec();
+    store
+        .create_job(&spec, TaskPlan::new(&spec).len(), None)
+        .await
+        .expect("job");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let session = WorkerSession::start(&store, "worker-a", &[LeaseKind::Search], stop.clone())
+        .await
+        .expect("session");
+    let lost = session.current().expect("a session is up");
+    match WorkerSession::start(&store, "worker-a", &[LeaseKind::Search], stop.clone()).await {
+        Err(store::OwnershipError::DuplicateWorkerId(id)) => assert_eq!(id, "worker-a"),
+        Err(e) => panic!("expected a duplicate worker id, got {e}"),
+        Ok(_) => panic!("a second live worker-a was accepted"),
+    }
+    let ttl = Duration::from_secs(3600);
+    let mut a = store
+        .claim_next("worker-a", ttl, 5)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert!(
+        store
+            .claim_next("worker-b", ttl, 5)
+            .await
+            .expect("claim")
+            .is_none(),
+        "A's session is alive"
+    );
+
+    // Cut A's session from the server's side; the clock does not move.
+    let admin = Database::connect(&db.url).await.expect("connect");
+    let killed = admin
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1",
+            [store::leases::session_name("worker-a").into()],
+        ))
+        .await
+        .expect("terminate")
+        .expect("row");
+    assert_eq!(killed.try_get::<i64>("", "n").expect("n"), 1);
+    // The server frees the session's lock as the backend exits; wait for that, bounded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let b = loop {
+        if let Some(b) = store.claim_next("worker-b", ttl, 5).await.expect("claim") {
+            break b;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B takes the job over as soon as A's session is gone"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(b.taken_over_from.as_deref(), Some("worker-a"));
+    tokio::time::timeout(Duration::from_secs(10), lost.cancelled())
+        .await
+        .expect("A's watcher notices the lost session");
+    let mut cursor = TaskCursor::default();
+    cursor.mark_done(0);
+    assert!(matches!(
+        store
+            .checkpoint(&mut a.lease, checkpoint(&cursor, vec![offer("stale", 1)]))
+            .await
+            .expect("checkpoint"),
+        CheckpointOutcome::LeaseLost
+    ));
+    // A reconnects, with a new session.
+    let again = tokio::time::timeout(Duration::from_secs(10), session.established())
+        .await
+        .expect("A's session comes back")
+        .expect("session");
+    assert!(!again.is_cancelled());
+    stop.cancel();
+    drop(admin);
+    store.close().await.expect("close");
+    drop_database(db).await;
+}
+
+/// One process owns an SQLite file; a second is told which one has it.
+#[tokio::test]
+async fn sqlite_one_process_owns_the_file() {
+    let db = database(false).await;
+    let store = Store::connect(&db.url, 2).await.expect("connect");
+    let owner = SqliteOwner::acquire(&store)
+        .expect("first owner")
+        .expect("a file");
+    let other = Store::connect(&db.url, 2).await.expect("connect");
+    match SqliteOwner::acquire(&other) {
+        Err(e @ store::OwnershipError::SqliteInUse { .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains(&format!("pid {}", std::process::id())),
+                "{message}"
+            );
+            assert!(message.contains("PostgreSQL"), "{message}");
+        }
+        Err(e) => panic!("expected the file to be in use, got {e}"),
+        Ok(_) => panic!("two owners of one SQLite file"),
+    }
+    drop(owner);
+    assert!(SqliteOwner::acquire(&other).expect("free again").is_some());
 }
 
 /// The bucket grants at most its burst at once, refills at the rate by the database's clock,
@@ -296,4 +591,54 @@ async fn postgres_a_shared_quota_holds_across_holders() {
 
     store.close().await.expect("close");
     drop_database(db).await;
+}
+
+/// The queue figures of a kind: waiting items (queued, or running under a free lease) and
+/// since when the oldest has waited, by the lease clock.
+async fn queue_stats_count_what_waits(postgres: bool) {
+    let db = database(postgres).await;
+    let (store, clock) = store_on_fake_clock(&db).await;
+    let spec = spec();
+    for _ in 0..3 {
+        store
+            .create_job(&spec, TaskPlan::new(&spec).len(), None)
+            .await
+            .expect("job");
+    }
+    clock.advance(Duration::from_secs(90));
+    let (depth, oldest) = store.queue_stats(LeaseKind::Search).await.expect("stats");
+    assert_eq!(depth, 3);
+    assert_eq!((store.now() - oldest.expect("an oldest")).num_seconds(), 90);
+    let ttl = Duration::from_secs(10);
+    store
+        .claim_next("worker-a", ttl, 5)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(
+        store.queue_stats(LeaseKind::Search).await.expect("stats").0,
+        2
+    );
+    clock.advance(Duration::from_secs(11));
+    assert_eq!(
+        store.queue_stats(LeaseKind::Search).await.expect("stats").0,
+        3,
+        "a running search whose lease expired waits again"
+    );
+    assert_eq!(
+        store.queue_stats(LeaseKind::Import).await.expect("stats"),
+        (0, None)
+    );
+    store.close().await.expect("close");
+    drop_database(db).await;
+}
+
+#[tokio::test]
+async fn sqlite_queue_stats_count_what_waits() {
+    queue_stats_count_what_waits(false).await;
+}
+
+#[tokio::test]
+async fn postgres_queue_stats_count_what_waits() {
+    queue_stats_count_what_waits(true).await;
 }

@@ -11,8 +11,11 @@ use csv_async::{AsyncReaderBuilder, ByteRecord};
 use domain::inventory::CsvHeader;
 use domain::{AirportDb, InventoryFlight};
 use store::imports::{CHUNK_BYTES, MAX_KEPT_REJECTIONS};
-use store::{EventBus, ImportCheckpoint, ImportLease, ImportRecord, ImportStatus, JobEvent, Store};
-use tokio_util::sync::CancellationToken;
+use store::{
+    ClaimedImport, EventBus, ImportCheckpoint, ImportRecord, ImportStatus, JobEvent, Lease, Store,
+};
+
+use crate::{Outcome, Run, Stop as RunStop};
 
 /// Valid rows per committed batch: large on PostgreSQL, where a batch is one `COPY`;
 /// smaller on SQLite, where it is a multi-row insert (bound by SQLite's 32,766 variables).
@@ -26,16 +29,6 @@ const MAX_FAILURES: u32 = 5;
 /// A row longer than this is taken for a quote left open, and the file is refused.
 pub const MAX_ROW_BYTES: u64 = 1 << 20;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// How an import run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportOutcome {
-    Finished(ImportStatus),
-    /// Shutdown or a passing failure: the import goes back to the queue with its progress.
-    Released,
-    /// Another worker holds it now.
-    LeaseLost,
-}
 
 /// Why a run stopped before the end of the file.
 enum Stop {
@@ -56,7 +49,7 @@ impl From<store::StoreError> for Stop {
 pub struct ImportRun {
     store: Store,
     events: Arc<dyn EventBus>,
-    lease: ImportLease,
+    lease: Lease,
     import: ImportRecord,
     lease_ttl: Duration,
 }
@@ -219,20 +212,24 @@ impl ImportRun {
     pub fn new(
         store: Store,
         events: Arc<dyn EventBus>,
-        claimed: (ImportRecord, ImportLease),
+        claimed: ClaimedImport,
         lease_ttl: Duration,
     ) -> Self {
+        if let Some(previous) = &claimed.taken_over_from {
+            metrics::counter!("fast_flights_lease_takeovers_total").increment(1);
+            tracing::warn!(import_id = %claimed.import.id, from = %previous, "took over an import its worker had left");
+        }
         Self {
             store,
             events,
-            import: claimed.0,
-            lease: claimed.1,
+            import: claimed.import,
+            lease: claimed.lease,
             lease_ttl,
         }
     }
 
     #[tracing::instrument(skip_all, fields(import_id = %self.import.id, file = %self.import.filename))]
-    pub async fn execute(self, stop: CancellationToken) -> ImportOutcome {
+    async fn run(self, stop: RunStop) -> Outcome {
         tracing::info!(
             resume_at_byte = self.import.bytes_done,
             attempt = self.import.attempts,
@@ -263,28 +260,28 @@ impl ImportRun {
             }
             Err(Stop::Shutdown) => self.release(false).await,
             Err(Stop::LeaseLost) => {
-                tracing::warn!("import lease lost; another worker has it");
-                ImportOutcome::LeaseLost
+                tracing::warn!("import lease lost; another worker may have it");
+                Outcome::LeaseLost
             }
         };
         self.events.publish(JobEvent::Import(self.import.id));
         outcome
     }
 
-    async fn release(&self, failed: bool) -> ImportOutcome {
+    async fn release(&self, failed: bool) -> Outcome {
         if let Err(e) = self.store.release_import(&self.lease, failed).await {
             tracing::error!(error = %e, "cannot release the import; its lease will expire");
         }
-        ImportOutcome::Released
+        Outcome::Released
     }
 
-    async fn finish(&self, status: ImportStatus, error: Option<String>) -> ImportOutcome {
+    async fn finish(&self, status: ImportStatus, error: Option<String>) -> Outcome {
         match self.store.finish_import(&self.lease, status, error).await {
             Ok(true) => {
                 tracing::info!(status = status.as_str(), "import finished");
-                ImportOutcome::Finished(status)
+                Outcome::Finished(status.as_str())
             }
-            Ok(false) => ImportOutcome::LeaseLost,
+            Ok(false) => Outcome::LeaseLost,
             Err(e) => {
                 tracing::error!(error = %e, "cannot record the end of the import; it will be tried again");
                 self.release(true).await
@@ -292,7 +289,7 @@ impl ImportRun {
         }
     }
 
-    async fn stream_rows(&self, stop: &CancellationToken) -> Result<(), Stop> {
+    async fn stream_rows(&self, stop: &RunStop) -> Result<(), Stop> {
         let id = self.import.id;
         match self.store.import_chunk(id, 0).await? {
             Some(first) => check_start(&first)?,
@@ -356,7 +353,10 @@ impl ImportRun {
                 .await
                 .map_err(|e| read_error(e, &tap))?
             {
-                if stop.is_cancelled() {
+                if stop.lease_lost.is_cancelled() {
+                    return Err(Stop::LeaseLost);
+                }
+                if stop.shutdown.is_cancelled() {
                     return Err(Stop::Shutdown);
                 }
                 let after = csv.position().byte();
@@ -419,6 +419,13 @@ impl ImportRun {
     }
 }
 
+#[async_trait::async_trait]
+impl Run for ImportRun {
+    async fn execute(self: Box<Self>, stop: RunStop) -> Outcome {
+        self.run(stop).await
+    }
+}
+
 fn lock(tap: &Mutex<Tap>) -> std::sync::MutexGuard<'_, Tap> {
     tap.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -448,7 +455,7 @@ async fn send(
 async fn write_batches(
     store: Store,
     events: Arc<dyn EventBus>,
-    lease: ImportLease,
+    lease: Lease,
     lease_ttl: Duration,
     mut queue: tokio::sync::mpsc::Receiver<ImportCheckpoint>,
 ) -> Result<(), Stop> {
@@ -458,7 +465,7 @@ async fn write_batches(
             return Err(Stop::LeaseLost);
         }
         if last_publish.elapsed() >= Duration::from_millis(250) {
-            events.publish(JobEvent::Import(lease.import_id));
+            events.publish(JobEvent::Import(lease.id));
             last_publish = tokio::time::Instant::now();
         }
     }

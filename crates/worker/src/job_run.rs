@@ -12,28 +12,26 @@ use store::{
     Checkpoint, CheckpointOutcome, ClaimedJob, ERROR_SAMPLE_SIZE, Finish, JobEvent, JobRecord,
     Lease, LeaseState, NewOffer, TaskError,
 };
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::Worker;
+use crate::{Outcome, Run, SearchExecutor, Stop};
 
-/// How a run of a job ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunOutcome {
-    /// The job reached a terminal status.
-    Finished(JobStatus),
-    /// The process is shutting down; the job was checkpointed and released.
+/// Why a run of a search ended other than with the job's end; told to the Runner as an
+/// [`Outcome`].
+#[derive(Debug)]
+enum RunError {
+    /// Shutdown: the job was checkpointed and its lease given up.
     Released,
-    /// Another worker holds the job now; nothing more was written.
+    /// Another worker holds the job now, or may: nothing more is written.
     LeaseLost,
-    /// The database failed; the lease will expire and the job resume elsewhere.
-    Aborted(String),
+    /// The database failed even after retries; the lease expires and the job resumes
+    /// from its last checkpoint.
+    Store(store::StoreError),
 }
 
 pub(crate) struct JobRun {
-    worker: Worker,
-    lease: Lease,
-    job: JobRecord,
+    exec: SearchExecutor,
+    claimed: ClaimedJob,
 }
 
 struct TaskOutcome {
@@ -91,59 +89,240 @@ impl Iterator for PendingIndices {
     }
 }
 
+/// How a checkpoint leaves the job.
+enum CheckpointEnd {
+    /// It goes on running under a renewed lease.
+    Continue,
+    /// It ends (or pauses) and gives its lease up.
+    Finish(Finish),
+    /// It keeps running but gives its lease up, for any worker to resume (shutdown).
+    Release,
+}
+
+/// What the run should do after a task finished.
+enum Step {
+    Continue,
+    Checkpoint,
+    Finish(Finish),
+}
+
+/// A running search between checkpoints: one method per input (a task finished, a tick,
+/// a user's request), each saying what happens next.
+struct RunState {
+    exec: SearchExecutor,
+    lease: Lease,
+    job_id: uuid::Uuid,
+    total: u64,
+    /// Failed tasks of earlier runs of this job.
+    failed_before: u64,
+    cursor: TaskCursor,
+    low_water: tokio::sync::watch::Sender<u64>,
+    pending: Pending,
+    failed_this_run: u64,
+    last_error: Option<String>,
+    /// Tasks completed as of the last committed checkpoint.
+    completed_total: u64,
+    rate: RateMeter,
+}
+
+impl RunState {
+    fn on_task(&mut self, outcome: TaskOutcome) -> Step {
+        if !self.cursor.mark_done(outcome.index) {
+            return Step::Continue;
+        }
+        let low_water = self.cursor.low_water();
+        self.low_water.send_if_modified(|lw| {
+            let moved = *lw != low_water;
+            *lw = low_water;
+            moved
+        });
+        self.pending.completed += 1;
+        self.pending.offers.extend(outcome.offers);
+        if let Some(e) = outcome.error {
+            self.pending.failed += 1;
+            self.failed_this_run += 1;
+            self.last_error = Some(e.to_string());
+            if self.pending.errors.len() >= ERROR_SAMPLE_SIZE {
+                self.pending.errors.remove(0);
+            }
+            self.pending.errors.push(TaskError {
+                task_index: outcome.index,
+                provider: outcome.provider,
+                message: e.to_string(),
+                at: chrono::Utc::now(),
+            });
+            tracing::debug!(task = outcome.index, error = %e, "task failed");
+            if matches!(e, ProviderError::Down(_)) {
+                // Trying the other tasks cannot help.
+                return Step::Finish(Finish::Failed(format!(
+                    "a provider cannot serve this search: {e}"
+                )));
+            }
+        }
+        if self.pending.completed >= self.exec.config.checkpoint_every_tasks {
+            Step::Checkpoint
+        } else {
+            Step::Continue
+        }
+    }
+
+    /// Every task ran: the failure policy judges the whole job.
+    fn on_all_tasks_done(&self) -> Finish {
+        let failed = self.failed_before + self.failed_this_run;
+        self.failure_policy(failed, self.total, true)
+            .unwrap_or(Finish::Succeeded)
+    }
+
+    /// A cancel or pause request, as an event.
+    fn on_event(&self, event: &JobEvent) -> Option<Finish> {
+        match event {
+            JobEvent::Progress(p) if p.job_id == self.job_id && p.status == JobStatus::Running => {
+                requested_stop(p.cancel_requested, p.pause_requested)
+            }
+            _ => None,
+        }
+    }
+
+    /// The heartbeat: a checkpoint if there is news, else a lease renewal; either way it
+    /// learns of requests made since.
+    async fn on_tick(&mut self) -> Result<Option<Finish>, RunError> {
+        if self.pending.completed > 0 {
+            return self.checkpoint_and_judge().await;
+        }
+        match self
+            .exec
+            .store
+            .renew_lease(&mut self.lease, self.exec.config.lease_ttl)
+            .await
+        {
+            Ok(LeaseState::Held {
+                cancel_requested,
+                pause_requested,
+            }) => Ok(requested_stop(cancel_requested, pause_requested)),
+            Ok(LeaseState::Lost) => Err(RunError::LeaseLost),
+            Err(e) => Err(RunError::Store(e)),
+        }
+    }
+
+    /// A checkpoint on the way, then whether the job should stop: on request, or by the
+    /// failure policy.
+    async fn checkpoint_and_judge(&mut self) -> Result<Option<Finish>, RunError> {
+        let job = self.commit(CheckpointEnd::Continue).await?;
+        Ok(requested_stop(job.cancel_requested, job.pause_requested)
+            .or_else(|| self.failure_policy(job.failed_tasks, job.completed_tasks, false)))
+    }
+
+    /// Fails the job once more than `max_failed_share` of its tasks failed: judged after
+    /// `FAILURE_POLICY_MIN_TASKS` tasks while running, and on every task at the end.
+    fn failure_policy(&self, failed: u64, completed: u64, at_end: bool) -> Option<Finish> {
+        let share = self.exec.config.max_failed_share;
+        if completed == 0 || (!at_end && completed < FAILURE_POLICY_MIN_TASKS) {
+            return None;
+        }
+        let all_failed = at_end && failed >= completed;
+        (all_failed || failed as f64 > share * completed as f64).then(|| {
+            Finish::Failed(format!(
+                "{failed} of {completed} provider queries failed, more than the {}% allowed; last error: {}",
+                (share * 100.0).round(),
+                self.last_error.as_deref().unwrap_or("unknown")
+            ))
+        })
+    }
+
+    /// Everything since the last checkpoint, as one.
+    fn take_checkpoint(&mut self, end: CheckpointEnd) -> Checkpoint {
+        let taken = std::mem::take(&mut self.pending);
+        let tasks_per_second = self.rate.record(taken.completed);
+        let remaining = self
+            .total
+            .saturating_sub(self.completed_total + taken.completed);
+        let eta_seconds =
+            (tasks_per_second > 0.0).then(|| (remaining as f64 / tasks_per_second).ceil() as u64);
+        let (finish, release) = match end {
+            CheckpointEnd::Continue => (None, false),
+            CheckpointEnd::Finish(finish) => (Some(finish), false),
+            CheckpointEnd::Release => (None, true),
+        };
+        Checkpoint {
+            offers: taken.offers,
+            completed: taken.completed,
+            failed: taken.failed,
+            errors: taken.errors,
+            cursor: self.cursor.clone(),
+            tasks_per_second,
+            eta_seconds,
+            lease_ttl: self.exec.config.lease_ttl,
+            finish,
+            release,
+        }
+    }
+
+    /// Commits a checkpoint and tells subscribers. A database error is tried again a few
+    /// times before the run gives up.
+    async fn commit(&mut self, end: CheckpointEnd) -> Result<JobRecord, RunError> {
+        const BACKOFF_MS: [u64; 3] = [200, 1_000, 3_000];
+        let cp = self.take_checkpoint(end);
+        let store = &self.exec.store;
+        let mut attempt = 0;
+        loop {
+            let started = Instant::now();
+            let result = store.checkpoint(&mut self.lease, cp.clone()).await;
+            metrics::histogram!("fast_flights_checkpoint_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            match result {
+                Ok(CheckpointOutcome::Committed(job)) => {
+                    if !store.events_in_transaction() {
+                        self.exec.events.publish(JobEvent::Progress(job.progress()));
+                    }
+                    self.completed_total = job.completed_tasks;
+                    return Ok(*job);
+                }
+                Ok(CheckpointOutcome::LeaseLost) => return Err(RunError::LeaseLost),
+                Err(e) if attempt < BACKOFF_MS.len() => {
+                    tracing::warn!(error = %e, attempt, "checkpoint failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(BACKOFF_MS[attempt])).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint failed; giving the job up");
+                    return Err(RunError::Store(e));
+                }
+            }
+        }
+    }
+}
+
 impl JobRun {
-    pub(crate) fn new(worker: Worker, claimed: ClaimedJob) -> Self {
+    pub(crate) fn new(exec: SearchExecutor, claimed: ClaimedJob) -> Self {
         if let Some(previous) = &claimed.taken_over_from {
             metrics::counter!("fast_flights_lease_takeovers_total").increment(1);
-            tracing::warn!(job_id = %claimed.job.id, from = %previous, "took over a job whose lease expired");
+            tracing::warn!(job_id = %claimed.job.id, from = %previous, "took over a job its worker had left");
         }
-        Self {
-            worker,
-            lease: claimed.lease,
-            job: claimed.job,
-        }
+        Self { exec, claimed }
     }
 
-    pub(crate) async fn execute(self, stop: CancellationToken) -> RunOutcome {
-        let span = tracing::info_span!(
-            "job",
-            job_id = %self.job.id,
-            worker = %self.worker.config.worker_id,
-            attempt = self.job.attempts
-        );
-        self.execute_inner(stop).instrument(span).await
-    }
-
-    async fn execute_inner(self, stop: CancellationToken) -> RunOutcome {
-        let config = Arc::clone(&self.worker.config);
-        let store = self.worker.store.clone();
-        let spec = Arc::new(self.job.spec.clone());
+    async fn execute_inner(self, stop: Stop) -> Result<JobStatus, RunError> {
+        let JobRun { exec, claimed } = self;
+        let job = claimed.job;
+        let config = Arc::clone(&exec.config);
+        let spec = Arc::new(job.spec.clone());
         let plan = Arc::new(TaskPlan::new(&spec));
-        let total = self.job.total_tasks.min(plan.len());
+        let total = job.total_tasks.min(plan.len());
         let providers: Arc<HashMap<String, Arc<dyn FlightProvider>>> = Arc::new(
             spec.providers
                 .iter()
-                .filter_map(|name| self.worker.providers.get(name).map(|p| (name.clone(), p)))
+                .filter_map(|name| exec.providers.get(name).map(|p| (name.clone(), p)))
                 .collect(),
         );
-        tracing::info!(total, done = self.job.cursor.done_count(), "running job");
-        self.worker
-            .events
-            .publish(JobEvent::Progress(self.job.progress()));
+        tracing::info!(total, done = job.cursor.done_count(), "running job");
+        exec.events.publish(JobEvent::Progress(job.progress()));
 
-        let mut cursor = self.job.cursor.clone();
-        let mut run_failed = 0u64;
-        let mut last_error: Option<String> = None;
-        let mut completed_total = self.job.completed_tasks;
-        let mut rate = RateMeter::new(self.job.tasks_per_second);
-        let mut pending = Pending::default();
-
+        let (low_water, low_water_rx) = tokio::sync::watch::channel(job.cursor.low_water());
         let indices = PendingIndices {
-            cursor: cursor.clone(),
-            next: cursor.low_water(),
+            cursor: job.cursor.clone(),
+            next: job.cursor.low_water(),
             total,
         };
-        let (low_water_tx, low_water_rx) = tokio::sync::watch::channel(cursor.low_water());
         let gated = futures::stream::unfold(
             (indices, low_water_rx),
             |(mut indices, mut low_water)| async move {
@@ -175,225 +354,85 @@ impl JobRun {
         ticker.tick().await;
         // A cancel or pause request reaches the job as an event at once; the lease renewal
         // at each tick would see it too, within a checkpoint interval.
-        let mut requests = self.worker.events.subscribe();
-        let mut requests_closed = false;
+        let mut requests = exec.events.subscribe();
+        let mut requests_open = true;
 
+        let mut state = RunState {
+            lease: claimed.lease,
+            job_id: job.id,
+            total,
+            failed_before: job.failed_tasks,
+            cursor: job.cursor.clone(),
+            low_water,
+            pending: Pending::default(),
+            failed_this_run: 0,
+            last_error: None,
+            completed_total: job.completed_tasks,
+            rate: RateMeter::new(job.tasks_per_second),
+            exec,
+        };
         let finish = loop {
-            tokio::select! {
+            let next = tokio::select! {
                 biased;
-                _ = stop.cancelled() => {
-                    let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, true);
-                    return match self.commit(cp).await {
-                        Ok(Some(_)) => RunOutcome::Released,
-                        Ok(None) => RunOutcome::LeaseLost,
-                        Err(e) => RunOutcome::Aborted(e),
-                    };
+                _ = stop.lease_lost.cancelled() => return Err(RunError::LeaseLost),
+                _ = stop.shutdown.cancelled() => {
+                    state.commit(CheckpointEnd::Release).await?;
+                    return Err(RunError::Released);
                 }
-                request = requests.recv(), if !requests_closed => match request {
-                    Ok(JobEvent::Progress(p))
-                        if p.job_id == self.job.id && p.status == JobStatus::Running =>
-                    {
-                        if let Some(finish) = requested_stop(p.cancel_requested, p.pause_requested) {
-                            break finish;
-                        }
+                request = requests.recv(), if requests_open => match request {
+                    Ok(event) => state.on_event(&event),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        requests_open = false;
+                        None
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => requests_closed = true,
-                    _ => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
                 },
-                _ = ticker.tick() => {
-                    let state = if pending.completed == 0 {
-                        match store.renew_lease(&self.lease, config.lease_ttl).await {
-                            Ok(LeaseState::Held { cancel_requested, pause_requested }) => {
-                                Ok(Some(requested_stop(cancel_requested, pause_requested)))
-                            }
-                            Ok(LeaseState::Lost) => Ok(None),
-                            Err(e) => Err(e.to_string()),
+                _ = ticker.tick() => state.on_tick().await?,
+                outcome = tasks.next() => match outcome {
+                    None => Some(state.on_all_tasks_done()),
+                    Some(outcome) => match state.on_task(outcome) {
+                        Step::Continue => None,
+                        Step::Finish(finish) => Some(finish),
+                        Step::Checkpoint => {
+                            let finish = state.checkpoint_and_judge().await?;
+                            ticker.reset();
+                            finish
                         }
-                    } else {
-                        let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
-                        self.commit(cp).await.map(|r| r.map(|job| {
-                            completed_total = job.completed_tasks;
-                            self.after_checkpoint(&job, &last_error)
-                        }))
-                    };
-                    match state {
-                        Ok(Some(Some(finish))) => break finish,
-                        Ok(Some(None)) => {}
-                        Ok(None) => return RunOutcome::LeaseLost,
-                        Err(e) => return RunOutcome::Aborted(e),
-                    }
-                }
-                outcome = tasks.next() => {
-                    let Some(outcome) = outcome else {
-                        let failed = self.job.failed_tasks + run_failed;
-                        break self
-                            .failure_policy(failed, total, &last_error, true)
-                            .unwrap_or(Finish::Succeeded);
-                    };
-                    if !cursor.mark_done(outcome.index) {
-                        continue;
-                    }
-                    low_water_tx.send_if_modified(|lw| {
-                        let moved = *lw != cursor.low_water();
-                        *lw = cursor.low_water();
-                        moved
-                    });
-                    pending.completed += 1;
-                    pending.offers.extend(outcome.offers);
-                    if let Some(e) = outcome.error {
-                        pending.failed += 1;
-                        run_failed += 1;
-                        last_error = Some(e.to_string());
-                        if pending.errors.len() >= ERROR_SAMPLE_SIZE {
-                            pending.errors.remove(0);
-                        }
-                        pending.errors.push(TaskError {
-                            task_index: outcome.index,
-                            provider: outcome.provider.clone(),
-                            message: e.to_string(),
-                            at: chrono::Utc::now(),
-                        });
-                        tracing::debug!(task = outcome.index, error = %e, "task failed");
-                        if matches!(e, ProviderError::Down(_)) {
-                            // Trying the other tasks cannot help.
-                            break Finish::Failed(format!("a provider cannot serve this search: {e}"));
-                        }
-                    }
-                    if pending.completed >= config.checkpoint_every_tasks {
-                        let cp = self.checkpoint(&mut pending, &cursor, &mut rate, total, completed_total, None, false);
-                        match self.commit(cp).await {
-                            Ok(Some(job)) => {
-                                completed_total = job.completed_tasks;
-                                if let Some(finish) = self.after_checkpoint(&job, &last_error) {
-                                    break finish;
-                                }
-                            }
-                            Ok(None) => return RunOutcome::LeaseLost,
-                            Err(e) => return RunOutcome::Aborted(e),
-                        }
-                        ticker.reset();
-                    }
-                }
+                    },
+                },
+            };
+            if let Some(finish) = next {
+                break finish;
             }
         };
         drop(tasks);
-        let cp = self.checkpoint(
-            &mut pending,
-            &cursor,
-            &mut rate,
-            total,
-            completed_total,
-            Some(finish),
-            false,
+        let job = state.commit(CheckpointEnd::Finish(finish)).await?;
+        tracing::info!(
+            status = job.status.as_str(),
+            found = job.found_flights,
+            "job ended"
         );
-        match self.commit(cp).await {
-            Ok(Some(job)) => {
-                tracing::info!(
-                    status = job.status.as_str(),
-                    found = job.found_flights,
-                    "job ended"
-                );
-                RunOutcome::Finished(job.status)
+        Ok(job.status)
+    }
+}
+
+#[async_trait::async_trait]
+impl Run for JobRun {
+    async fn execute(self: Box<Self>, stop: Stop) -> Outcome {
+        let span = tracing::info_span!(
+            "job",
+            job_id = %self.claimed.job.id,
+            worker = %self.exec.config.worker_id,
+            attempt = self.claimed.job.attempts
+        );
+        match self.execute_inner(stop).instrument(span).await {
+            Ok(status) => Outcome::Finished(status.as_str()),
+            Err(RunError::Released) => Outcome::Released,
+            Err(RunError::LeaseLost) => {
+                tracing::warn!("lease lost; another worker may own this job now");
+                Outcome::LeaseLost
             }
-            Ok(None) => RunOutcome::LeaseLost,
-            Err(e) => RunOutcome::Aborted(e),
-        }
-    }
-
-    /// After a checkpoint: whether the job should stop, on request or by the failure policy.
-    fn after_checkpoint(&self, job: &JobRecord, last_error: &Option<String>) -> Option<Finish> {
-        requested_stop(job.cancel_requested, job.pause_requested).or_else(|| {
-            self.failure_policy(job.failed_tasks, job.completed_tasks, last_error, false)
-        })
-    }
-
-    /// Fails the job once more than `max_failed_share` of its tasks failed: judged after
-    /// `FAILURE_POLICY_MIN_TASKS` tasks while running, and on every task at the end.
-    fn failure_policy(
-        &self,
-        failed: u64,
-        completed: u64,
-        last_error: &Option<String>,
-        at_end: bool,
-    ) -> Option<Finish> {
-        let share = self.worker.config.max_failed_share;
-        if completed == 0 || (!at_end && completed < FAILURE_POLICY_MIN_TASKS) {
-            return None;
-        }
-        let all_failed = at_end && failed >= completed;
-        (all_failed || failed as f64 > share * completed as f64).then(|| {
-            Finish::Failed(format!(
-                "{failed} of {completed} provider queries failed, more than the {}% allowed; last error: {}",
-                (share * 100.0).round(),
-                last_error.as_deref().unwrap_or("unknown")
-            ))
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn checkpoint(
-        &self,
-        pending: &mut Pending,
-        cursor: &TaskCursor,
-        rate: &mut RateMeter,
-        total: u64,
-        completed_before: u64,
-        finish: Option<Finish>,
-        release: bool,
-    ) -> Checkpoint {
-        let taken = std::mem::take(pending);
-        let tasks_per_second = rate.record(taken.completed);
-        let remaining = total.saturating_sub(completed_before + taken.completed);
-        let eta_seconds =
-            (tasks_per_second > 0.0).then(|| (remaining as f64 / tasks_per_second).ceil() as u64);
-        Checkpoint {
-            offers: taken.offers,
-            completed: taken.completed,
-            failed: taken.failed,
-            errors: taken.errors,
-            cursor: cursor.clone(),
-            tasks_per_second,
-            eta_seconds,
-            lease_ttl: self.worker.config.lease_ttl,
-            finish,
-            release,
-        }
-    }
-
-    /// Commits a checkpoint and tells subscribers. `Ok(None)`: the lease was lost. A
-    /// database error is tried again a few times before the run gives up (its lease then
-    /// expires and the job resumes from its last checkpoint).
-    async fn commit(&self, cp: Checkpoint) -> Result<Option<JobRecord>, String> {
-        const BACKOFF_MS: [u64; 3] = [200, 1_000, 3_000];
-        let mut attempt = 0;
-        loop {
-            let started = Instant::now();
-            let result = self.worker.store.checkpoint(&self.lease, cp.clone()).await;
-            metrics::histogram!("fast_flights_checkpoint_duration_seconds")
-                .record(started.elapsed().as_secs_f64());
-            match result {
-                Ok(CheckpointOutcome::Committed(job)) => {
-                    if !self.worker.store.events_in_transaction() {
-                        self.worker
-                            .events
-                            .publish(JobEvent::Progress(job.progress()));
-                    }
-                    return Ok(Some(*job));
-                }
-                Ok(CheckpointOutcome::LeaseLost) => {
-                    tracing::warn!("lease lost; another worker owns this job now");
-                    return Ok(None);
-                }
-                Err(e) if attempt < BACKOFF_MS.len() => {
-                    tracing::warn!(error = %e, attempt, "checkpoint failed; trying again");
-                    tokio::time::sleep(Duration::from_millis(BACKOFF_MS[attempt])).await;
-                    attempt += 1;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "checkpoint failed; giving the job up");
-                    return Err(e.to_string());
-                }
-            }
+            Err(RunError::Store(e)) => Outcome::Aborted(e.to_string()),
         }
     }
 }

@@ -1,21 +1,21 @@
-//! The job runner. [`Worker::run`] is the orchestrator: it claims jobs while it has room
-//! and hands each to a [`job_run::JobRun`], the executor, which runs the tasks,
-//! checkpoints, and stops on cancellation, shutdown or a lost lease.
+//! Lease-held background work. The [`Runner`] orchestrates (ownership of the database,
+//! claims, wake-ups, concurrency per kind, shutdown); an [`Executor`] per kind claims and
+//! runs its items: [`SearchExecutor`] runs searches ([`job_run`]), [`ImportExecutor`] CSV
+//! imports ([`import_run`]).
 
 pub mod import_run;
 mod job_run;
+mod runner;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use providers::ProviderRegistry;
-use store::{EventBus, JobEvent, Store};
-use tokio::sync::{Semaphore, broadcast::error::RecvError};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use store::{EventBus, JobEvent, LeaseKind, Store};
 
-pub use import_run::{ImportOutcome, ImportRun};
-pub use job_run::RunOutcome;
+pub use import_run::ImportRun;
+pub use runner::{Executor, Outcome, Run, Runner, Stop};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -67,207 +67,147 @@ const STALE_UPLOAD_SWEEP: Duration = Duration::from_secs(600);
 pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Ownership(#[from] store::OwnershipError),
+    #[error("this worker does not run {0} work (see --kinds / WORKER_KINDS)")]
+    KindNotRun(LeaseKind),
 }
 
-#[derive(Clone)]
-pub struct Worker {
-    store: Store,
-    providers: Arc<ProviderRegistry>,
-    events: Arc<dyn EventBus>,
-    config: Arc<WorkerConfig>,
-}
-
-impl Worker {
-    pub fn new(
+impl Runner {
+    /// A runner of the given kinds of work, with the built-in executors.
+    pub fn with_kinds(
         store: Store,
         providers: Arc<ProviderRegistry>,
         events: Arc<dyn EventBus>,
         config: WorkerConfig,
+        kinds: &[LeaseKind],
     ) -> Self {
-        Self {
-            store,
-            providers,
-            events,
-            config: Arc::new(config),
-        }
-    }
-
-    /// Claims and runs jobs until `shutdown` fires, then waits for every running job to
-    /// commit its last checkpoint and give up its lease.
-    #[tracing::instrument(skip_all, fields(worker = %self.config.worker_id))]
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), WorkerError> {
-        if self.store.is_sqlite() {
-            // One process owns an SQLite file: leases left by a crash are ours to resume.
-            let released = self.store.release_all_leases().await?;
-            if released > 0 {
-                tracing::info!(jobs = released, "resuming unfinished jobs");
-            }
-            let released = self.store.release_all_import_leases().await?;
-            if released > 0 {
-                tracing::info!(imports = released, "resuming unfinished imports");
-            }
-        }
-        let imports = tokio::spawn(self.clone().run_imports(shutdown.clone()));
-        let slots = Arc::new(Semaphore::new(self.config.max_concurrent_searches.max(1)));
-        let running = TaskTracker::new();
-        let mut wake = self.events.subscribe();
-        tracing::info!("worker started");
-        loop {
-            let permit = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                permit = Arc::clone(&slots).acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
+        let config = Arc::new(config);
+        let mut runner = Runner::new(store.clone(), Arc::clone(&events), (*config).clone());
+        for kind in kinds {
+            runner = match kind {
+                LeaseKind::Search => runner.register(SearchExecutor {
+                    store: store.clone(),
+                    providers: Arc::clone(&providers),
+                    events: Arc::clone(&events),
+                    config: Arc::clone(&config),
+                }),
+                LeaseKind::Import => runner.register(ImportExecutor::new(
+                    store.clone(),
+                    Arc::clone(&events),
+                    config.lease_ttl,
+                )),
             };
-            match self
-                .store
-                .claim_next(
-                    &self.config.worker_id,
-                    self.config.lease_ttl,
-                    self.config.max_claims_without_progress,
-                )
-                .await
-            {
-                Ok(Some(claimed)) => {
-                    let run = job_run::JobRun::new(self.clone(), claimed);
-                    let stop = shutdown.child_token();
-                    running.spawn(async move {
-                        run.execute(stop).await;
-                        drop(permit);
-                    });
-                    continue;
-                }
-                Ok(None) => drop(permit),
-                Err(e) => {
-                    drop(permit);
-                    tracing::error!(error = %e, "cannot claim a job; retrying");
-                }
-            }
-            // Idle: wait for a new job, the next poll, or shutdown.
-            let poll = tokio::time::sleep(self.config.poll_interval.max(Duration::from_millis(10)));
-            tokio::pin!(poll);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = &mut poll => break,
-                    event = wake.recv() => match event {
-                        Ok(JobEvent::Queued(_) | JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
-                        Ok(JobEvent::Progress(_) | JobEvent::Import(_)) => continue,
-                        Err(RecvError::Closed) => {
-                            (&mut poll).await;
-                            break;
-                        }
-                    },
-                }
-            }
         }
-        running.close();
-        running.wait().await;
-        if let Err(e) = imports.await {
-            tracing::error!(error = %e, "the import loop ended abnormally");
-        }
-        tracing::info!("worker stopped");
-        Ok(())
+        runner
+    }
+}
+
+/// Runs searches: as many at once as `max_concurrent_searches`.
+#[derive(Clone)]
+pub struct SearchExecutor {
+    pub store: Store,
+    pub providers: Arc<ProviderRegistry>,
+    pub events: Arc<dyn EventBus>,
+    pub config: Arc<WorkerConfig>,
+}
+
+#[async_trait]
+impl Executor for SearchExecutor {
+    fn kind(&self) -> LeaseKind {
+        LeaseKind::Search
     }
 
-    /// Runs CSV imports one at a time until `shutdown`: they write in large batches, and
-    /// one at a time keeps a worker's share of the database fair to searches.
-    async fn run_imports(self, shutdown: CancellationToken) {
-        let mut wake = self.events.subscribe();
-        let mut swept_at: Option<tokio::time::Instant> = None;
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            if swept_at.is_none_or(|t| t.elapsed() >= STALE_UPLOAD_SWEEP) {
-                swept_at = Some(tokio::time::Instant::now());
-                match self.store.delete_stale_uploads(STALE_UPLOAD).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(uploads = n, "removed uploads cut off by a crash"),
-                    Err(e) => tracing::warn!(error = %e, "cannot remove stale uploads"),
-                }
-            }
-            match self
-                .store
-                .claim_import(&self.config.worker_id, self.config.lease_ttl, None)
-                .await
-            {
-                Ok(Some(claimed)) => {
-                    ImportRun::new(
-                        self.store.clone(),
-                        Arc::clone(&self.events),
-                        claimed,
-                        self.config.lease_ttl,
-                    )
-                    .execute(shutdown.child_token())
-                    .await;
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = %e, "cannot claim an import; retrying"),
-            }
-            let poll = tokio::time::sleep(self.config.poll_interval.max(Duration::from_millis(10)));
-            tokio::pin!(poll);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = &mut poll => break,
-                    event = wake.recv() => match event {
-                        Ok(JobEvent::Import(_) | JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
-                        Ok(_) => continue,
-                        Err(RecvError::Closed) => {
-                            (&mut poll).await;
-                            break;
-                        }
-                    },
-                }
-            }
-        }
+    fn concurrency(&self) -> usize {
+        self.config.max_concurrent_searches
     }
 
-    /// Runs one import to its end in this process (the `import` command), unless another
-    /// worker took it first.
-    pub async fn run_import(
+    fn woken_by(&self, event: &JobEvent) -> bool {
+        matches!(event, JobEvent::Queued(_))
+    }
+
+    async fn claim(
         &self,
-        id: uuid::Uuid,
-        stop: CancellationToken,
-    ) -> Result<Option<ImportOutcome>, WorkerError> {
-        let Some(claimed) = self
-            .store
-            .claim_import(&self.config.worker_id, self.config.lease_ttl, Some(id))
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(
-            ImportRun::new(
-                self.store.clone(),
-                Arc::clone(&self.events),
-                claimed,
-                self.config.lease_ttl,
-            )
-            .execute(stop)
-            .await,
-        ))
-    }
-
-    /// Runs claimable jobs one after another until none is left. For benchmarks and tools
-    /// that want a deterministic end.
-    pub async fn run_until_idle(&self) -> Result<Vec<RunOutcome>, WorkerError> {
-        let mut outcomes = Vec::new();
-        while let Some(claimed) = self
+        owner: &str,
+        _only: Option<uuid::Uuid>,
+    ) -> Result<Option<Box<dyn Run>>, WorkerError> {
+        let claimed = self
             .store
             .claim_next(
-                &self.config.worker_id,
+                owner,
                 self.config.lease_ttl,
                 self.config.max_claims_without_progress,
             )
-            .await?
-        {
-            let run = job_run::JobRun::new(self.clone(), claimed);
-            outcomes.push(run.execute(CancellationToken::new()).await);
+            .await?;
+        Ok(claimed.map(|c| Box::new(job_run::JobRun::new(self.clone(), c)) as Box<dyn Run>))
+    }
+}
+
+/// Runs CSV imports one at a time: they write in large batches, and one at a time keeps a
+/// worker's share of the database fair to searches. Also removes uploads cut off by a crash.
+pub struct ImportExecutor {
+    store: Store,
+    events: Arc<dyn EventBus>,
+    lease_ttl: Duration,
+    swept_at: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl ImportExecutor {
+    pub fn new(store: Store, events: Arc<dyn EventBus>, lease_ttl: Duration) -> Self {
+        Self {
+            store,
+            events,
+            lease_ttl,
+            swept_at: Mutex::new(None),
         }
-        Ok(outcomes)
+    }
+
+    async fn sweep_stale_uploads(&self) {
+        {
+            let mut swept_at = self.swept_at.lock().unwrap_or_else(|e| e.into_inner());
+            if swept_at.is_some_and(|t| t.elapsed() < STALE_UPLOAD_SWEEP) {
+                return;
+            }
+            *swept_at = Some(tokio::time::Instant::now());
+        }
+        match self.store.delete_stale_uploads(STALE_UPLOAD).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(uploads = n, "removed uploads cut off by a crash"),
+            Err(e) => tracing::warn!(error = %e, "cannot remove stale uploads"),
+        }
+    }
+}
+
+#[async_trait]
+impl Executor for ImportExecutor {
+    fn kind(&self) -> LeaseKind {
+        LeaseKind::Import
+    }
+
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    fn woken_by(&self, event: &JobEvent) -> bool {
+        matches!(event, JobEvent::Import(_))
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        only: Option<uuid::Uuid>,
+    ) -> Result<Option<Box<dyn Run>>, WorkerError> {
+        if only.is_none() {
+            self.sweep_stale_uploads().await;
+        }
+        let claimed = self.store.claim_import(owner, self.lease_ttl, only).await?;
+        Ok(claimed.map(|c| {
+            Box::new(ImportRun::new(
+                self.store.clone(),
+                Arc::clone(&self.events),
+                c,
+                self.lease_ttl,
+            )) as Box<dyn Run>
+        }))
     }
 }

@@ -14,7 +14,7 @@ use domain::{SearchRequest, SearchSpec, TaskPlan, ValidationContext};
 use providers::{ProviderRegistry, SimulatedConfig, SimulatedProvider};
 use sea_orm::{ConnectionTrait, Database};
 use store::{InMemoryEventBus, Store};
-use worker::{Worker, WorkerConfig};
+use worker::{Runner, WorkerConfig};
 
 const RUNS: usize = 3;
 
@@ -157,7 +157,7 @@ async fn run(
         })),
         true,
     )?;
-    let worker = Worker::new(
+    let worker = Runner::with_kinds(
         store.clone(),
         Arc::new(registry),
         Arc::new(InMemoryEventBus::default()),
@@ -166,6 +166,7 @@ async fn run(
             checkpoint_every_tasks,
             ..WorkerConfig::default()
         },
+        &[store::LeaseKind::Search],
     );
     // Sample memory when the job passes 10% and 50%.
     let monitor_store = store.clone();
@@ -233,13 +234,25 @@ async fn main() -> anyhow::Result<()> {
     let every_task_spec = spec(ORIGINS, DESTINATIONS, 5, (7, 14))?; // 2,000 tasks
     let million_spec = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?; // 1,000,000 tasks
 
-    // `fast-flights-bench [all|throughput|rss|fleet|ratelimit|import] [postgres|sqlite]`
+    // `fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite]`
     let part = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let only = std::env::args().nth(2);
     anyhow::ensure!(
-        ["all", "throughput", "rss", "fleet", "ratelimit", "import"].contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet|ratelimit|import] [postgres|sqlite]"
+        [
+            "all",
+            "throughput",
+            "rss",
+            "fleet",
+            "rescue",
+            "ratelimit",
+            "import"
+        ]
+        .contains(&part.as_str()),
+        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite]"
     );
+    if part == "rescue" {
+        return fleet::rescue().await;
+    }
     if part == "import" || part == "all" {
         import::run().await?;
         if part == "import" {
@@ -370,7 +383,16 @@ mod fleet {
         id: &str,
         extra: &[(&str, &str)],
     ) -> anyhow::Result<Child> {
-        let mut cmd = Command::new(binary()?);
+        spawn_worker_of(&binary()?, db, id, extra)
+    }
+
+    fn spawn_worker_of(
+        bin: &std::path::Path,
+        db: &BenchDb,
+        id: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Child> {
+        let mut cmd = Command::new(bin);
         cmd.arg("worker")
             .env("DATABASE_URL", &db.url)
             .env("WORKER_ID", id)
@@ -440,66 +462,192 @@ mod fleet {
         Ok(total as f64 / seconds)
     }
 
-    /// SIGKILL the worker running a search; seconds until another worker takes it over
-    /// and until it commits its first checkpoint, with the default 30 s lease.
-    async fn takeover() -> anyhow::Result<(f64, f64)> {
-        let db = fresh_db(Backend::Postgres).await?;
-        let store = Store::connect(&db.url, 4).await?;
-        store.migrate().await?;
+    /// The binaries whose rescue is measured: ours, and with `FF_BENCH_BASELINE_BIN` an
+    /// older build too, so before and after come from one run on one machine.
+    fn binaries() -> anyhow::Result<Vec<(String, std::path::PathBuf)>> {
+        let mut out = vec![("this build".to_string(), binary()?)];
+        if let Ok(path) = std::env::var("FF_BENCH_BASELINE_BIN") {
+            let path = std::path::PathBuf::from(path);
+            anyhow::ensure!(
+                path.exists(),
+                "FF_BENCH_BASELINE_BIN: {} is missing",
+                path.display()
+            );
+            out.push((format!("baseline {}", path.display()), path));
+        }
+        Ok(out)
+    }
+
+    /// A fresh database holding one long search, migrated by `bin` itself (an older build
+    /// refuses a database that carries migrations it does not know).
+    async fn database_with_a_search(
+        bin: &std::path::Path,
+        backend: Backend,
+    ) -> anyhow::Result<(BenchDb, DatabaseConnection)> {
+        let db = fresh_db(backend).await?;
+        let status = Command::new(bin)
+            .arg("migrate")
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "{} migrate failed", bin.display());
+        let store = Store::connect(&db.url, 2).await?;
         let s = spec(ORIGINS, DESTINATIONS, 200, (1, 100))?;
-        let job = store.create_job(&s, TaskPlan::new(&s).len(), None).await?;
+        store.create_job(&s, TaskPlan::new(&s).len(), None).await?;
+        store.close().await?;
         let conn = sea_orm::Database::connect(&db.url).await?;
-        let mut a = spawn_worker(&db, "a", &[])?;
-        let owner_sql = format!(
-            "SELECT lease_owner AS v FROM search_jobs WHERE id = '{}'",
-            job.id
-        );
+        Ok((db, conn))
+    }
+
+    /// One value of the one search of a bench database, as text, on either backend.
+    async fn job_value(conn: &DatabaseConnection, column: &str) -> anyhow::Result<Option<String>> {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                format!("SELECT CAST({column} AS TEXT) AS v FROM search_jobs"),
+            ))
+            .await?
+            .context("no search")?;
+        Ok(row.try_get::<Option<String>>("", "v")?)
+    }
+
+    async fn wait_until_running(conn: &DatabaseConnection, owner: &str) -> anyhow::Result<i64> {
         let started = Instant::now();
-        while scalar(&conn, &owner_sql).await?.as_deref() != Some("a") {
+        loop {
+            let done: i64 = job_value(conn, "completed_tasks")
+                .await?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if job_value(conn, "lease_owner").await?.as_deref() == Some(owner) && done > 0 {
+                return Ok(done);
+            }
             anyhow::ensure!(
                 started.elapsed() < Duration::from_secs(60),
-                "worker a never claimed"
+                "worker {owner} never ran the search"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let mut b = spawn_worker(&db, "b", &[])?;
+    }
+
+    /// Seconds from `killed` until the search has moved past `done`.
+    async fn until_it_moves(
+        conn: &DatabaseConnection,
+        done: i64,
+        killed: Instant,
+    ) -> anyhow::Result<f64> {
+        loop {
+            let now: i64 = job_value(conn, "completed_tasks")
+                .await?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if now > done {
+                return Ok(killed.elapsed().as_secs_f64());
+            }
+            anyhow::ensure!(
+                killed.elapsed() < Duration::from_secs(120),
+                "nobody resumed the search"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL the worker running a search while another waits; seconds until the other
+    /// claims it and until the search moves again, with the default 30 s lease.
+    async fn takeover(bin: &std::path::Path) -> anyhow::Result<(f64, f64)> {
+        let (db, conn) = database_with_a_search(bin, Backend::Postgres).await?;
+        let mut a = spawn_worker_of(bin, &db, "a", &[])?;
+        wait_until_running(&conn, "a").await?;
+        let mut b = spawn_worker_of(bin, &db, "b", &[])?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         a.kill()?;
         let killed = Instant::now();
         let _ = a.wait();
-        let killed_at = chrono::Utc::now();
-        let mut claimed = None;
-        let resumed = loop {
-            let owner = scalar(&conn, &owner_sql).await?;
-            if owner.as_deref() == Some("b") && claimed.is_none() {
-                claimed = Some(killed.elapsed().as_secs_f64());
-            }
-            let after = scalar(
-                &conn,
-                &format!(
-                    "SELECT (last_checkpoint_at > '{}')::text AS v FROM search_jobs WHERE id = '{}'",
-                    killed_at.to_rfc3339(),
-                    job.id
-                ),
-            )
+        let done: i64 = job_value(&conn, "completed_tasks")
             .await?
-            .as_deref()
-                == Some("true");
-            if owner.as_deref() == Some("b") && after {
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let claimed = loop {
+            if job_value(&conn, "lease_owner").await?.as_deref() == Some("b") {
                 break killed.elapsed().as_secs_f64();
             }
             anyhow::ensure!(
                 killed.elapsed() < Duration::from_secs(120),
-                "nobody resumed the job"
+                "nobody took the search over"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
+        let moved = until_it_moves(&conn, done, killed).await?;
         let _ = b.kill();
         let _ = b.wait();
         conn.close().await?;
-        store.close().await?;
         drop_db(db).await?;
-        Ok((claimed.unwrap_or(resumed), resumed))
+        Ok((claimed, moved))
+    }
+
+    /// SIGKILL the only worker running a search and start it again at once, under the same
+    /// WORKER_ID (as a supervisor would); seconds until the search moves again.
+    async fn restart(bin: &std::path::Path, backend: Backend) -> anyhow::Result<f64> {
+        let (db, conn) = database_with_a_search(bin, backend).await?;
+        let mut a = spawn_worker_of(bin, &db, "a", &[])?;
+        wait_until_running(&conn, "a").await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        a.kill()?;
+        let killed = Instant::now();
+        let _ = a.wait();
+        let done: i64 = job_value(&conn, "completed_tasks")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut again = spawn_worker_of(bin, &db, "a", &[])?;
+        let moved = until_it_moves(&conn, done, killed).await?;
+        let _ = again.kill();
+        let _ = again.wait();
+        conn.close().await?;
+        drop_db(db).await?;
+        Ok(moved)
+    }
+
+    fn runs(v: &[f64]) -> String {
+        let v: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+        v.join(" · ")
+    }
+
+    /// SIGKILL → takeover and SIGKILL → restart → moving again, median of `RUNS`, for each
+    /// binary.
+    pub async fn rescue() -> anyhow::Result<()> {
+        println!(
+            "== Rescue after SIGKILL (lease TTL 30 s, poll 100 ms; seconds, median of {})",
+            super::RUNS
+        );
+        for (name, bin) in binaries()? {
+            let (mut claimed, mut moved) = (Vec::new(), Vec::new());
+            for _ in 0..super::RUNS {
+                let (c, m) = takeover(&bin).await?;
+                claimed.push(c);
+                moved.push(m);
+            }
+            println!(
+                "  {name}: PostgreSQL fleet, another worker claims after {:.2} s ({}), the search moves after {:.2} s ({})",
+                median(claimed.clone()),
+                runs(&claimed),
+                median(moved.clone()),
+                runs(&moved)
+            );
+            for backend in [Backend::Postgres, Backend::Sqlite] {
+                let mut moved = Vec::new();
+                for _ in 0..super::RUNS {
+                    moved.push(restart(&bin, backend).await?);
+                }
+                println!(
+                    "  {name}: {backend:?}, killed and restarted, the search moves after {:.2} s ({})",
+                    median(moved.clone()),
+                    runs(&moved)
+                );
+            }
+        }
+        println!();
+        Ok(())
     }
 
     pub async fn run() -> anyhow::Result<()> {
@@ -522,14 +670,8 @@ mod fleet {
                 rate / base
             );
         }
-        for run in 1..=super::RUNS {
-            let (claimed, resumed) = takeover().await?;
-            println!(
-                "  SIGKILL to takeover (run {run}, lease 30 s): claimed by another worker after {claimed:.1} s, first checkpoint after {resumed:.1} s"
-            );
-        }
         println!();
-        Ok(())
+        rescue().await
     }
 }
 
