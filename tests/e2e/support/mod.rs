@@ -494,6 +494,8 @@ pub struct TestWorker {
     child: Child,
     /// Where its `/metrics` is served, when started with `METRICS_LISTEN`.
     pub metrics_url: Option<String>,
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
 }
 
 impl TestWorker {
@@ -504,13 +506,16 @@ impl TestWorker {
             env.insert(k, v.to_string());
         }
         let wants_metrics = env.contains_key("METRICS_LISTEN");
+        let log_dir = tempfile::tempdir().expect("temp dir");
+        let log = log_dir.path().join("worker.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
         let mut child = Command::new(BIN)
             .arg("worker")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(log_file))
             .kill_on_drop(true)
             .spawn()
             .expect("start fast-flights worker");
@@ -531,7 +536,16 @@ impl TestWorker {
             None
         };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, metrics_url }
+        Self {
+            child,
+            metrics_url,
+            log,
+            _log_dir: log_dir,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub async fn kill(mut self) {
