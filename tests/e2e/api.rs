@@ -21,6 +21,24 @@ fn round_trip_input() -> Value {
     })
 }
 
+/// Starts a small search and waits for it to succeed: a barrier after which the worker has
+/// looked for work again. Workers claim the oldest claimable search first, so an earlier
+/// search that could run would have been claimed before this one.
+async fn run_a_later_search(app: &TestApp) {
+    let job = app
+        .start_search(json!({
+            "origins": ["MAN"],
+            "destinations": ["DUB"],
+            "departureFrom": days_from_now(30),
+            "departureTo": days_from_now(31),
+            "label": "barrier",
+        }))
+        .await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let events = app.follow_progress(&id, Duration::from_secs(60)).await;
+    assert_eq!(events.last().expect("events")["status"], "SUCCEEDED");
+}
+
 fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
@@ -233,8 +251,9 @@ async fn cancelling_a_running_search_keeps_what_it_found(backend: Backend) {
     let stored = all_flights(&app, &id, "PRICE_ASC", Value::Null).await;
     assert_eq!(stored.len() as i64, found, "what it found is kept");
 
-    // It stays cancelled: nothing more is done.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // It stays cancelled: nothing more is done, even once the worker has claimed and run a
+    // later search (claims take the oldest claimable first).
+    run_a_later_search(&app).await;
     let later = app.job(&id).await;
     assert_eq!(later["status"], "CANCELLED");
     assert_eq!(int(&later["completedTasks"]), done);
@@ -687,7 +706,7 @@ async fn pausing_and_resuming_continues_from_the_checkpoint(backend: Backend) {
     let done = int(&job["completedTasks"]);
     assert!(done > 0 && done < total, "{done} of {total}");
     assert_eq!(lease_owner(&db).await, None, "a paused job holds no lease");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    run_a_later_search(&app).await;
     let still = app.job(&id).await;
     assert_eq!(still["status"], "PAUSED");
     assert_eq!(
