@@ -84,7 +84,7 @@ _frontend:
     fi
     npm run build
 
-# Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|ratelimit|import]`,
+# Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|rescue|ratelimit|import]`,
 # and `just bench web` for the web app's search page; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash

@@ -150,10 +150,8 @@ impl OwnCluster {
         );
     }
 
-    /// A database of its own on this cluster. `TestDb` makes its databases on the shared
-    /// server, so this one is a `TestDb` with nothing to drop (one for SQLite) pointed at
-    /// ours; the cluster goes with all its databases.
-    async fn database(&self, name: &str) -> TestDb {
+    /// A database of its own on this cluster; the cluster goes with all its databases.
+    fn database(&self, name: &str) -> TestDb {
         self.run(
             "createdb",
             &[
@@ -166,10 +164,10 @@ impl OwnCluster {
                 name,
             ],
         );
-        let mut db = TestDb::new(Backend::Sqlite).await;
-        db.backend = Backend::Postgres;
-        db.url = format!("postgres://postgres@127.0.0.1:{}/{name}", self.port);
-        db
+        TestDb::at(
+            Backend::Postgres,
+            format!("postgres://postgres@127.0.0.1:{}/{name}", self.port),
+        )
     }
 }
 
@@ -275,7 +273,7 @@ fn input() -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_survives_a_postgresql_restart() {
     let cluster = OwnCluster::start_new();
-    let reference_db = cluster.database("ff_reference").await;
+    let reference_db = cluster.database("ff_reference");
     let reference_app = TestApp::spawn_with(&reference_db, ENV).await;
     let id = reference_app.start_search(input()).await["id"]
         .as_str()
@@ -288,7 +286,7 @@ async fn a_search_survives_a_postgresql_restart() {
     let reference = offers(&reference_db.connect().await).await;
     assert_eq!(reference.0, "SUCCEEDED");
 
-    let db = cluster.database("ff_restart").await;
+    let db = cluster.database("ff_restart");
     let app = TestApp::spawn_with(&db, ENV).await;
     let job = app.start_search(input()).await;
     let id = job["id"].as_str().expect("id").to_string();

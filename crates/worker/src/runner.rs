@@ -70,7 +70,10 @@ pub trait Executor: Send + Sync {
 
 /// The worker's hold on its database: it keeps its leases alive.
 enum Ownership {
-    Sqlite(#[allow(dead_code)] Option<SqliteOwner>),
+    /// Holds the file's lock for as long as the runner lives.
+    Sqlite {
+        _file: Option<SqliteOwner>,
+    },
     Postgres(WorkerSession),
 }
 
@@ -79,7 +82,7 @@ impl Ownership {
     /// session is being re-established.
     async fn lease_lost(&self) -> Option<CancellationToken> {
         match self {
-            Ownership::Sqlite(_) => Some(CancellationToken::new()),
+            Ownership::Sqlite { .. } => Some(CancellationToken::new()),
             Ownership::Postgres(session) => session.established().await,
         }
     }
@@ -147,7 +150,7 @@ impl Runner {
                             );
                         }
                     }
-                    Ownership::Sqlite(owner)
+                    Ownership::Sqlite { _file: owner }
                 } else {
                     Ownership::Postgres(
                         WorkerSession::start(

@@ -74,6 +74,16 @@ impl TestDb {
         }
     }
 
+    /// A database made elsewhere (a test's own cluster), which whoever made it drops.
+    pub fn at(backend: Backend, url: String) -> Self {
+        Self {
+            backend,
+            url,
+            name: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub async fn connect(&self) -> DatabaseConnection {
         Database::connect(&self.url)
             .await
