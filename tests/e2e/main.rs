@@ -14,6 +14,7 @@ mod imports;
 mod kinds;
 mod pg_restart;
 mod providers;
+mod quotas;
 mod rescue;
 mod schema_drift;
 mod webapp_api;

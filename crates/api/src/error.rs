@@ -19,6 +19,11 @@ pub enum ApiError {
     Forbidden(String),
     /// Too many attempts; try again later.
     RateLimited(String),
+    /// An account's limit on searches; `admin` says which setting bounds it.
+    QuotaExceeded {
+        quota: store::QuotaExceeded,
+        admin: bool,
+    },
     /// The cause is logged where it happens; clients see only "internal error".
     Internal,
 }
@@ -39,6 +44,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::RateLimited(_) => "RATE_LIMITED",
+            ApiError::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -51,6 +57,7 @@ impl ApiError {
             | ApiError::Unauthenticated(why)
             | ApiError::Forbidden(why)
             | ApiError::RateLimited(why) => why.clone(),
+            ApiError::QuotaExceeded { quota, .. } => quota.to_string(),
             ApiError::Internal => "internal error".to_string(),
         }
     }
@@ -84,6 +91,12 @@ impl From<ApiError> for async_graphql::Error {
         ext.set("code", e.code());
         if let ApiError::BadUserInput { field, .. } = &e {
             ext.set("field", field.as_str());
+        }
+        if let ApiError::QuotaExceeded { quota, admin } = &e {
+            ext.set("limit", quota.limit.setting(*admin));
+            ext.set("used", quota.used);
+            ext.set("requested", quota.requested);
+            ext.set("max", quota.max);
         }
         error
     }

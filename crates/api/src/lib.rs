@@ -7,6 +7,7 @@ mod cursor;
 pub mod error;
 mod http;
 mod loaders;
+mod mutation_limit;
 mod phase;
 pub mod schema;
 mod ws;

@@ -194,6 +194,9 @@ pub struct Config {
     #[arg(long, env = "MAX_CLAIMS_WITHOUT_PROGRESS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_claims_without_progress: u32,
 
+    #[command(flatten)]
+    pub quotas: QuotaConfig,
+
     /// Most provider queries one search may expand to.
     #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_tasks_per_search: u64,
@@ -310,6 +313,57 @@ fn parse_rate(raw: &str) -> Result<f64, String> {
     }
 }
 
+/// What one account may have queued (each over the limit is a QUOTA_EXCEEDED error).
+#[derive(Debug, Clone, clap::Args)]
+pub struct QuotaConfig {
+    /// Searches one account may have queued, running or paused at once.
+    #[arg(
+        long,
+        env = "MAX_ACTIVE_SEARCHES_PER_USER",
+        default_value_t = 5,
+        global = true
+    )]
+    pub max_active_searches_per_user: u64,
+    /// Provider queries still to run across one account's searches.
+    #[arg(
+        long,
+        env = "MAX_QUEUED_TASKS_PER_USER",
+        default_value_t = 20_000_000,
+        global = true
+    )]
+    pub max_queued_tasks_per_user: u64,
+    /// `startSearch` calls one account may make in a minute.
+    #[arg(
+        long,
+        env = "MAX_SEARCHES_PER_MINUTE_PER_USER",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_searches_per_minute_per_user: u64,
+    /// The same three for admins.
+    #[arg(
+        long,
+        env = "MAX_ACTIVE_SEARCHES_PER_ADMIN",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_active_searches_per_admin: u64,
+    #[arg(
+        long,
+        env = "MAX_QUEUED_TASKS_PER_ADMIN",
+        default_value_t = 200_000_000,
+        global = true
+    )]
+    pub max_queued_tasks_per_admin: u64,
+    #[arg(
+        long,
+        env = "MAX_SEARCHES_PER_MINUTE_PER_ADMIN",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_searches_per_minute_per_admin: u64,
+}
+
 fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
     store::LeaseKind::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = store::LeaseKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -351,6 +405,16 @@ impl Config {
             max_tasks_per_search: self.max_tasks_per_search,
             ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
             max_upload_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
+            user_searches: store::SearchLimits {
+                max_active: self.quotas.max_active_searches_per_user,
+                max_queued_tasks: self.quotas.max_queued_tasks_per_user,
+                max_per_minute: self.quotas.max_searches_per_minute_per_user,
+            },
+            admin_searches: store::SearchLimits {
+                max_active: self.quotas.max_active_searches_per_admin,
+                max_queued_tasks: self.quotas.max_queued_tasks_per_admin,
+                max_per_minute: self.quotas.max_searches_per_minute_per_admin,
+            },
             ..api::ApiLimits::default()
         }
     }

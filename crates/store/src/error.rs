@@ -16,6 +16,8 @@ pub enum StoreError {
         status: &'static str,
         action: &'static str,
     },
+    #[error("{0}")]
+    QuotaExceeded(crate::QuotaExceeded),
     #[error("no account {0}")]
     UserNotFound(Uuid),
     #[error("an account with the email {0} exists already")]

@@ -473,7 +473,7 @@ impl Store {
     ) -> Result<Option<ClaimedImport>> {
         let rules = ClaimRules {
             only,
-            order_by: "created_at",
+            order_by: "c.created_at".into(),
             ..ClaimRules::default()
         };
         let Some(claim) = self

@@ -80,6 +80,14 @@ fn insert_chunk_len(remaining: usize) -> usize {
     }
 }
 
+/// Which claimable search goes first: that of the account with the fewest searches running,
+/// then of the account served least recently (whose latest search started longest ago, or
+/// never), then the oldest. So one account's many searches take turns with everyone else's
+/// first, across the fleet: every worker claims by the same order.
+const FAIR_ORDER: &str = "(SELECT COUNT(*) FROM search_jobs r WHERE r.owner_id = c.owner_id AND r.status = 'RUNNING') ASC, \
+     (SELECT MAX(r.started_at) FROM search_jobs r WHERE r.owner_id = c.owner_id) ASC NULLS FIRST, \
+     c.id ASC";
+
 fn ttl(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(30))
 }
@@ -96,10 +104,23 @@ impl Store {
         total_tasks: u64,
         owner_id: Option<Uuid>,
     ) -> Result<JobRecord> {
+        let row = search_job::Entity::insert(self.new_job_row(spec, total_tasks, owner_id)?)
+            .exec_with_returning(&self.db)
+            .await?;
+        JobRecord::try_from(row)
+    }
+
+    /// The row of a new queued search.
+    pub(crate) fn new_job_row(
+        &self,
+        spec: &SearchSpec,
+        total_tasks: u64,
+        owner_id: Option<Uuid>,
+    ) -> Result<search_job::ActiveModel> {
         let now = self.now();
         let spec_json =
             serde_json::to_value(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let model = search_job::ActiveModel {
+        Ok(search_job::ActiveModel {
             id: Set(Uuid::now_v7()),
             owner_id: Set(owner_id),
             label: Set(spec.label.clone()),
@@ -131,11 +152,7 @@ impl Store {
             claims_without_progress: Set(0),
             taken_over_from: Set(None),
             error_sample: Set(None),
-        };
-        let row = search_job::Entity::insert(model)
-            .exec_with_returning(&self.db)
-            .await?;
-        JobRecord::try_from(row)
+        })
     }
 
     pub async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
@@ -326,9 +343,10 @@ impl Store {
         Ok(job)
     }
 
-    /// Takes the oldest job that is queued, or running under a free lease (expired, or
-    /// held by a worker that is gone). A job claimed `max_claims` times in a row without
-    /// committing progress (it kills its worker, say) is marked FAILED instead.
+    /// Takes a job that is queued, or running under a free lease (expired, or held by a
+    /// worker that is gone), fairly across accounts: see [`FAIR_ORDER`]. A job claimed
+    /// `max_claims` times in a row without committing progress (it kills its worker, say)
+    /// is marked FAILED instead.
     #[tracing::instrument(skip_all, fields(worker = owner), err)]
     pub async fn claim_next(
         &self,
@@ -366,7 +384,7 @@ impl Store {
             set: ", claims_without_progress = claims_without_progress + 1",
             max_claims: Some(max_claims),
             only: None,
-            order_by: "id",
+            order_by: FAIR_ORDER.into(),
         };
         let Some(claim) = self
             .claim(LeaseKind::Search, owner, lease_ttl, rules)

@@ -88,8 +88,8 @@ pub(crate) struct ClaimRules {
     pub max_claims: Option<i32>,
     /// Only this row.
     pub only: Option<Uuid>,
-    /// ORDER BY of the candidates: oldest first.
-    pub order_by: &'static str,
+    /// ORDER BY of the candidates (the candidate row is `c`).
+    pub order_by: String,
 }
 
 /// The advisory-lock class of worker sessions (`pg_advisory_lock(class, worker lock id)`).
@@ -219,7 +219,7 @@ impl Store {
             .bind(now)
             .push(rules.set)
             .push(&format!(
-                " WHERE id = (SELECT id FROM {table} WHERE (status = 'QUEUED' OR (status = 'RUNNING' AND "
+                " WHERE id = (SELECT c.id FROM {table} c WHERE (status = 'QUEUED' OR (status = 'RUNNING' AND "
             ));
         push_lease_free(&mut sql, now);
         sql.push("))");

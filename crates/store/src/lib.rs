@@ -14,6 +14,7 @@ mod offers;
 mod provider_settings;
 mod quota;
 mod records;
+mod search_limits;
 mod users;
 
 use std::path::Path;
@@ -35,6 +36,7 @@ pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSes
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 pub use quota::SharedQuota;
 pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
+pub use search_limits::{QuotaExceeded, SearchLimit, SearchLimits};
 pub use users::UserRecord;
 
 /// The SQLite file used when no database URL is given.

@@ -642,3 +642,87 @@ async fn sqlite_queue_stats_count_what_waits() {
 async fn postgres_queue_stats_count_what_waits() {
     queue_stats_count_what_waits(true).await;
 }
+
+/// An account's searches per minute are counted over the last 60 s by the lease clock, and
+/// what it has queued is counted as it stands.
+async fn search_limits_hold_per_account(postgres: bool) {
+    let db = database(postgres).await;
+    let (store, clock) = store_on_fake_clock(&db).await;
+    let user = store
+        .create_user(
+            &domain::Email::parse("limits@example.com").expect("email"),
+            "not-a-real-hash",
+            domain::Role::User,
+        )
+        .await
+        .expect("user");
+    let spec = spec();
+    let tasks = TaskPlan::new(&spec).len();
+    let limits = store::SearchLimits {
+        max_active: 3,
+        max_queued_tasks: tasks * 3,
+        max_per_minute: 2,
+    };
+    for _ in 0..2 {
+        store
+            .create_job_within(&spec, tasks, user.id, limits)
+            .await
+            .expect("within the limits");
+    }
+    let per_minute = store
+        .create_job_within(&spec, tasks, user.id, limits)
+        .await
+        .expect_err("a third in one minute");
+    let store::StoreError::QuotaExceeded(q) = per_minute else {
+        panic!("expected a quota error, got {per_minute}")
+    };
+    assert_eq!(q.limit, store::SearchLimit::SearchesPerMinute);
+    assert_eq!((q.used, q.max), (2, 2));
+    clock.advance(Duration::from_secs(61));
+    store
+        .create_job_within(&spec, tasks, user.id, limits)
+        .await
+        .expect("a minute later");
+    clock.advance(Duration::from_secs(61));
+    let active = store
+        .create_job_within(&spec, tasks, user.id, limits)
+        .await
+        .expect_err("a fourth active");
+    let store::StoreError::QuotaExceeded(q) = active else {
+        panic!("expected a quota error, got {active}")
+    };
+    assert_eq!(q.limit, store::SearchLimit::ActiveSearches);
+    assert_eq!((q.used, q.max), (3, 3));
+    let tighter = store::SearchLimits {
+        max_active: 10,
+        max_queued_tasks: tasks * 3 + 1,
+        max_per_minute: 10,
+    };
+    let queued = store
+        .create_job_within(&spec, tasks, user.id, tighter)
+        .await
+        .expect_err("too many tasks");
+    let store::StoreError::QuotaExceeded(q) = queued else {
+        panic!("expected a quota error, got {queued}")
+    };
+    assert_eq!(q.limit, store::SearchLimit::QueuedTasks);
+    assert_eq!((q.used, q.requested), (tasks * 3, tasks));
+    assert!(matches!(
+        store
+            .create_job_within(&spec, tasks, uuid::Uuid::new_v4(), limits)
+            .await,
+        Err(store::StoreError::UserNotFound(_))
+    ));
+    store.close().await.expect("close");
+    drop_database(db).await;
+}
+
+#[tokio::test]
+async fn sqlite_search_limits_hold_per_account() {
+    search_limits_hold_per_account(false).await;
+}
+
+#[tokio::test]
+async fn postgres_search_limits_hold_per_account() {
+    search_limits_hold_per_account(true).await;
+}

@@ -157,6 +157,10 @@ pub fn base_env() -> HashMap<&'static str, String> {
         ("CHECKPOINT_EVERY_MS", "200".to_string()),
         ("POLL_INTERVAL_MS", "100".to_string()),
         ("JWT_SECRET", TEST_JWT_SECRET.to_string()),
+        // Tests start many searches from one account; `quotas` tests the limits themselves.
+        ("MAX_ACTIVE_SEARCHES_PER_USER", "1000".to_string()),
+        ("MAX_SEARCHES_PER_MINUTE_PER_USER", "1000".to_string()),
+        ("MAX_QUEUED_TASKS_PER_USER", "1000000000".to_string()),
         (
             "RUST_LOG",
             std::env::var("TEST_LOG")

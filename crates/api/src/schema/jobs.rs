@@ -330,11 +330,20 @@ impl JobMutation {
         )
         .map_err(ApiError::from)?;
         let total = TaskPlan::new(&spec).len();
+        let admin = viewer.is_admin();
+        let limits = if admin {
+            api.limits.admin_searches
+        } else {
+            api.limits.user_searches
+        };
         let job = api
             .store
-            .create_job(&spec, total, Some(viewer.id))
+            .create_job_within(&spec, total, viewer.id, limits)
             .await
-            .map_err(ApiError::from)?;
+            .map_err(|e| match e {
+                store::StoreError::QuotaExceeded(quota) => ApiError::QuotaExceeded { quota, admin },
+                other => ApiError::from(other),
+            })?;
         tracing::info!(job_id = %job.id, user_id = %viewer.id, total_tasks = total, "search queued");
         api.events.publish(JobEvent::Queued(job.id));
         api.events.publish(JobEvent::Progress(job.progress()));

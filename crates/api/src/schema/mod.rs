@@ -75,6 +75,9 @@ pub struct ApiLimits {
     pub max_complexity: usize,
     /// Largest upload (`importFlights`), in bytes.
     pub max_upload_bytes: usize,
+    /// What one account may have queued, and an admin's.
+    pub user_searches: store::SearchLimits,
+    pub admin_searches: store::SearchLimits,
 }
 
 impl Default for ApiLimits {
@@ -85,6 +88,16 @@ impl Default for ApiLimits {
             max_depth: 16,
             max_complexity: 5_000,
             max_upload_bytes: 1 << 30,
+            user_searches: store::SearchLimits {
+                max_active: 5,
+                max_queued_tasks: 20_000_000,
+                max_per_minute: 10,
+            },
+            admin_searches: store::SearchLimits {
+                max_active: 50,
+                max_queued_tasks: 200_000_000,
+                max_per_minute: 100,
+            },
         }
     }
 }
@@ -98,6 +111,7 @@ pub fn build_schema(ctx: ApiContext) -> ApiSchema {
     .limit_depth(ctx.limits.max_depth)
     .limit_complexity(ctx.limits.max_complexity)
     .extension(PhaseTracker)
+    .extension(crate::mutation_limit::OneMutationPerRequest)
     .data(DataLoader::new(
         OfferLoader(ctx.store.clone()),
         tokio::spawn,
