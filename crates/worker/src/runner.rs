@@ -124,10 +124,6 @@ impl Runner {
         self.executors.iter().map(|e| e.kind()).collect()
     }
 
-    pub fn config(&self) -> &WorkerConfig {
-        &self.config
-    }
-
     /// Takes up the database for this worker (once): the SQLite file, whose running items
     /// are then all ours to resume, or a PostgreSQL session. Fails when another process
     /// owns the SQLite file or runs under the same worker id.
