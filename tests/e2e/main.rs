@@ -7,6 +7,7 @@ mod support;
 mod api;
 mod auth;
 mod cli;
+mod cors;
 mod crash;
 mod fleet;
 mod http_spec;

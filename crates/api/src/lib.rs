@@ -3,6 +3,7 @@
 //! `/graphiql`, and `/healthz` and `/readyz` for load balancers.
 
 pub mod auth;
+mod cors;
 mod cursor;
 pub mod error;
 mod http;
@@ -17,6 +18,7 @@ use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{Caller, Tokens, Viewer};
+pub use cors::cors_layer;
 pub use schema::{ApiContext, ApiLimits, ApiSchema, build_schema, sdl};
 
 pub use http::MAX_BODY_BYTES;

@@ -197,6 +197,11 @@ pub struct Config {
     #[command(flatten)]
     pub quotas: QuotaConfig,
 
+    /// Origins whose web pages may call the API from a browser, comma-separated
+    /// (`https://app.example.com`), or `*` for any. None by default.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
     /// Most provider queries one search may expand to.
     #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_tasks_per_search: u64,

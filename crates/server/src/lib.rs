@@ -284,6 +284,7 @@ impl Application {
             let listener = TcpListener::bind(config.listen).await.with_context(|| {
                 format!("binding {} (set LISTEN_ADDR or --listen)", config.listen)
             })?;
+            let cors = api::cors_layer(&config.cors_origins).map_err(anyhow::Error::msg)?;
             let router = api::router(api::ApiContext {
                 store: store.clone(),
                 events,
@@ -292,6 +293,10 @@ impl Application {
                 metrics: metrics.clone(),
                 tokens: Arc::new(config.tokens()?),
             });
+            let router = match cors {
+                Some(cors) => router.layer(cors),
+                None => router,
+            };
             (Some(listener), Some(router))
         } else {
             (None, None)
