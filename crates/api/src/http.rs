@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::{self, Caller};
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::phase::Phase;
 
@@ -183,9 +184,13 @@ async fn run(
     let mut request = request
         .data(phase.clone())
         .data(caller.caller)
+        .data(caller.ip)
         .data(auth::AuthBudget::default());
     if let Some(expires_at) = caller.session {
         request = request.data(auth::SessionExpiry(expires_at));
+    }
+    if caller.caller.0.is_none() && !state.ctx.limits.exposure.anonymous_introspection {
+        request = request.disable_introspection();
     }
     let response = state.schema.execute(request).await;
     let request_error = !phase.executed();
@@ -212,6 +217,11 @@ async fn run(
 
 pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let ip = state
+        .ctx
+        .limits
+        .trusted_proxies
+        .client_of(&parts.extensions, &parts.headers);
     let headers = parts.headers;
     let Some(media) = negotiate(&headers) else {
         return error_body(
@@ -256,7 +266,11 @@ pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Re
         Ok(who) => who,
         Err(refusal) => return refusal.into_response(media),
     };
-    let caller = Who { caller, session };
+    let caller = Who {
+        caller,
+        session,
+        ip,
+    };
     if is_multipart {
         return multipart(&state, media, &headers, body, caller).await;
     }
@@ -306,8 +320,13 @@ pub struct GetParams {
 pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     if parts.headers.contains_key(header::UPGRADE) {
+        let ip = state
+            .ctx
+            .limits
+            .trusted_proxies
+            .client_of(&parts.extensions, &parts.headers);
         return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => crate::ws::upgrade(upgrade, state),
+            Ok(upgrade) => crate::ws::upgrade(upgrade, state, ip),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -322,7 +341,16 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
         Ok(who) => who,
         Err(refusal) => return refusal.into_response(media),
     };
-    let caller = Who { caller, session };
+    let ip = state
+        .ctx
+        .limits
+        .trusted_proxies
+        .client_of(&parts.extensions, &parts.headers);
+    let caller = Who {
+        caller,
+        session,
+        ip,
+    };
     let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
         Ok(Query(p)) => p,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, media, &e.to_string()),
@@ -351,11 +379,12 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
     }
 }
 
-/// Who sent a request, and until when their session lasts.
+/// Who sent a request, from where, and until when their session lasts.
 #[derive(Clone, Copy)]
 struct Who {
     caller: Caller,
     session: Option<chrono::DateTime<chrono::Utc>>,
+    ip: ClientIp,
 }
 
 /// Why a request's credentials were refused before anything ran.
@@ -554,10 +583,36 @@ pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
 }
 
 /// Prometheus text format. Job counts by status are read from the database at each scrape.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(handle) = &state.ctx.metrics else {
         return (StatusCode::NOT_FOUND, "metrics are not enabled").into_response();
     };
+    match &state.ctx.limits.exposure.metrics {
+        crate::MetricsAccess::Open => {}
+        crate::MetricsAccess::Off => {
+            return (
+                StatusCode::NOT_FOUND,
+                "metrics are served on METRICS_LISTEN, not on the API's port",
+            )
+                .into_response();
+        }
+        crate::MetricsAccess::Bearer(expected) => {
+            let presented = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(auth::bearer);
+            if !presented
+                .is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes()))
+            {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    "send Authorization: Bearer <METRICS_TOKEN>",
+                )
+                    .into_response();
+            }
+        }
+    }
     match state.ctx.store.job_counts().await {
         Ok(counts) => {
             for status in domain::JobStatus::ALL {
@@ -578,6 +633,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         handle.render(),
     )
         .into_response()
+}
+
+/// Whether two byte strings are equal, in time that depends on their length only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn healthz() -> &'static str {

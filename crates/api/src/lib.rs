@@ -3,13 +3,16 @@
 //! `/graphiql`, and `/healthz` and `/readyz` for load balancers.
 
 pub mod auth;
+pub mod client_ip;
 mod cors;
 mod cursor;
 pub mod error;
+mod headers;
 mod http;
 mod loaders;
 mod mutation_limit;
 mod phase;
+pub mod query_limits;
 pub mod schema;
 mod ws;
 
@@ -19,7 +22,9 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Caller, Tokens, Viewer};
 pub use cors::cors_layer;
-pub use schema::{ApiContext, ApiLimits, ApiSchema, build_schema, sdl};
+pub use schema::{
+    ApiContext, ApiLimits, ApiSchema, Exposure, MetricsAccess, build_schema, limits_schema, sdl,
+};
 
 pub use http::MAX_BODY_BYTES;
 
@@ -34,10 +39,16 @@ pub fn router(ctx: ApiContext) -> Router {
         schema: build_schema(ctx.clone()),
         ctx,
     };
-    Router::new()
-        .route("/graphql", get(http::graphql_get).post(http::graphql_post))
-        .route("/graphiql", get(http::graphiql))
-        .route("/graphiql/assets/{file}", get(http::graphiql_asset))
+    let exposure = state.ctx.limits.exposure.clone();
+    let router = Router::new().route("/graphql", get(http::graphql_get).post(http::graphql_post));
+    let router = if exposure.graphiql {
+        router
+            .route("/graphiql", get(http::graphiql))
+            .route("/graphiql/assets/{file}", get(http::graphiql_asset))
+    } else {
+        router
+    };
+    let router = router
         .route(
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
@@ -51,5 +62,6 @@ pub fn router(ctx: ApiContext) -> Router {
                 tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
             }),
         )
-        .with_state(state)
+        .with_state(state);
+    headers::security_headers(router, exposure.hsts)
 }

@@ -53,9 +53,10 @@ impl Extension for PhaseExtension {
                     .iter()
                     .cloned()
                     .map(|mut e| {
-                        e.extensions
-                            .get_or_insert_with(Default::default)
-                            .set("code", "GRAPHQL_VALIDATION_FAILED");
+                        let extensions = e.extensions.get_or_insert_with(Default::default);
+                        if extensions.get("code").is_none() {
+                            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+                        }
                         e
                     })
                     .collect());

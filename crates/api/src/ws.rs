@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::phase::Phase;
 
@@ -30,7 +31,7 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How often an open socket's account is read again.
 const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState) -> Response {
+pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState, ip: ClientIp) -> Response {
     upgrade
         .protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {
@@ -38,7 +39,7 @@ pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState) -> Response {
                 .protocol()
                 .and_then(|p| p.to_str().ok())
                 .map(str::to_string);
-            Connection::new(socket, state).run(selected).await;
+            Connection::new(socket, state, ip).run(selected).await;
         })
 }
 
@@ -66,6 +67,8 @@ struct Connection {
     acknowledged: bool,
     init_received: bool,
     caller: Caller,
+    /// Where the socket comes from (see [`ClientIp`]).
+    ip: ClientIp,
     /// When the token of `connection_init` expires.
     expires_at: Option<tokio::time::Instant>,
     /// Opened with a socket ticket: subscriptions only.
@@ -80,7 +83,7 @@ struct Connection {
 struct Close(u16, String);
 
 impl Connection {
-    fn new(socket: WebSocket, state: AppState) -> Self {
+    fn new(socket: WebSocket, state: AppState, ip: ClientIp) -> Self {
         let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
         Self {
             socket,
@@ -88,6 +91,7 @@ impl Connection {
             acknowledged: false,
             init_received: false,
             caller: Caller(None),
+            ip,
             expires_at: None,
             ticket: false,
             operations: HashMap::new(),
@@ -361,6 +365,7 @@ impl Connection {
         let request = request
             .data(phase.clone())
             .data(self.caller)
+            .data(self.ip)
             .data(crate::auth::AuthBudget::default());
         let schema = self.state.schema.clone();
         let tx = self.tx.clone();

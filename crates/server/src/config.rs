@@ -202,6 +202,18 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// Proxies whose `X-Forwarded-For` names the client, comma-separated addresses or CIDR
+    /// ranges. Per-IP limits count that client. The default trusts the web app's server
+    /// on this machine.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        value_delimiter = ',',
+        default_value = "127.0.0.1,::1",
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// Most provider queries one search may expand to.
     #[arg(long, env = "MAX_TASKS_PER_SEARCH", default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_tasks_per_search: u64,
@@ -246,9 +258,20 @@ pub struct Config {
     #[arg(long, env = "WATCH_INTERVAL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=3_600_000), global = true)]
     pub watch_interval_ms: u64,
 
-    /// For `worker`: also serve `/metrics` and `/healthz` on this address.
+    /// Also serve `/metrics` and `/healthz` on this address (of its own, for the scraper;
+    /// in production the API's port serves `/metrics` only with METRICS_TOKEN).
     #[arg(long, env = "METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// In production, `/metrics` on the API's port answers only `Authorization: Bearer
+    /// <METRICS_TOKEN>`; without it only METRICS_LISTEN serves metrics.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// The GraphiQL page on /graphiql: `on` or `off`. Default: on in development, off in
+    /// production.
+    #[arg(long, env = "GRAPHIQL", value_parser = parse_switch, global = true)]
+    pub graphiql: Option<bool>,
 
     /// `development` or `production`. Production refuses to start without JWT_SECRET (or
     /// key files for RS256/EdDSA).
@@ -305,6 +328,14 @@ pub struct Config {
 
 fn parse_secret(raw: &str) -> Result<secrecy::SecretString, String> {
     Ok(secrecy::SecretString::from(raw.to_string()))
+}
+
+fn parse_switch(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        other => Err(format!("`{other}` is neither on nor off")),
+    }
 }
 
 fn parse_rate(raw: &str) -> Result<f64, String> {
@@ -405,8 +436,8 @@ impl Config {
         }
     }
 
-    pub fn api_limits(&self) -> api::ApiLimits {
-        api::ApiLimits {
+    pub fn api_limits(&self) -> anyhow::Result<api::ApiLimits> {
+        Ok(api::ApiLimits {
             max_tasks_per_search: self.max_tasks_per_search,
             ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
             max_upload_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
@@ -420,8 +451,20 @@ impl Config {
                 max_queued_tasks: self.quotas.max_queued_tasks_per_admin,
                 max_per_minute: self.quotas.max_searches_per_minute_per_admin,
             },
+            trusted_proxies: api::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+                .map_err(anyhow::Error::msg)?,
+            exposure: match self.run_mode {
+                RunMode::Development => api::Exposure {
+                    graphiql: self.graphiql.unwrap_or(true),
+                    ..api::Exposure::default()
+                },
+                RunMode::Production => api::Exposure::production(
+                    self.graphiql.unwrap_or(false),
+                    self.metrics_token.clone().filter(|t| !t.is_empty()),
+                ),
+            },
             ..api::ApiLimits::default()
-        }
+        })
     }
 
     /// The token issuer and checker this configuration asks for. In production a missing

@@ -289,7 +289,7 @@ impl Application {
                 store: store.clone(),
                 events,
                 providers: registry,
-                limits: config.api_limits(),
+                limits: config.api_limits()?,
                 metrics: metrics.clone(),
                 tokens: Arc::new(config.tokens()?),
             });
@@ -301,8 +301,8 @@ impl Application {
         } else {
             (None, None)
         };
-        let metrics_listener = match (api, config.metrics_listen, metrics) {
-            (false, Some(addr), Some(handle)) => Some((
+        let metrics_listener = match (config.metrics_listen, metrics) {
+            (Some(addr), Some(handle)) => Some((
                 TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding {addr} (METRICS_LISTEN)"))?,
@@ -373,6 +373,7 @@ impl Application {
             });
         }
         if let (Some(listener), Some(router)) = (self.listener, self.router) {
+            let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())
                 .await

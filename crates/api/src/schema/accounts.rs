@@ -191,7 +191,10 @@ impl AccountQuery {
     }
 
     /// Every account, oldest first. ADMIN only.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::query_limits::page(first, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,

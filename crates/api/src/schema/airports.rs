@@ -33,6 +33,9 @@ pub struct AirportQuery;
 #[Object]
 impl AirportQuery {
     /// Airport and city autocomplete: by code, city or name.
+    #[graphql(
+        complexity = "crate::query_limits::list(crate::query_limits::bound(first), child_complexity)"
+    )]
     async fn airports(
         &self,
         query: String,

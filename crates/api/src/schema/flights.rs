@@ -108,6 +108,7 @@ pub struct FlightQuery;
 #[Object]
 impl FlightQuery {
     /// Offers a search found, in pages.
+    #[graphql(complexity = "crate::query_limits::page(first, child_complexity)")]
     async fn flights(
         &self,
         ctx: &Context<'_>,
@@ -176,6 +177,9 @@ impl FlightQuery {
     }
 
     /// The cheapest fare per departure date and, for round trips, return date.
+    #[graphql(
+        complexity = "crate::query_limits::list(crate::query_limits::CALENDAR_CELLS, child_complexity)"
+    )]
     async fn price_calendar(&self, ctx: &Context<'_>, job_id: Uuid) -> Result<Vec<CalendarCell>> {
         let api = ctx.data::<ApiContext>()?;
         let job = visible_job(ctx, api, job_id).await?;

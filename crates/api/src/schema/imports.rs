@@ -131,6 +131,9 @@ impl From<ImportRecord> for Import {
 #[ComplexObject]
 impl Import {
     /// Rejected rows by line number, after line `after`.
+    #[graphql(
+        complexity = "crate::query_limits::list(crate::query_limits::bound(first), child_complexity)"
+    )]
     async fn rejections(
         &self,
         ctx: &Context<'_>,
@@ -176,7 +179,10 @@ impl ImportQuery {
     }
 
     /// Imports, newest first. ADMIN only.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::query_limits::page(first, child_complexity)"
+    )]
     async fn imports(
         &self,
         ctx: &Context<'_>,

@@ -117,7 +117,10 @@ pub struct InventoryQuery;
 #[Object]
 impl InventoryQuery {
     /// The flight catalogue by departure time. ADMIN only.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::query_limits::page(first, child_complexity)"
+    )]
     async fn inventory(
         &self,
         ctx: &Context<'_>,

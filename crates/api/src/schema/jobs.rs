@@ -160,6 +160,7 @@ impl JobQuery {
 
     /// Searches, newest first: the caller's own, or with `scope: ALL` (admins only)
     /// everybody's.
+    #[graphql(complexity = "crate::query_limits::page(first, child_complexity)")]
     async fn jobs(
         &self,
         ctx: &Context<'_>,

@@ -71,13 +71,73 @@ pub struct ApiLimits {
     pub max_tasks_per_search: u64,
     /// A websocket that sends no `connection_init` within this time is closed (4408).
     pub ws_init_timeout: Duration,
+    /// Nested fields one request may have (QUERY_TOO_DEEP beyond).
     pub max_depth: usize,
+    /// What one request may cost (QUERY_TOO_COMPLEX beyond; see `query_limits`).
     pub max_complexity: usize,
+    /// Times one field may be selected in one selection set, aliases included.
+    pub max_aliases: usize,
     /// Largest upload (`importFlights`), in bytes.
     pub max_upload_bytes: usize,
     /// What one account may have queued, and an admin's.
     pub user_searches: store::SearchLimits,
     pub admin_searches: store::SearchLimits,
+    /// Proxies whose `X-Forwarded-For` names the client (per-IP limits count that client).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// What the API shows of itself to whom.
+    pub exposure: Exposure,
+}
+
+/// What the API shows of itself. [`Exposure::default`] is development (everything, to
+/// everyone); [`Exposure::production`] hides the schema and the metrics from strangers.
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    /// Introspection for callers without a token (signed-in callers always have it).
+    pub anonymous_introspection: bool,
+    /// "Did you mean …?" in validation errors.
+    pub suggestions: bool,
+    /// The GraphiQL page on `/graphiql`.
+    pub graphiql: bool,
+    /// `/metrics` on the API's own port.
+    pub metrics: MetricsAccess,
+    /// `Strict-Transport-Security` on every answer.
+    pub hsts: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the port.
+    Open,
+    /// Only with `Authorization: Bearer <this token>`.
+    Bearer(String),
+    /// Not served here (404); `METRICS_LISTEN` serves it on an address of its own.
+    Off,
+}
+
+impl Default for Exposure {
+    fn default() -> Self {
+        Self {
+            anonymous_introspection: true,
+            suggestions: true,
+            graphiql: true,
+            metrics: MetricsAccess::Open,
+            hsts: false,
+        }
+    }
+}
+
+impl Exposure {
+    /// `FAST_FLIGHTS_ENV=production`: introspection only for signed-in callers, no field
+    /// suggestions, GraphiQL off unless asked for, `/metrics` only behind a token, HSTS.
+    pub fn production(graphiql: bool, metrics_token: Option<String>) -> Self {
+        Self {
+            anonymous_introspection: false,
+            suggestions: false,
+            graphiql,
+            metrics: metrics_token.map_or(MetricsAccess::Off, MetricsAccess::Bearer),
+            hsts: true,
+        }
+    }
 }
 
 impl Default for ApiLimits {
@@ -86,7 +146,8 @@ impl Default for ApiLimits {
             max_tasks_per_search: 5_000_000,
             ws_init_timeout: Duration::from_secs(3),
             max_depth: 16,
-            max_complexity: 5_000,
+            max_complexity: 10_000,
+            max_aliases: 50,
             max_upload_bytes: 1 << 30,
             user_searches: store::SearchLimits {
                 max_active: 5,
@@ -98,28 +159,52 @@ impl Default for ApiLimits {
                 max_queued_tasks: 200_000_000,
                 max_per_minute: 100,
             },
+            trusted_proxies: crate::client_ip::TrustedProxies::loopback(),
+            exposure: Exposure::default(),
         }
     }
 }
 
-pub fn build_schema(ctx: ApiContext) -> ApiSchema {
-    Schema::build(
+/// Directives one field may carry.
+const MAX_DIRECTIVES: usize = 5;
+
+fn builder(limits: &ApiLimits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(ctx.limits.max_depth)
-    .limit_complexity(ctx.limits.max_complexity)
+    .limit_directives(MAX_DIRECTIVES)
     .extension(PhaseTracker)
-    .extension(crate::mutation_limit::OneMutationPerRequest)
-    .data(DataLoader::new(
-        OfferLoader(ctx.store.clone()),
-        tokio::spawn,
-    ))
-    .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
-    .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
-    .data(ctx)
-    .finish()
+    .extension(crate::query_limits::QueryLimits {
+        max_cost: limits.max_complexity,
+        max_depth: limits.max_depth,
+        max_aliases: limits.max_aliases,
+    })
+    .extension(crate::mutation_limit::OneMutationPerRequest);
+    if limits.exposure.suggestions {
+        builder
+    } else {
+        builder.disable_suggestions()
+    }
+}
+
+/// The schema with its limits and no data behind it: what it would refuse of a document
+/// can be checked without a database (the web app's documents are, in a test).
+pub fn limits_schema(limits: &ApiLimits) -> ApiSchema {
+    builder(limits).finish()
+}
+
+pub fn build_schema(ctx: ApiContext) -> ApiSchema {
+    builder(&ctx.limits)
+        .data(DataLoader::new(
+            OfferLoader(ctx.store.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
+        .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
+        .data(ctx)
+        .finish()
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.

@@ -242,6 +242,9 @@ impl SearchJob {
 
     /// The best price over time: a point each time the cheapest offer got cheaper (to the
     /// second), the latest `points` of them.
+    #[graphql(
+        complexity = "crate::query_limits::list(crate::query_limits::bound(points), child_complexity)"
+    )]
     async fn best_price_history(
         &self,
         ctx: &Context<'_>,
