@@ -56,6 +56,9 @@ pub struct QueryLimits {
     pub max_cost: usize,
     pub max_depth: usize,
     pub max_aliases: usize,
+    /// Whether a caller without a token may introspect; if not, a document that asks for
+    /// `__schema` or `__type` is refused as UNAUTHENTICATED.
+    pub anonymous_introspection: bool,
 }
 
 impl ExtensionFactory for QueryLimits {
@@ -191,9 +194,23 @@ fn introspection_roots<'a>(
 }
 
 impl QueryLimits {
-    fn check_document(&self, document: &ExecutableDocument) -> Result<(), ServerError> {
+    fn check_document(
+        &self,
+        document: &ExecutableDocument,
+        anonymous: bool,
+    ) -> Result<(), ServerError> {
         for (_, operation) in document.operations.iter() {
             let root = &operation.node.selection_set.node;
+            let mut roots = Vec::new();
+            introspection_roots(root, &document.fragments, 0, &mut roots);
+            if anonymous && !self.anonymous_introspection && !roots.is_empty() {
+                return Err(refusal(
+                    "UNAUTHENTICATED",
+                    "introspection is for signed-in callers: send `Authorization: Bearer <token>` \
+                     with a token from logIn"
+                        .to_string(),
+                ));
+            }
             if let Some((field, n)) = most_aliased(root, &document.fragments, 0)
                 && n > self.max_aliases
             {
@@ -206,8 +223,6 @@ impl QueryLimits {
                     ),
                 ));
             }
-            let mut roots = Vec::new();
-            introspection_roots(root, &document.fragments, 0, &mut roots);
             for set in roots {
                 let nesting = introspection_nesting(set, &document.fragments, 0);
                 if nesting >= MAX_INTROSPECTION_NESTING {
@@ -236,7 +251,10 @@ impl Extension for QueryLimits {
         next: NextParseQuery<'_>,
     ) -> Result<ExecutableDocument, ServerError> {
         let document = next.run(ctx, query, variables).await?;
-        self.check_document(&document)?;
+        let anonymous = ctx
+            .data_opt::<crate::auth::Caller>()
+            .is_none_or(|caller| caller.0.is_none());
+        self.check_document(&document, anonymous)?;
         Ok(document)
     }
 

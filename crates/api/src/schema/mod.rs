@@ -180,6 +180,7 @@ fn builder(limits: &ApiLimits) -> async_graphql::SchemaBuilder<Query, Mutation, 
         max_cost: limits.max_complexity,
         max_depth: limits.max_depth,
         max_aliases: limits.max_aliases,
+        anonymous_introspection: limits.exposure.anonymous_introspection,
     })
     .extension(crate::mutation_limit::OneMutationPerRequest);
     if limits.exposure.suggestions {
