@@ -135,11 +135,7 @@ impl HttpProvider {
     /// An answer that is not the contract's JSON; serde's message quotes the provider's
     /// values, so it goes to the log only.
     fn contract_error(&self, path: &str, detail: &str) -> ProviderError {
-        let detail: String = detail.chars().take(ERROR_CHARS).collect();
-        let detail = match self.api_key.as_ref().map(ExposeSecret::expose_secret) {
-            Some(key) if !key.is_empty() => detail.replace(key, "***"),
-            _ => detail,
-        };
+        let detail = for_the_log(detail.to_string(), self.api_key.as_ref());
         tracing::warn!(provider = %self.name, path, detail, "provider answer breaks the contract");
         ProviderError::BadResponse("the provider's answer is not the contract's JSON".into())
     }
@@ -157,23 +153,29 @@ fn source_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// The message of an error body, for the log: `{"error": "..."}` or the start of the
-/// text, with the API key blotted out should the provider echo it.
+/// text.
 fn error_message(body: &[u8], secret: Option<&SecretString>) -> String {
-    let mut text = serde_json::from_slice::<WireError>(body)
+    let text = serde_json::from_slice::<WireError>(body)
         .map(|e| e.error)
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let text = for_the_log(text, secret);
+    if text.is_empty() {
+        "no details".to_string()
+    } else {
+        text
+    }
+}
+
+/// What the provider said, short and with the API key blotted out should it echo it
+/// (before cutting, so no part of the key is left).
+fn for_the_log(mut text: String, secret: Option<&SecretString>) -> String {
     if let Some(secret) = secret
         .map(ExposeSecret::expose_secret)
         .filter(|s| !s.is_empty())
     {
         text = text.replace(secret, "***");
     }
-    let text = text.trim();
-    if text.is_empty() {
-        "no details".to_string()
-    } else {
-        text.chars().take(ERROR_CHARS).collect()
-    }
+    text.trim().chars().take(ERROR_CHARS).collect()
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -27,7 +27,7 @@ fn settled_for(modified: SystemTime, interval: Duration) -> bool {
 pub const PROCESSED: &str = "processed";
 pub const FAILED: &str = "failed";
 /// The report's `error` for a symbolic link dropped in the folder.
-pub const LINK_REFUSED: &str = "symbolic links are not imported (the watched folder never \
+const LINK_REFUSED: &str = "symbolic links are not imported (the watched folder never \
      follows one, so it cannot be made to read files outside it): copy or move the file \
      itself into the folder";
 
