@@ -539,6 +539,139 @@ async fn the_watched_folder_imports_a_file_once_even_across_restarts() {
     drop(app);
 }
 
+/// The longest run of `quoted` that is also in `source`, in characters, case aside (header
+/// names are quoted lower-cased).
+fn longest_quote(quoted: &str, source: &str) -> usize {
+    let q: Vec<char> = quoted.to_lowercase().chars().collect();
+    let s: Vec<char> = source.to_lowercase().chars().collect();
+    let mut best = 0;
+    let mut row = vec![0usize; s.len() + 1];
+    for a in &q {
+        let mut diagonal = 0;
+        for (j, b) in s.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if a == b { diagonal + 1 } else { 0 };
+            best = best.max(row[j + 1]);
+            diagonal = above;
+        }
+    }
+    best
+}
+
+/// A symbolic link dropped in the folder, to a CSV or to a folder outside it, is moved to
+/// failed/ as a link with a report, never read; reports quote at most 60 characters of a
+/// file that is not CSV (a one-line SVG) or of a runaway field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watched_folder_follows_no_links_and_quotes_little() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let folder = tempfile::tempdir().expect("dir");
+    let outside = tempfile::tempdir().expect("dir");
+    let dir = folder.path().to_path_buf();
+    let dir_text = dir.display().to_string();
+    let app = TestApp::spawn_with(
+        &db,
+        &[
+            ("WATCH_DIR", dir_text.as_str()),
+            ("WATCH_INTERVAL_MS", "200"),
+        ],
+    )
+    .await;
+    let admin = app.admin().await;
+
+    let sample = std::fs::read("../../data/sample-inventory.csv").expect("sample");
+    let target = outside.path().join("flights.csv");
+    std::fs::write(&target, &sample).expect("write");
+    let modified = std::fs::metadata(&target)
+        .expect("meta")
+        .modified()
+        .expect("mtime");
+    std::os::unix::fs::symlink(&target, dir.join("linked.csv")).expect("link");
+    std::os::unix::fs::symlink(outside.path(), dir.join("folder.csv")).expect("link");
+    for name in ["linked.csv", "folder.csv"] {
+        let report_path = dir.join(format!("failed/{name}.report.json"));
+        appears(&report_path, Duration::from_secs(60)).await;
+        let refused = report(&report_path);
+        assert_eq!(refused["status"], "FAILED", "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("symbolic links are not imported")),
+            "{refused}"
+        );
+        let moved = std::fs::symlink_metadata(dir.join("failed").join(name)).expect("moved");
+        assert!(moved.file_type().is_symlink(), "{name} moved as a link");
+        assert!(!dir.join(name).exists(), "{name} left the folder");
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM imports").await, 0);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM inventory_flights").await,
+        0
+    );
+    assert_eq!(std::fs::read(&target).expect("target"), sample);
+    assert_eq!(
+        std::fs::metadata(&target)
+            .expect("meta")
+            .modified()
+            .expect("mtime"),
+        modified,
+        "the target is untouched"
+    );
+    assert_eq!(
+        std::fs::read_dir(outside.path()).expect("outside").count(),
+        1,
+        "nothing was put beside the target"
+    );
+
+    // A one-line SVG: its comma-separated pieces are taken for header names, one of them
+    // thousands of characters long.
+    let path: String = (0..400)
+        .map(|i| format!("L{} {} ", i * 7 % 97, i * 13 % 89))
+        .collect();
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0,0,100,100"><path d="M0 0 {path}Z" fill="red"/></svg>"#
+    );
+    drop_file(&dir, "drawing.csv", svg.as_bytes());
+    let report_path = dir.join("failed/drawing.csv.report.json");
+    appears(&report_path, Duration::from_secs(60)).await;
+    let drawing = report(&report_path);
+    assert_eq!(drawing["status"], "FAILED", "{drawing}");
+    let error = drawing["error"].as_str().expect("error");
+    assert!(error.contains("header"), "{error}");
+    assert!(longest_quote(error, &svg) <= 60, "quotes the SVG: {error}");
+    let id = drawing["import_id"].as_str().expect("import id");
+    let shown = admin.wait_import(id, Duration::from_secs(30)).await;
+    assert_eq!(
+        shown["error"].as_str(),
+        Some(error),
+        "the API shows the same"
+    );
+
+    // A runaway field in a row: the rejection quotes 60 characters of it.
+    let runaway: String = (0..5000)
+        .map(|i| char::from(b'A' + (i * 11 % 26) as u8))
+        .collect();
+    let rows = format!(
+        "{HEADER}\nBA117,BA,{runaway},JFK,2031-03-01T08:30,2031-03-01T11:25,,499.90,GBP,200,\n\
+         BA118,BA,LHR,JFK,2031-03-02T08:30,2031-03-02T11:25,,499.90,GBP,200,\n"
+    );
+    drop_file(&dir, "long.csv", rows.as_bytes());
+    let report_path = dir.join("processed/long.csv.report.json");
+    appears(&report_path, Duration::from_secs(60)).await;
+    let long = report(&report_path);
+    assert_eq!(long["rows_rejected"], 1, "{long}");
+    assert_eq!(long["rows_imported"], 1, "{long}");
+    let reason = long["rejections"][0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("origin") && reason.contains('…'),
+        "{reason}"
+    );
+    assert!(
+        longest_quote(reason, &runaway) <= 60,
+        "quotes the field: {reason}"
+    );
+    drop(app);
+}
+
 async fn cli(args: &[&str], db: &TestDb) -> (bool, String, String) {
     let mut env = base_env();
     env.insert("DATABASE_URL", db.url.clone());

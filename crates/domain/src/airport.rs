@@ -26,7 +26,7 @@ impl AirportCode {
         let trimmed = raw.trim();
         let bytes = trimmed.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
-            return Err(InvalidCode(raw.to_string()));
+            return Err(InvalidCode(crate::inventory::shown(raw)));
         }
         let mut code = [0u8; 3];
         for (slot, b) in code.iter_mut().zip(bytes) {

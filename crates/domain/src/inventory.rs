@@ -49,15 +49,42 @@ pub struct FlightError {
     pub message: String,
 }
 
+/// The most of a value (or of a file) an error message quotes.
+pub const MAX_QUOTED_CHARS: usize = 60;
+
 /// A value as an error message repeats it: cut short, so a runaway field cannot make a
-/// runaway message.
+/// runaway message, and a file that is not CSV is not copied into its report.
 pub fn shown(raw: &str) -> String {
-    const MAX: usize = 60;
+    shown_at_most(raw, MAX_QUOTED_CHARS)
+}
+
+/// The first `max` characters of a trimmed value, with `…` when it goes on.
+fn shown_at_most(raw: &str, max: usize) -> String {
     let raw = raw.trim();
-    match raw.char_indices().nth(MAX) {
+    match raw.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &raw[..cut]),
         None => raw.to_string(),
     }
+}
+
+/// Names as a list quotes them: together at most [`MAX_QUOTED_CHARS`] of them, then how
+/// many more there are.
+fn listed(names: &[String]) -> String {
+    let mut budget = MAX_QUOTED_CHARS;
+    let mut quoted = Vec::new();
+    for name in names {
+        if budget == 0 {
+            break;
+        }
+        let name = shown_at_most(name, budget);
+        budget = budget.saturating_sub(name.trim_end_matches('…').chars().count());
+        quoted.push(name);
+    }
+    let more = names.len() - quoted.len();
+    if more > 0 {
+        quoted.push(format!("and {more} more"));
+    }
+    quoted.join(", ")
 }
 
 fn err(field: &'static str, message: impl Into<String>) -> FlightError {
@@ -234,12 +261,7 @@ impl CsvHeader {
                 why.push(format!("missing {}", missing.join(", ")));
             }
             if !unknown.is_empty() {
-                let more = unknown.len().saturating_sub(10);
-                unknown.truncate(10);
-                if more > 0 {
-                    unknown.push(format!("and {more} more"));
-                }
-                why.push(format!("unknown {}", unknown.join(", ")));
+                why.push(format!("unknown {}", listed(&unknown)));
             }
             return Err(format!(
                 "the first line must be the header `{expected}` (cabin and seats_available may be left out); this one has {}",
@@ -334,7 +356,10 @@ pub fn parse_time(
         LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
         LocalResult::None => Err(err(
             field,
-            format!("{text} does not exist in {tz} (the clocks go forward then)"),
+            format!(
+                "{} does not exist in {tz} (the clocks go forward then)",
+                shown(text)
+            ),
         )),
     }
 }
@@ -649,6 +674,66 @@ mod tests {
         )
         .expect_err("twice");
         assert!(e.contains("twice"), "{e}");
+    }
+
+    /// The longest run of `quoted` that is also in `source`, in characters.
+    fn longest_quote(quoted: &str, source: &str) -> usize {
+        let q: Vec<char> = quoted.to_lowercase().chars().collect();
+        let s: Vec<char> = source.to_lowercase().chars().collect();
+        let mut best = 0;
+        let mut row = vec![0usize; s.len() + 1];
+        for a in &q {
+            let mut diagonal = 0;
+            for (j, b) in s.iter().enumerate() {
+                let above = row[j + 1];
+                row[j + 1] = if a == b { diagonal + 1 } else { 0 };
+                best = best.max(row[j + 1]);
+                diagonal = above;
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn messages_quote_at_most_60_characters_of_a_value() {
+        let long: String = (0..400)
+            .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+            .collect();
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0,0,{long}",width="{long}">"#
+        );
+        let fields: Vec<&str> = svg.split(',').collect();
+        let e = CsvHeader::parse(&fields).expect_err("not a header");
+        assert!(longest_quote(&e, &svg) <= MAX_QUOTED_CHARS, "{e}");
+        assert!(e.contains('…') && e.contains("more"), "{e}");
+        let named = CsvHeader::parse(&["flight_number", "airline", "orign", "destnation"])
+            .expect_err("bad");
+        assert!(named.contains("unknown orign, destnation"), "{named}");
+
+        let airports = AirportDb::embedded();
+        for field in [
+            "origin",
+            "airline",
+            "flight_number",
+            "currency",
+            "price",
+            "departure",
+        ] {
+            let mut r: RawFlight<'_> = raw();
+            match field {
+                "origin" => r.origin = &long,
+                "airline" => r.airline = &long,
+                "flight_number" => r.flight_number = &long,
+                "currency" => r.currency = &long,
+                "price" => r.price = &long,
+                _ => r.departure = &long,
+            }
+            let e = InventoryFlight::parse(&r, airports)
+                .expect_err(field)
+                .to_string();
+            assert!(longest_quote(&e, &long) <= MAX_QUOTED_CHARS, "{field}: {e}");
+            assert!(e.contains('…'), "{field}: {e}");
+        }
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Currency {
             .iter()
             .find(|(code, _, _)| *code == upper)
             .map(|(code, _, _)| Currency(code))
-            .ok_or_else(|| UnknownCurrency(raw.to_string()))
+            .ok_or_else(|| UnknownCurrency(crate::inventory::shown(raw)))
     }
 
     pub fn code(&self) -> &'static str {

@@ -220,10 +220,10 @@ impl ProviderConfig {
                             .into(),
                     ));
                 }
-                if parsed.scheme() != "http" {
+                if !matches!(parsed.scheme(), "https" | "http") {
                     return Err(invalid(format!(
-                        "base_url must start with http:// (this build has no TLS; put a \
-                         TLS-terminating proxy in front of an https provider), not {}://",
+                        "base_url must start with https:// (or http:// for a provider on a \
+                         network you trust), not {}://",
                         parsed.scheme()
                     )));
                 }
@@ -368,6 +368,18 @@ nights_range = true
     }
 
     #[test]
+    fn https_and_http_base_urls_are_accepted() {
+        for url in ["https://flights.example/api", "http://127.0.0.1:9000"] {
+            let file = load(
+                &format!("[providers.x]\nkind = \"http\"\nbase_url = \"{url}\"\n"),
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(file.providers["x"].base_url.as_deref(), Some(url));
+        }
+    }
+
+    #[test]
     fn env_overrides_win_and_reach_dashed_names() {
         let file = load(
             FILE,
@@ -412,10 +424,10 @@ nights_range = true
         let e = err(FILE, &[("PROVIDERS__ACME_AIR", "1")]);
         assert!(e.contains("PROVIDERS__<NAME>__<FIELD>"), "{e}");
         let e = err(
-            "[providers.x]\nkind = \"http\"\nbase_url = \"https://a.example\"\n",
+            "[providers.x]\nkind = \"http\"\nbase_url = \"ftp://a.example\"\n",
             &[],
         );
-        assert!(e.contains("TLS"), "{e}");
+        assert!(e.contains("https://") && e.contains("not ftp://"), "{e}");
         let e = err(
             "[providers.x]\nkind = \"http\"\nbase_url = \"http://u:pw@a.example\"\n",
             &[],

@@ -1,25 +1,32 @@
 use std::time::Duration;
 
 /// Why a provider call failed, and so whether trying again can help.
+///
+/// The text is shown to users (a search's `error` and `errorSample`): built-in providers
+/// put a fixed category and the HTTP status in it, never what the provider answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     #[error("the provider did not answer within {0:?}")]
     Timeout(Duration),
     #[error("rate limited by the provider")]
     RateLimited { retry_after: Option<Duration> },
-    #[error("the provider failed: {0}")]
+    /// A failure on the provider's side or on the way to it, which may pass.
+    #[error("{0}")]
     Unavailable(String),
     /// A 503 (or similar) that says when to come back.
-    #[error("the provider is overloaded: {message}")]
+    #[error("{message}")]
     Overloaded {
         message: String,
         retry_after: Duration,
     },
-    #[error("the provider rejected the query: {0}")]
+    /// The provider refused this query; asking again cannot help.
+    #[error("{0}")]
     InvalidQuery(String),
-    #[error("the provider is down: {0}")]
+    /// The provider cannot serve any query (credentials, base URL): the search fails at once.
+    #[error("{0}")]
     Down(String),
-    #[error("bad response: {0}")]
+    /// An answer that breaks the contract.
+    #[error("{0}")]
     BadResponse(String),
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),

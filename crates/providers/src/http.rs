@@ -16,7 +16,7 @@ use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderErro
 
 /// The most a `/search` answer may weigh.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// How much of an error body goes into a task's error.
+/// How much of an error body (or of a cause) goes into the log.
 const ERROR_CHARS: usize = 200;
 /// Limits of an offer, as docs/provider-contract.schema.json states them.
 const MAX_SEGMENTS: usize = 16;
@@ -39,8 +39,12 @@ impl HttpProvider {
         api_key: Option<SecretString>,
         capabilities: Capabilities,
     ) -> Result<Self, ProviderError> {
+        // https through rustls with the Mozilla roots built in, so no system certificates
+        // are needed. A redirect is an error: following one would send the query, and the
+        // key, wherever the provider points.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("fast-flights/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ProviderError::Down(format!("cannot build an HTTP client: {e}")))?;
@@ -70,14 +74,16 @@ impl HttpProvider {
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose_secret());
         }
-        let mut response = request.send().await.map_err(transport_error)?;
+        let transport = |e| self.transport_error(path, e);
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                tracing::warn!(provider = %self.name, path, %status, "provider answer too large");
                 return Err(ProviderError::BadResponse(format!(
-                    "the answer is larger than {} MiB",
+                    "the provider's answer is larger than {} MiB",
                     MAX_BODY_BYTES / 1024 / 1024
                 )));
             }
@@ -85,17 +91,53 @@ impl HttpProvider {
         }
         Ok((status, headers, bytes))
     }
-}
 
-fn transport_error(e: reqwest::Error) -> ProviderError {
-    // Without the URL: it says nothing new and could carry credentials.
-    let e = e.without_url();
-    if e.is_timeout() {
-        ProviderError::Unavailable(format!("timed out: {e}"))
-    } else if e.is_connect() {
-        ProviderError::Unavailable(format!("cannot connect: {}", source_chain(&e)))
-    } else {
-        ProviderError::Unavailable(format!("request failed: {}", source_chain(&e)))
+    /// The user-facing error for a failed request; the cause goes to the log.
+    fn transport_error(&self, path: &str, e: reqwest::Error) -> ProviderError {
+        // Without the URL: it says nothing new and could carry credentials.
+        let e = e.without_url();
+        let cause = source_chain(&e);
+        tracing::warn!(provider = %self.name, path, cause, "provider request failed");
+        ProviderError::Unavailable(
+            if e.is_timeout() {
+                "timed out waiting for the provider"
+            } else if e.is_connect() {
+                "cannot connect to the provider"
+            } else {
+                "the request to the provider failed"
+            }
+            .into(),
+        )
+    }
+
+    /// An answer with a status other than 200, as the middleware understands it; what
+    /// the provider said is logged for operators, not shown to users.
+    fn status_error(
+        &self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+        path: &str,
+    ) -> ProviderError {
+        let detail = error_message(body, self.api_key.as_ref());
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(|l| l.chars().take(ERROR_CHARS).collect::<String>());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            tracing::debug!(provider = %self.name, path, %status, detail, "provider rate limit");
+        } else {
+            tracing::warn!(provider = %self.name, path, %status, detail, location, "provider answered with an error");
+        }
+        status_error(status, headers, path)
+    }
+
+    /// An answer that is not the contract's JSON; serde's message quotes the provider's
+    /// values, so it goes to the log only.
+    fn contract_error(&self, path: &str, detail: &str) -> ProviderError {
+        let detail = for_the_log(detail.to_string(), self.api_key.as_ref());
+        tracing::warn!(provider = %self.name, path, detail, "provider answer breaks the contract");
+        ProviderError::BadResponse("the provider's answer is not the contract's JSON".into())
     }
 }
 
@@ -110,24 +152,30 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The message of an error body: `{"error": "..."}` or the start of the text, with the
-/// API key blotted out should the provider echo it.
+/// The message of an error body, for the log: `{"error": "..."}` or the start of the
+/// text.
 fn error_message(body: &[u8], secret: Option<&SecretString>) -> String {
-    let mut text = serde_json::from_slice::<WireError>(body)
+    let text = serde_json::from_slice::<WireError>(body)
         .map(|e| e.error)
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let text = for_the_log(text, secret);
+    if text.is_empty() {
+        "no details".to_string()
+    } else {
+        text
+    }
+}
+
+/// What the provider said, short and with the API key blotted out should it echo it
+/// (before cutting, so no part of the key is left).
+fn for_the_log(mut text: String, secret: Option<&SecretString>) -> String {
     if let Some(secret) = secret
         .map(ExposeSecret::expose_secret)
         .filter(|s| !s.is_empty())
     {
         text = text.replace(secret, "***");
     }
-    let text = text.trim();
-    if text.is_empty() {
-        "no details".to_string()
-    } else {
-        text.chars().take(ERROR_CHARS).collect()
-    }
+    text.trim().chars().take(ERROR_CHARS).collect()
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -144,30 +192,43 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some((at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// Maps a non-200 status to the error the middleware understands.
+/// Maps a non-200 status to the error the middleware understands, with a fixed text: a
+/// category and the status, never the provider's body.
 fn status_error(
     status: StatusCode,
     headers: &reqwest::header::HeaderMap,
-    body: &[u8],
     path: &str,
-    secret: Option<&SecretString>,
 ) -> ProviderError {
-    let message = error_message(body, secret);
-    match status.as_u16() {
+    let code = status.as_u16();
+    match code {
         429 => ProviderError::RateLimited {
             retry_after: retry_after(headers),
         },
-        400 | 422 => ProviderError::InvalidQuery(message),
-        401 | 403 => ProviderError::Down(format!("rejected our credentials ({status}): {message}")),
-        404 => ProviderError::Down(format!("no {path} at the base URL ({status})")),
+        300..=399 => ProviderError::Down(format!(
+            "the provider answered with a redirect (HTTP {code}), which is not followed: \
+             point base_url at the final address"
+        )),
+        400 | 422 => {
+            ProviderError::InvalidQuery(format!("the provider rejected the query (HTTP {code})"))
+        }
+        401 | 403 => ProviderError::Down(format!(
+            "the provider rejected our credentials (HTTP {code})"
+        )),
+        404 => ProviderError::Down(format!(
+            "the provider has no {path} at its base URL (HTTP {code})"
+        )),
         500..=599 => match retry_after(headers) {
             Some(retry_after) => ProviderError::Overloaded {
-                message: format!("{status}: {message}"),
+                message: format!("the provider is overloaded (HTTP {code})"),
                 retry_after,
             },
-            None => ProviderError::Unavailable(format!("{status}: {message}")),
+            None => {
+                ProviderError::Unavailable(format!("the provider is unavailable (HTTP {code})"))
+            }
         },
-        _ => ProviderError::BadResponse(format!("unexpected status {status}: {message}")),
+        _ => ProviderError::BadResponse(format!(
+            "the provider answered with an unexpected status (HTTP {code})"
+        )),
     }
 }
 
@@ -381,23 +442,17 @@ impl FlightProvider for HttpProvider {
         };
         let (status, headers, bytes) = self.post("/search", &body).await?;
         if status != StatusCode::OK {
-            return Err(status_error(
-                status,
-                &headers,
-                &bytes,
-                "/search",
-                self.api_key.as_ref(),
-            ));
+            return Err(self.status_error(status, &headers, &bytes, "/search"));
         }
         let answer: WireSearchResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::BadResponse(format!("malformed JSON: {e}")))?;
+            .map_err(|e| self.contract_error("/search", &e.to_string()))?;
         answer
             .offers
             .into_iter()
             .enumerate()
             .map(|(i, raw)| {
                 to_offer(&self.name, query, raw)
-                    .map_err(|e| ProviderError::BadResponse(format!("offer {i}: {e}")))
+                    .map_err(|e| self.contract_error("/search", &format!("offer {i}: {e}")))
             })
             .collect()
     }
@@ -437,23 +492,20 @@ impl FlightProvider for HttpProvider {
                     reference: String,
                 }
                 let booked: Booked = serde_json::from_slice(&bytes)
-                    .map_err(|e| ProviderError::BadResponse(format!("malformed JSON: {e}")))?;
+                    .map_err(|e| self.contract_error("/book", &e.to_string()))?;
                 Ok(Confirmation {
                     reference: booked.reference,
                 })
             }
             404 | 501 => Err(ProviderError::Unsupported("booking")),
-            409 | 410 => Err(ProviderError::InvalidQuery(format!(
-                "the offer is gone: {}",
-                error_message(&bytes, self.api_key.as_ref())
-            ))),
-            _ => Err(status_error(
-                status,
-                &headers,
-                &bytes,
-                "/book",
-                self.api_key.as_ref(),
-            )),
+            409 | 410 => {
+                tracing::warn!(provider = %self.name, %status, detail = error_message(&bytes, self.api_key.as_ref()), "offer gone");
+                Err(ProviderError::InvalidQuery(format!(
+                    "the provider says the offer is gone (HTTP {})",
+                    status.as_u16()
+                )))
+            }
+            _ => Err(self.status_error(status, &headers, &bytes, "/book")),
         }
     }
 }
@@ -492,15 +544,8 @@ mod tests {
 
     #[test]
     fn statuses_map_to_what_the_middleware_understands() {
-        let body = br#"{"error": "slow down"}"#;
         let map = |code: u16, h: &HeaderMap| {
-            status_error(
-                StatusCode::from_u16(code).expect("status"),
-                h,
-                body,
-                "/search",
-                None,
-            )
+            status_error(StatusCode::from_u16(code).expect("status"), h, "/search")
         };
         assert_eq!(
             map(429, &headers(Some("3"))),
@@ -516,39 +561,82 @@ mod tests {
             map(503, &headers(Some("4"))),
             ProviderError::Overloaded { retry_after, .. } if retry_after == Duration::from_secs(4)
         ));
-        assert!(
-            matches!(map(500, &headers(None)), ProviderError::Unavailable(m) if m.contains("slow down"))
-        );
+        assert!(matches!(
+            map(500, &headers(None)),
+            ProviderError::Unavailable(_)
+        ));
         assert!(matches!(
             map(400, &headers(None)),
             ProviderError::InvalidQuery(_)
         ));
         assert!(matches!(map(401, &headers(None)), ProviderError::Down(_)));
         assert!(matches!(map(404, &headers(None)), ProviderError::Down(_)));
+        assert!(matches!(map(301, &headers(None)), ProviderError::Down(_)));
         assert!(matches!(
-            map(302, &headers(None)),
+            map(418, &headers(None)),
             ProviderError::BadResponse(_)
         ));
         assert!(map(503, &headers(Some("4"))).is_retryable());
         assert!(!map(400, &headers(None)).is_retryable());
+        assert!(!map(302, &headers(None)).is_retryable());
     }
 
     #[test]
-    fn an_echoed_key_is_blotted_out() {
-        let key = SecretString::from("k3y-s3cret".to_string());
-        let body = br#"{"error": "bad key k3y-s3cret"}"#;
-        let e = status_error(
-            StatusCode::UNAUTHORIZED,
-            &headers(None),
-            body,
-            "/search",
-            Some(&key),
-        );
-        let text = e.to_string();
+    fn users_see_a_category_and_the_status() {
+        let text = |code: u16, retry: Option<&str>| {
+            status_error(
+                StatusCode::from_u16(code).expect("status"),
+                &headers(retry),
+                "/search",
+            )
+            .to_string()
+        };
+        for (code, retry, expected) in [
+            (400, None, "the provider rejected the query (HTTP 400)"),
+            (422, None, "the provider rejected the query (HTTP 422)"),
+            (
+                401,
+                None,
+                "the provider rejected our credentials (HTTP 401)",
+            ),
+            (
+                403,
+                None,
+                "the provider rejected our credentials (HTTP 403)",
+            ),
+            (
+                404,
+                None,
+                "the provider has no /search at its base URL (HTTP 404)",
+            ),
+            (500, None, "the provider is unavailable (HTTP 500)"),
+            (503, None, "the provider is unavailable (HTTP 503)"),
+            (503, Some("4"), "the provider is overloaded (HTTP 503)"),
+            (
+                418,
+                None,
+                "the provider answered with an unexpected status (HTTP 418)",
+            ),
+        ] {
+            assert_eq!(text(code, retry), expected);
+        }
+        let redirect = text(301, None);
         assert!(
-            !text.contains("k3y-s3cret") && text.contains("***"),
-            "{text}"
+            redirect.contains("HTTP 301")
+                && redirect.contains("not followed")
+                && redirect.contains("base_url"),
+            "{redirect}"
         );
+    }
+
+    #[test]
+    fn the_log_detail_is_short_and_blots_out_an_echoed_key() {
+        let key = SecretString::from("k3y-s3cret".to_string());
+        let text = error_message(br#"{"error": "bad key k3y-s3cret"}"#, Some(&key));
+        assert_eq!(text, "bad key ***");
+        let long = "x".repeat(5000);
+        assert_eq!(error_message(long.as_bytes(), None).len(), ERROR_CHARS);
+        assert_eq!(error_message(b"  ", None), "no details");
     }
 
     fn query() -> FlightQuery {

@@ -388,7 +388,9 @@ impl FlightProvider for SimulatedProvider {
         if self.config.error_rate > 0.0
             && ((noise >> 20) % 1_000_000) as f64 / 1_000_000.0 < self.config.error_rate
         {
-            return Err(ProviderError::Unavailable("simulated failure".into()));
+            return Err(ProviderError::Unavailable(
+                "the provider failed (simulated failure)".into(),
+            ));
         }
         Ok(self.offers(query, (self.today)()))
     }

@@ -1,6 +1,7 @@
 //! The watched folder: every `*.csv` dropped in it is imported exactly once (by content
 //! hash, even across restarts and several watching processes), then moved to `processed/`
-//! or `failed/` with a JSON report beside it.
+//! or `failed/` with a JSON report beside it. A symbolic link is never followed: it is
+//! moved to `failed/` as it is, its target neither read nor touched.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ fn settled_for(modified: SystemTime, interval: Duration) -> bool {
 
 pub const PROCESSED: &str = "processed";
 pub const FAILED: &str = "failed";
+/// The report's `error` for a symbolic link dropped in the folder.
+const LINK_REFUSED: &str = "symbolic links are not imported (the watched folder never \
+     follows one, so it cannot be made to read files outside it): copy or move the file \
+     itself into the folder";
 
 pub struct Watcher {
     dir: PathBuf,
@@ -52,8 +57,15 @@ impl Watcher {
             anyhow::bail!("WATCH_DIR {} is not a folder", dir.display());
         }
         for sub in [PROCESSED, FAILED] {
-            std::fs::create_dir_all(dir.join(sub))
-                .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+            let sub = dir.join(sub);
+            std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
+            // Files and reports are written there: a link would put them elsewhere.
+            if std::fs::symlink_metadata(&sub)?.file_type().is_symlink() {
+                anyhow::bail!(
+                    "{} is a symbolic link; it must be a folder inside WATCH_DIR",
+                    sub.display()
+                );
+            }
         }
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -81,6 +93,7 @@ impl Watcher {
     async fn scan(&mut self) -> anyhow::Result<()> {
         let mut entries = tokio::fs::read_dir(&self.dir).await?;
         let mut present = HashMap::new();
+        let mut links = Vec::new();
         while let Some(entry) = entries.next_entry().await? {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -90,8 +103,11 @@ impl Watcher {
             if !is_csv || name.starts_with('.') {
                 continue;
             }
-            // Follows links, so a linked file is imported like a copied one.
-            let meta = match tokio::fs::metadata(&path).await {
+            let meta = match tokio::fs::symlink_metadata(&path).await {
+                Ok(m) if m.file_type().is_symlink() => {
+                    links.push((path, name));
+                    continue;
+                }
                 Ok(m) if m.is_file() => m,
                 _ => continue,
             };
@@ -116,18 +132,59 @@ impl Watcher {
             }
         }
         self.pending.retain(|p, _| present.contains_key(p));
+        for (path, name) in links {
+            if let Err(e) = self.refuse_link(&path, &name).await {
+                tracing::warn!(file = %path.display(), error = %format!("{e:#}"), "symbolic link in the watched folder: trying again at the next look");
+            }
+        }
         Ok(())
+    }
+
+    /// Moves a symbolic link to `failed/` (the link itself: rename never follows it), with
+    /// a report saying why.
+    async fn refuse_link(&self, path: &Path, name: &str) -> anyhow::Result<()> {
+        tracing::warn!(file = %path.display(), "a symbolic link in the watched folder is not imported");
+        let Some(target) = self.move_aside(path, FAILED, name).await? else {
+            return Ok(());
+        };
+        let report = json!({
+            "file": name,
+            "import_id": null,
+            "status": ImportStatus::Failed.as_str(),
+            "error": LINK_REFUSED,
+        });
+        write_report(&target, &report).await
+    }
+
+    /// Moves a file (or link) into `folder`, under a new name if the folder has one of that
+    /// name; `None` when another watching process moved it first.
+    async fn move_aside(
+        &self,
+        path: &Path,
+        folder: &str,
+        name: &str,
+    ) -> anyhow::Result<Option<PathBuf>> {
+        let mut target = self.dir.join(folder).join(name);
+        if tokio::fs::symlink_metadata(&target).await.is_ok() {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
+            target = self.dir.join(folder).join(format!("{stamp}-{name}"));
+        }
+        match tokio::fs::rename(path, &target).await {
+            Ok(()) => Ok(Some(target)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("moving {}", path.display())),
+        }
     }
 
     /// Starts importing a file that stopped changing, or finds the import of the same
     /// content made before.
     async fn take(&mut self, path: &Path, stamp: Stamp) -> anyhow::Result<()> {
-        let mut file = tokio::fs::File::open(path).await?;
+        let mut file = open_regular(path).await?;
         let (sha256, _) = store::imports::sha256_of(&mut file).await?;
         let import = match self.store.import_by_dedupe_key(&sha256).await? {
             Some(import) => import,
             None => {
-                let mut file = tokio::fs::File::open(path).await?;
+                let mut file = open_regular(path).await?;
                 let new = NewImport {
                     source: ImportSource::Watch,
                     filename: path
@@ -189,32 +246,14 @@ impl Watcher {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file.csv".into());
-        let mut target = self.dir.join(folder).join(&name);
-        if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
-            target = self.dir.join(folder).join(format!("{stamp}-{name}"));
-        }
-        match tokio::fs::rename(path, &target).await {
-            Ok(()) => {}
-            // Another watching process moved it.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.pending.remove(path);
-                return Ok(());
-            }
-            Err(e) => return Err(e).with_context(|| format!("moving {}", path.display())),
-        }
+        let moved = self.move_aside(path, folder, &name).await?;
         self.pending.remove(path);
+        // Another watching process moved it.
+        let Some(target) = moved else {
+            return Ok(());
+        };
         let report = self.report(&import, &name).await?;
-        let report_path = target.with_file_name(format!(
-            "{}.report.json",
-            target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
-        tokio::fs::write(&report_path, serde_json::to_vec_pretty(&report)?)
-            .await
-            .with_context(|| format!("writing {}", report_path.display()))?;
+        write_report(&target, &report).await?;
         tracing::info!(file = %target.display(), status = import.status.as_str(), "watched file done");
         Ok(())
     }
@@ -243,4 +282,44 @@ impl Watcher {
                 .collect::<Vec<_>>(),
         }))
     }
+}
+
+/// Opens a file of the folder for reading: not through a symbolic link (one swapped in
+/// since the scan included) and only a regular file.
+async fn open_regular(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true);
+    // O_NONBLOCK: a FIFO swapped in must not wait for a writer; no effect on files.
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let file = options.open(path).await?;
+    if !file.metadata().await?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Writes `<target>.report.json`, never through a link left in its place.
+async fn write_report(target: &Path, report: &serde_json::Value) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = target.with_file_name(format!("{name}.report.json"));
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW);
+    let write = async {
+        let mut file = options.open(&path).await?;
+        file.write_all(&serde_json::to_vec_pretty(report)?).await?;
+        file.flush().await
+    };
+    write
+        .await
+        .with_context(|| format!("writing {}", path.display()))
 }
