@@ -44,8 +44,10 @@ impl InventoryProvider {
     }
 }
 
+/// The database's words go to the log; users see the category.
 fn db_error(e: crate::StoreError) -> ProviderError {
-    ProviderError::Unavailable(format!("the inventory cannot be read: {e}"))
+    tracing::warn!(error = %e, "the inventory provider cannot read the catalogue");
+    ProviderError::Unavailable("the flight catalogue cannot be read right now".into())
 }
 
 /// A seat's price in the search's currency, for all passengers. The catalogue may price in
