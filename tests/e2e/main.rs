@@ -18,5 +18,6 @@ mod providers;
 mod quotas;
 mod rescue;
 mod schema_drift;
+mod sessions;
 mod webapp_api;
 mod ws_protocol;
