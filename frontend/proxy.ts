@@ -1,13 +1,15 @@
 import { type NextRequest, NextResponse } from "next/server";
 
-import { applySession, forwardSession, freshSession, isProduction } from "./lib/session";
+import { setSecurityHeaders } from "./lib/headers";
+import { applySession, forwardSession, freshSession } from "./lib/session";
 
 function apiUrl(): string {
   return (process.env.FAST_FLIGHTS_API_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
 }
 
 /**
- * Every answer gets the security headers (and HSTS in production). Pages (and their
+ * Every answer gets the security headers (and HSTS in production; `/api/graphql` sets its
+ * own, see `config` below). Pages (and their
  * prefetches) first refresh an expiring session, since server components cannot set
  * cookies; the API routes refresh their own. Pages also get a fresh script nonce: Next.js
  * reads it from the request's Content-Security-Policy and puts it on its own scripts; no
@@ -17,12 +19,7 @@ export async function proxy(request: NextRequest) {
   const path = request.nextUrl.pathname;
   const isPage = !path.startsWith("/api/") && !path.startsWith("/_next/") && path !== "/favicon.ico";
   const response = isPage ? await page(request) : NextResponse.next();
-  response.headers.set("X-Content-Type-Options", "nosniff");
-  response.headers.set("Referrer-Policy", "same-origin");
-  response.headers.set("X-Frame-Options", "DENY");
-  if (isProduction()) {
-    response.headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-  }
+  setSecurityHeaders(response.headers);
   return response;
 }
 
@@ -60,6 +57,7 @@ async function page(request: NextRequest): Promise<NextResponse> {
 }
 
 export const config = {
-  // Everything, the build's static files included (for HSTS).
-  matcher: ["/:path*"],
+  // Everything, the build's static files included (for HSTS), but `/api/graphql`: a proxy
+  // holds a request's body in memory, and uploads stream through there.
+  matcher: ["/((?!api/graphql).*)"],
 };

@@ -16,17 +16,13 @@ const NAMES = { access: "ff_session", refresh: "ff_refresh" } as const;
 type Jar = { get(name: string): { value: string } | undefined };
 
 /** Behind a TLS-terminating proxy the request itself is plain HTTP. */
-export function isHttps(request: NextRequest): boolean {
+function isHttps(request: NextRequest): boolean {
   const forwarded = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
   return forwarded ? forwarded === "https" : request.nextUrl.protocol === "https:";
 }
 
-export function isProduction(): boolean {
-  return process.env.FAST_FLIGHTS_ENV === "production";
-}
-
 function secureCookies(request: NextRequest): boolean {
-  return isProduction() || isHttps(request);
+  return process.env.FAST_FLIGHTS_ENV === "production" || isHttps(request);
 }
 
 function cookieName(kind: keyof typeof NAMES, secure: boolean): string {

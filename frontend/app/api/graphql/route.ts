@@ -1,15 +1,23 @@
 import { NextResponse, type NextRequest } from "next/server";
 
 import { apiUrl } from "@/lib/config";
+import { setSecurityHeaders } from "@/lib/headers";
 import { refuseCrossSite } from "@/lib/route";
 import { applySession, freshSession } from "@/lib/session";
 
 /**
  * GraphQL over HTTP for browser code: the request goes on to the API with the session's
  * token added from the httpOnly cookie (refreshed first when it is about to expire).
- * Uploads (multipart) stream through.
+ * Uploads (multipart) stream through. The proxy does not run here (it would hold the
+ * upload in memory), so the security headers are set here.
  */
 export async function POST(request: NextRequest) {
+  const response = await forward(request);
+  setSecurityHeaders(response.headers);
+  return response;
+}
+
+async function forward(request: NextRequest): Promise<NextResponse> {
   const refused = refuseCrossSite(request);
   if (refused) return refused;
   const fresh = await freshSession(apiUrl(), request);
