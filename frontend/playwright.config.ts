@@ -51,6 +51,9 @@ export default defineConfig({
         DATABASE_URL: databaseUrl,
         LISTEN_ADDR: `127.0.0.1:${apiPort}`,
         JWT_SECRET: process.env.E2E_JWT_SECRET ?? "e2e-secret-e2e-secret-e2e-secret-e2e-secret",
+        // Access tokens live 15 s, so every test runs across silent refreshes
+        // (sessions.spec.ts waits past expiry on purpose).
+        JWT_TTL_SECS: process.env.E2E_JWT_TTL_SECS ?? "15",
         SIMULATED_LATENCY_MS: "100",
         CHECKPOINT_EVERY_MS: "250",
         POLL_INTERVAL_MS: "100",

@@ -1,13 +1,37 @@
 import { type NextRequest, NextResponse } from "next/server";
 
+import { setSecurityHeaders } from "./lib/headers";
+import { applySession, forwardSession, freshSession } from "./lib/session";
+
+function apiUrl(): string {
+  return (process.env.FAST_FLIGHTS_API_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+}
+
 /**
- * Every response gets a fresh script nonce and the security headers. Next.js reads the
- * nonce from the request's Content-Security-Policy and puts it on its own scripts; no
+ * Every answer gets the security headers (and HSTS in production; `/api/graphql` sets its
+ * own, see `config` below). Pages (and their
+ * prefetches) first refresh an expiring session, since server components cannot set
+ * cookies; the API routes refresh their own. Pages also get a fresh script nonce: Next.js
+ * reads it from the request's Content-Security-Policy and puts it on its own scripts; no
  * other inline script can run.
  */
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
+  const path = request.nextUrl.pathname;
+  const isPage = !path.startsWith("/api/") && !path.startsWith("/_next/") && path !== "/favicon.ico";
+  const response = isPage ? await page(request) : NextResponse.next();
+  setSecurityHeaders(response.headers);
+  return response;
+}
+
+async function page(request: NextRequest): Promise<NextResponse> {
+  const api = apiUrl();
+  const fresh = await freshSession(api, request);
+  forwardSession(request, fresh);
+  const prefetch = request.headers.has("next-router-prefetch") || request.headers.get("purpose") === "prefetch";
+  if (prefetch) {
+    return applySession(NextResponse.next({ request: { headers: new Headers(request.headers) } }), request, fresh);
+  }
   const nonce = btoa(crypto.randomUUID());
-  const api = process.env.FAST_FLIGHTS_API_URL ?? "http://127.0.0.1:8080";
   const ws = process.env.FAST_FLIGHTS_PUBLIC_WS_URL ?? `${api.replace(/^http/, "ws")}/graphql`;
   const csp = [
     "default-src 'self'",
@@ -28,22 +52,12 @@ export function proxy(request: NextRequest) {
   requestHeaders.set("Content-Security-Policy", csp);
   const response = NextResponse.next({ request: { headers: requestHeaders } });
   response.headers.set("Content-Security-Policy", csp);
-  response.headers.set("X-Content-Type-Options", "nosniff");
-  response.headers.set("Referrer-Policy", "same-origin");
-  response.headers.set("X-Frame-Options", "DENY");
   response.headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-  return response;
+  return applySession(response, request, fresh);
 }
 
 export const config = {
-  // Pages only: not the build's static files, nor the API routes (JSON, no scripts).
-  matcher: [
-    {
-      source: "/((?!api|_next/static|_next/image|favicon.ico).*)",
-      missing: [
-        { type: "header", key: "next-router-prefetch" },
-        { type: "header", key: "purpose", value: "prefetch" },
-      ],
-    },
-  ],
+  // Everything, the build's static files included (for HSTS), but `/api/graphql`: a proxy
+  // holds a request's body in memory, and uploads stream through there.
+  matcher: ["/((?!api/graphql).*)"],
 };

@@ -14,8 +14,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": typeof types.LogInDocument,
-    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": typeof types.SignUpDocument,
+    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n": typeof types.LogInDocument,
+    "\n  mutation LogOut {\n    logOut\n  }\n": typeof types.LogOutDocument,
+    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n": typeof types.SignUpDocument,
     "\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n": typeof types.CreateSocketTicketDocument,
     "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": typeof types.SearchProvidersDocument,
     "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": typeof types.ImportFieldsFragmentDoc,
@@ -44,11 +45,13 @@ type Documents = {
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
+    "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": typeof types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": typeof types.MeDocument,
 };
 const documents: Documents = {
-    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": types.LogInDocument,
-    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n": types.SignUpDocument,
+    "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n": types.LogInDocument,
+    "\n  mutation LogOut {\n    logOut\n  }\n": types.LogOutDocument,
+    "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n": types.SignUpDocument,
     "\n  mutation CreateSocketTicket {\n    createSocketTicket { ticket expiresAt }\n  }\n": types.CreateSocketTicketDocument,
     "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": types.SearchProvidersDocument,
     "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": types.ImportFieldsFragmentDoc,
@@ -77,6 +80,7 @@ const documents: Documents = {
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
+    "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": types.MeDocument,
 };
 
@@ -97,11 +101,15 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation LogIn($email: String!, $password: String!) {\n    logIn(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      user { id email role }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation LogOut {\n    logOut\n  }\n"): (typeof documents)["\n  mutation LogOut {\n    logOut\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n"): (typeof documents)["\n  mutation SignUp($email: String!, $password: String!) {\n    signUp(email: $email, password: $password) {\n      token\n      expiresAt\n      refreshToken\n      refreshExpiresAt\n      user { id email role }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -214,6 +222,10 @@ export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"): (typeof documents)["\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n"): (typeof documents)["\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -4,11 +4,12 @@ import type { TypedDocumentNode } from "@apollo/client";
 import { NextResponse, type NextRequest } from "next/server";
 
 import { callApi } from "./server";
-import { refuseCrossSite, setSession } from "./route";
+import { refuseCrossSite } from "./route";
+import { writeSession, type Pair } from "./session";
 
-type Payload = { token: string; expiresAt: string; user: { id: string; email: string; role: string } };
+type Payload = Pair & { user: { id: string; email: string; role: string } };
 
-/** `logIn` or `signUp` through the API; on success the token goes into the cookie only. */
+/** `logIn` or `signUp` through the API; on success the tokens go into the cookies only. */
 export async function authenticate<T>(
   request: NextRequest,
   document: TypedDocumentNode<T, { email: string; password: string }>,
@@ -50,6 +51,6 @@ export async function authenticate<T>(
   const response = isForm
     ? NextResponse.redirect(new URL("/searches", request.url), 303)
     : NextResponse.json({ user: payload.user });
-  setSession(response, request, payload.token, payload.expiresAt);
+  writeSession(response, request, payload);
   return response;
 }

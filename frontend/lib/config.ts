@@ -12,5 +12,3 @@ export function publicWsUrl(): string {
   return `${apiUrl().replace(/^http/, "ws")}/graphql`;
 }
 
-/** The session cookie: httpOnly, so browser code never sees the token. */
-export const SESSION_COOKIE = "ff_session";

@@ -6,11 +6,16 @@ import { print } from "graphql";
 import { cookies } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 
-import { apiUrl, SESSION_COOKIE } from "./config";
+import { apiUrl } from "./config";
 import type { ApiError } from "./graphql-errors";
+import { readSession } from "./session";
 
+/**
+ * The access token of this request. Server components cannot set cookies, so the proxy
+ * refreshes an expiring one before the page renders and hands the new one on.
+ */
 export async function sessionToken(): Promise<string | undefined> {
-  return (await cookies()).get(SESSION_COOKIE)?.value;
+  return readSession(await cookies()).token;
 }
 
 export type GraphqlResult<T> = { data?: T | null; errors?: ApiError[]; status: number };

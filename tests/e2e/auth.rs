@@ -476,9 +476,18 @@ async fn the_authorization_matrix() {
     m.assert_all();
 }
 
-fn claims(exp_offset: i64, aud: &str, iss: &str, role: &str, sub: &str) -> Value {
+/// Claims for a hand-made token in the session of `real`, a token the API issued (so the
+/// session and token version are right, and only what a case changes is wrong).
+fn claims(real: &str, exp_offset: i64, aud: &str, iss: &str, role: &str, sub: &str) -> Value {
+    let payload = real.split('.').nth(1).expect("a JWT");
+    let issued: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
     let now = chrono::Utc::now().timestamp();
-    json!({ "sub": sub, "role": role, "iat": now, "exp": now + exp_offset, "iss": iss, "aud": aud })
+    json!({
+        "sub": sub, "role": role, "iat": now, "exp": now + exp_offset, "iss": iss, "aud": aud,
+        "jti": uuid::Uuid::now_v7().to_string(),
+        "sid": issued["sid"], "ver": issued["ver"], "sx": issued["sx"],
+    })
 }
 
 fn sign(claims: &Value, alg: Algorithm, secret: &[u8]) -> String {
@@ -496,7 +505,8 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
         .expect("id")
         .to_string();
     let secret = TEST_JWT_SECRET.as_bytes();
-    let good = claims(600, "fast-flights", "fast-flights", "USER", &user_id);
+    let real = app.token.clone().expect("token");
+    let good = claims(&real, 600, "fast-flights", "fast-flights", "USER", &user_id);
     // The same claims, correctly signed, work: the refusals below are about one thing each.
     let valid = sign(&good, Algorithm::HS256, secret);
     let me = app
@@ -529,7 +539,14 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
         (
             "expired",
             sign(
-                &claims(-120, "fast-flights", "fast-flights", "USER", &user_id),
+                &claims(
+                    &real,
+                    -120,
+                    "fast-flights",
+                    "fast-flights",
+                    "USER",
+                    &user_id,
+                ),
                 Algorithm::HS256,
                 secret,
             ),
@@ -544,7 +561,7 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
         (
             "wrong audience",
             sign(
-                &claims(600, "someone-else", "fast-flights", "USER", &user_id),
+                &claims(&real, 600, "someone-else", "fast-flights", "USER", &user_id),
                 Algorithm::HS256,
                 secret,
             ),
@@ -553,7 +570,7 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
         (
             "wrong issuer",
             sign(
-                &claims(600, "fast-flights", "evil", "USER", &user_id),
+                &claims(&real, 600, "fast-flights", "evil", "USER", &user_id),
                 Algorithm::HS256,
                 secret,
             ),
@@ -575,6 +592,7 @@ async fn forged_expired_and_tampered_tokens_are_refused() {
             "unknown account",
             sign(
                 &claims(
+                    &real,
                     600,
                     "fast-flights",
                     "fast-flights",
@@ -1009,8 +1027,9 @@ async fn eddsa_keys_sign_and_other_algorithms_are_refused() {
         .as_str()
         .expect("id")
         .to_string();
+    let real = token.clone();
     let hs = sign(
-        &claims(600, "fast-flights", "fast-flights", "USER", &user_id),
+        &claims(&real, 600, "fast-flights", "fast-flights", "USER", &user_id),
         Algorithm::HS256,
         TEST_JWT_SECRET.as_bytes(),
     );

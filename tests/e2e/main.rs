@@ -20,5 +20,6 @@ mod query_limits;
 mod quotas;
 mod rescue;
 mod schema_drift;
+mod sessions;
 mod webapp_api;
 mod ws_protocol;

@@ -45,9 +45,15 @@ impl Caller {
     }
 }
 
-/// When the session token of an HTTP request expires (request data when signed in).
-#[derive(Debug, Clone, Copy)]
-pub struct SessionExpiry(pub chrono::DateTime<chrono::Utc>);
+/// The signed-in session a token belongs to (request data when signed in): its id, the
+/// account's token version the token carries, and when the session itself (its refresh
+/// token) expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub id: Uuid,
+    pub version: i64,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// One `signUp` or `logIn` per request: placed in every request's data.
 #[derive(Debug, Default)]
@@ -105,9 +111,14 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
-    /// Socket tickets only: when the session the ticket was made from expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sx: Option<i64>,
+    /// Unique per token.
+    jti: String,
+    /// The session (refresh-token family) the token belongs to.
+    sid: Uuid,
+    /// The account's token version when the token was issued.
+    ver: i64,
+    /// When the session expires.
+    sx: i64,
 }
 
 /// Which kinds of token a place accepts. A socket ticket is short-lived and may be seen by
@@ -129,6 +140,7 @@ pub struct Tokens {
     issuer: String,
     audience: String,
     ttl: Duration,
+    sessions: crate::sessions::SessionPolicy,
 }
 
 impl Tokens {
@@ -141,6 +153,7 @@ impl Tokens {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             ttl,
+            sessions: Default::default(),
         }
     }
 
@@ -180,6 +193,7 @@ impl Tokens {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             ttl,
+            sessions: Default::default(),
         })
     }
 
@@ -194,16 +208,36 @@ impl Tokens {
         self.ttl
     }
 
-    pub fn issue(&self, user: Uuid, role: Role) -> Result<String, AuthError> {
+    /// How long sessions last and how refresh races are forgiven.
+    pub fn with_sessions(self, sessions: crate::sessions::SessionPolicy) -> Self {
+        Self { sessions, ..self }
+    }
+
+    pub fn sessions(&self) -> crate::sessions::SessionPolicy {
+        self.sessions
+    }
+
+    /// How late an expired token is still taken, for clocks that differ a little: a fifth
+    /// of the lifetime, at most 30 s (so a 15 s token is refused 18 s after issue).
+    fn leeway(&self) -> u64 {
+        (self.ttl.as_secs() / 5).min(30)
+    }
+
+    /// An access token of `session`, for [`Tokens::ttl`] (never past the session's end).
+    pub fn issue(&self, user: Uuid, role: Role, session: &Session) -> Result<String, AuthError> {
         let now = chrono::Utc::now().timestamp();
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
             sub: user.to_string(),
             role: role.as_str().to_string(),
             iat: now,
-            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            exp: (now + ttl).min(session.expires_at.timestamp()),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sx: None,
+            jti: Uuid::now_v7().to_string(),
+            sid: session.id,
+            ver: session.version,
+            sx: session.expires_at.timestamp(),
         };
         self.encode(&claims)
     }
@@ -218,12 +252,12 @@ impl Tokens {
     }
 
     /// A socket ticket: opens a websocket within [`TICKET_TTL`], and the socket lives until
-    /// `session_expires_at`, the expiry of the session it was made from.
+    /// the session it was made from expires or ends (the socket rechecks the session).
     pub fn issue_ticket(
         &self,
         user: Uuid,
         role: Role,
-        session_expires_at: chrono::DateTime<chrono::Utc>,
+        session: &Session,
     ) -> Result<String, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(TICKET_TTL.as_secs()).unwrap_or(60);
@@ -231,10 +265,13 @@ impl Tokens {
             sub: user.to_string(),
             role: role.as_str().to_string(),
             iat: now,
-            exp: (now + ttl).min(session_expires_at.timestamp()),
+            exp: (now + ttl).min(session.expires_at.timestamp()),
             iss: self.issuer.clone(),
             aud: self.ticket_audience(),
-            sx: Some(session_expires_at.timestamp()),
+            jti: Uuid::now_v7().to_string(),
+            sid: session.id,
+            ver: session.version,
+            sx: session.expires_at.timestamp(),
         };
         self.encode(&claims)
     }
@@ -250,7 +287,7 @@ impl Tokens {
     pub fn verify_until(&self, token: &str, accept: Accept) -> Result<Grant, AuthError> {
         let mut validation = Validation::new(self.algorithm);
         validation.algorithms = vec![self.algorithm];
-        validation.leeway = 30;
+        validation.leeway = self.leeway();
         validation.set_issuer(&[&self.issuer]);
         let ticket_audience = self.ticket_audience();
         match accept {
@@ -285,35 +322,42 @@ impl Tokens {
         let role = Role::parse(&claims.role)
             .ok_or_else(|| AuthError::InvalidToken("its role is unknown".into()))?;
         let ticket = claims.aud == ticket_audience;
-        let until = if ticket {
-            claims
-                .sx
-                .ok_or_else(|| AuthError::InvalidToken("a ticket without a session".into()))?
+        let out_of_range = || AuthError::InvalidToken("its expiry is out of range".into());
+        let session_expires_at =
+            chrono::DateTime::from_timestamp(claims.sx, 0).ok_or_else(out_of_range)?;
+        let expires_at = if ticket {
+            session_expires_at
         } else {
-            claims.exp
+            chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(out_of_range)?
         };
-        let expires_at = chrono::DateTime::from_timestamp(until, 0)
-            .ok_or_else(|| AuthError::InvalidToken("its expiry is out of range".into()))?;
         Ok(Grant {
             viewer: Viewer { id, role },
             expires_at,
             ticket,
+            session: Session {
+                id: claims.sid,
+                version: claims.ver,
+                expires_at: session_expires_at,
+            },
         })
     }
 }
 
 /// What a verified token lets in: whom, until when (for a ticket: its session's expiry),
-/// and whether it was a socket ticket.
+/// whether it was a socket ticket, and the session it belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Grant {
     pub viewer: Viewer,
     pub expires_at: chrono::DateTime<chrono::Utc>,
     pub ticket: bool,
+    pub session: Session,
 }
 
 impl crate::ApiContext {
     /// The account a bearer token stands for, with its role as stored now (so a changed
-    /// role counts at once). UNAUTHENTICATED for a bad token or a deleted account.
+    /// role counts at once). UNAUTHENTICATED for a bad token, an ended session, a token
+    /// from before the account's last log-out everywhere or password change, or a deleted
+    /// account.
     pub async fn viewer(&self, token: &str) -> Result<Viewer, ApiError> {
         self.viewer_until(token, Accept::Session)
             .await
@@ -326,17 +370,31 @@ impl crate::ApiContext {
             .tokens
             .verify_until(token, accept)
             .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
-        match self.store.user(grant.viewer.id).await {
-            Ok(Some(user)) => Ok(Grant {
-                viewer: Viewer {
-                    id: user.id,
-                    role: user.role,
-                },
-                ..grant
-            }),
-            Ok(None) => Err(ApiError::Unauthenticated(
-                "invalid token: its account no longer exists".into(),
-            )),
+        let viewer = self
+            .session_account(grant.viewer.id, &grant.session)
+            .await?;
+        Ok(Grant { viewer, ..grant })
+    }
+
+    /// The account of `user`'s `session` as stored now, read with the session in one
+    /// query: UNAUTHENTICATED when the session has ended or expired, when the token
+    /// version is older than the account's, or when the account is gone.
+    pub async fn session_account(&self, user: Uuid, session: &Session) -> Result<Viewer, ApiError> {
+        let ended = |why: &str| Err(ApiError::Unauthenticated(format!("invalid token: {why}")));
+        match self.store.session_with_user(session.id, user).await {
+            Ok(Some((row, account))) => {
+                if !row.is_live(chrono::Utc::now()) {
+                    ended("its session has ended (logged out or expired); log in again")
+                } else if account.token_version != session.version {
+                    ended("the account logged out everywhere or changed its password since")
+                } else {
+                    Ok(Viewer {
+                        id: account.id,
+                        role: account.role,
+                    })
+                }
+            }
+            Ok(None) => ended("its session or its account no longer exists"),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the account of a token");
                 Err(ApiError::Internal)
@@ -389,14 +447,30 @@ mod tests {
     fn a_token_round_trips() {
         let t = tokens(b"0123456789abcdef0123456789abcdef");
         let id = Uuid::now_v7();
-        let token = t.issue(id, Role::Admin).expect("issue");
+        let session = Session {
+            id: Uuid::now_v7(),
+            version: 3,
+            expires_at: chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 7200, 0)
+                .expect("time"),
+        };
+        let token = t.issue(id, Role::Admin, &session).expect("issue");
+        let grant = t.verify_until(&token, Accept::Session).expect("valid");
         assert_eq!(
-            t.verify(&token).expect("valid"),
+            grant.viewer,
             Viewer {
                 id,
                 role: Role::Admin
             }
         );
+        assert_eq!(grant.session, session);
+        assert!(!grant.ticket);
+    }
+
+    #[test]
+    fn the_leeway_is_a_fifth_of_the_lifetime_up_to_30_s() {
+        let t = |secs| Tokens::hs256(b"k", "i", "a", Duration::from_secs(secs));
+        assert_eq!(t(15).leeway(), 3);
+        assert_eq!(t(900).leeway(), 30);
     }
 
     #[test]

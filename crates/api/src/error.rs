@@ -69,6 +69,9 @@ impl From<store::StoreError> for ApiError {
             store::StoreError::JobNotFound(id) => ApiError::NotFound(format!("search job {id}")),
             store::StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
             store::StoreError::UserNotFound(id) => ApiError::NotFound(format!("account {id}")),
+            store::StoreError::SessionEnded(_) => {
+                ApiError::Unauthenticated("this session has ended; log in again".into())
+            }
             store::StoreError::EmailTaken(_) => ApiError::bad_input("email", e.to_string()),
             other => {
                 tracing::error!(error = %other, "store error");

@@ -186,8 +186,8 @@ async fn run(
         .data(caller.caller)
         .data(caller.ip)
         .data(auth::AuthBudget::default());
-    if let Some(expires_at) = caller.session {
-        request = request.data(auth::SessionExpiry(expires_at));
+    if let Some(session) = caller.session {
+        request = request.data(session);
     }
     if caller.caller.0.is_none() && !state.ctx.limits.exposure.anonymous_introspection {
         request = request.disable_introspection();
@@ -379,11 +379,11 @@ pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Res
     }
 }
 
-/// Who sent a request, from where, and until when their session lasts.
+/// Who sent a request, from where, and in which session.
 #[derive(Clone, Copy)]
 struct Who {
     caller: Caller,
-    session: Option<chrono::DateTime<chrono::Utc>>,
+    session: Option<auth::Session>,
     ip: ClientIp,
 }
 
@@ -425,7 +425,7 @@ impl Refusal {
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Caller, Option<chrono::DateTime<chrono::Utc>>), Refusal> {
+) -> Result<(Caller, Option<auth::Session>), Refusal> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok((Caller(None), None));
@@ -439,7 +439,7 @@ async fn authenticate(
         Refusal::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
     })?;
     match state.ctx.viewer_until(token, auth::Accept::Session).await {
-        Ok(grant) => Ok((Caller(Some(grant.viewer)), Some(grant.expires_at))),
+        Ok(grant) => Ok((Caller(Some(grant.viewer)), Some(grant.session))),
         Err(ApiError::Unauthenticated(m)) => Err(Refusal::Unauthenticated(m)),
         Err(_) => Err(Refusal::Internal),
     }

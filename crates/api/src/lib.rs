@@ -14,6 +14,7 @@ mod mutation_limit;
 mod phase;
 pub mod query_limits;
 pub mod schema;
+pub mod sessions;
 mod ws;
 
 use axum::Router;
@@ -25,6 +26,7 @@ pub use cors::cors_layer;
 pub use schema::{
     ApiContext, ApiLimits, ApiSchema, Exposure, MetricsAccess, build_schema, limits_schema, sdl,
 };
+pub use sessions::{SessionPolicy, SignedIn};
 
 pub use http::MAX_BODY_BYTES;
 

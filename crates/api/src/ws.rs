@@ -67,6 +67,8 @@ struct Connection {
     acknowledged: bool,
     init_received: bool,
     caller: Caller,
+    /// The session of the `connection_init` token, rechecked with the account.
+    session: Option<crate::auth::Session>,
     /// Where the socket comes from (see [`ClientIp`]).
     ip: ClientIp,
     /// When the token of `connection_init` expires.
@@ -91,6 +93,7 @@ impl Connection {
             acknowledged: false,
             init_received: false,
             caller: Caller(None),
+            session: None,
             ip,
             expires_at: None,
             ticket: false,
@@ -180,24 +183,22 @@ impl Connection {
         }
     }
 
-    /// Reads the caller's account again: a role taken away or an account deleted closes
-    /// the socket (4403), so running subscriptions do not outlive the right to them.
+    /// Reads the caller's account and session again: a role taken away, an ended session
+    /// or an account deleted closes the socket (4403), so running subscriptions do not
+    /// outlive the right to them.
     async fn refresh_caller(&mut self) -> Result<(), Close> {
-        let Some(viewer) = self.caller.0 else {
+        let (Some(viewer), Some(session)) = (self.caller.0, self.session) else {
             return Ok(());
         };
-        match self.state.ctx.store.user(viewer.id).await {
-            Ok(Some(user)) if user.role == viewer.role => Ok(()),
-            Ok(Some(_)) => Err(Close(
+        match self.state.ctx.session_account(viewer.id, &session).await {
+            Ok(now) if now.role == viewer.role => Ok(()),
+            Ok(_) => Err(Close(
                 4403,
                 "Forbidden: your role changed; reconnect".into(),
             )),
-            Ok(None) => Err(Close(
-                4403,
-                "Forbidden: the account no longer exists".into(),
-            )),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot re-read a websocket's account; keeping it");
+            Err(ApiError::Unauthenticated(why)) => Err(Close(4403, format!("Forbidden: {why}"))),
+            Err(_) => {
+                tracing::warn!("cannot re-read a websocket's account; keeping it");
                 Ok(())
             }
         }
@@ -255,6 +256,7 @@ impl Connection {
                 {
                     Ok(grant) => {
                         self.caller = Caller(Some(grant.viewer));
+                        self.session = Some(grant.session);
                         self.ticket = grant.ticket;
                         let left = (grant.expires_at - chrono::Utc::now())
                             .to_std()

@@ -20,8 +20,23 @@ fn tokens(ttl: Duration) -> Tokens {
     Tokens::hs256(SECRET, "fast-flights", "fast-flights", ttl)
 }
 
-/// The router on a free port, and a user's id.
-async fn serve(ttl: Duration) -> (String, uuid::Uuid, tempfile::TempDir) {
+/// A session for `user` and its first pair, opened as logIn would.
+async fn signed_in(ctx: &ApiContext, user: store::UserRecord) -> fast_flights_api::SignedIn {
+    ctx.open_session(user).await.expect("session")
+}
+
+/// A token signed like ours for a session that was never opened.
+fn unopened(tokens: &Tokens, user: uuid::Uuid, role: Role) -> String {
+    let session = fast_flights_api::auth::Session {
+        id: uuid::Uuid::now_v7(),
+        version: 0,
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+    };
+    tokens.issue(user, role, &session).expect("token")
+}
+
+/// The router on a free port, a user's token and id.
+async fn serve(ttl: Duration) -> (String, String, uuid::Uuid, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -37,20 +52,23 @@ async fn serve(ttl: Duration) -> (String, uuid::Uuid, tempfile::TempDir) {
         )
         .await
         .expect("user");
-    let router = fast_flights_api::router(ApiContext {
+    let ctx = ApiContext {
         store,
         events: Arc::new(InMemoryEventBus::default()),
         providers: Arc::new(ProviderRegistry::new()),
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(ttl)),
-    });
+    };
+    let id = user.id;
+    let token = signed_in(&ctx, user).await.token;
+    let router = fast_flights_api::router(ctx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    (format!("ws://{addr}/graphql"), user.id, dir)
+    (format!("ws://{addr}/graphql"), token, id, dir)
 }
 
 type Ws =
@@ -90,7 +108,7 @@ fn is_ack(message: &Message) -> bool {
 
 #[tokio::test]
 async fn no_token_closes_4401() {
-    let (url, _, _dir) = serve(Duration::from_secs(600)).await;
+    let (url, _, _, _dir) = serve(Duration::from_secs(600)).await;
     for payload in [json!({}), json!(null), json!({"other": "thing"})] {
         let (_, answer) = init(&url, payload.clone()).await;
         let (code, reason) = close_code(&answer);
@@ -101,14 +119,14 @@ async fn no_token_closes_4401() {
 
 #[tokio::test]
 async fn a_bad_token_closes_4403() {
-    let (url, user, _dir) = serve(Duration::from_secs(600)).await;
+    let (url, _, user, _dir) = serve(Duration::from_secs(600)).await;
     let other_key = Tokens::hs256(
         b"another-secret-another-secret-xx",
         "fast-flights",
         "fast-flights",
         Duration::from_secs(600),
     );
-    let forged = other_key.issue(user, Role::User).expect("token");
+    let forged = unopened(&other_key, user, Role::User);
     let (_, answer) = init(&url, json!({"authorization": format!("Bearer {forged}")})).await;
     let (code, reason) = close_code(&answer);
     assert_eq!(code, 4403);
@@ -126,9 +144,11 @@ async fn a_bad_token_closes_4403() {
     }
 
     // A good signature for an account that does not exist.
-    let ghost = tokens(Duration::from_secs(600))
-        .issue(uuid::Uuid::now_v7(), Role::Admin)
-        .expect("token");
+    let ghost = unopened(
+        &tokens(Duration::from_secs(600)),
+        uuid::Uuid::now_v7(),
+        Role::Admin,
+    );
     let (_, answer) = init(&url, json!({"token": ghost})).await;
     let (code, reason) = close_code(&answer);
     assert_eq!(code, 4403);
@@ -137,10 +157,7 @@ async fn a_bad_token_closes_4403() {
 
 #[tokio::test]
 async fn a_good_token_is_acknowledged_then_closed_4403_when_it_expires() {
-    let (url, user, _dir) = serve(Duration::from_secs(2)).await;
-    let token = tokens(Duration::from_secs(2))
-        .issue(user, Role::User)
-        .expect("token");
+    let (url, token, _, _dir) = serve(Duration::from_secs(2)).await;
     let started = tokio::time::Instant::now();
     let (mut ws, answer) = init(&url, json!({"Authorization": format!("Bearer {token}")})).await;
     assert!(is_ack(&answer), "{answer:?}");
@@ -179,22 +196,21 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
-    let router = fast_flights_api::router(ApiContext {
+    let ctx = ApiContext {
         store: store.clone(),
         events: Arc::new(InMemoryEventBus::default()),
         providers: Arc::new(ProviderRegistry::new()),
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(Duration::from_secs(600))),
-    });
+    };
+    let token = signed_in(&ctx, admin.clone()).await.token;
+    let router = fast_flights_api::router(ctx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let token = tokens(Duration::from_secs(600))
-        .issue(admin.id, Role::Admin)
-        .expect("token");
     let (mut ws, answer) = init(
         &format!("ws://{addr}/graphql"),
         json!({"authorization": format!("Bearer {token}")}),
@@ -216,4 +232,61 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
     let (code, reason) = close_code(&closed);
     assert_eq!(code, 4403);
     assert!(reason.contains("role changed"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_ended_session_closes_the_socket_at_the_next_subscribe() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
+    let store = Store::connect(&url, 2).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let user = store
+        .create_user(
+            &Email::parse("leaver@example.com").expect("email"),
+            "not-a-real-hash",
+            Role::User,
+        )
+        .await
+        .expect("user");
+    let ctx = ApiContext {
+        store: store.clone(),
+        events: Arc::new(InMemoryEventBus::default()),
+        providers: Arc::new(ProviderRegistry::new()),
+        limits: ApiLimits::default(),
+        metrics: None,
+        tokens: Arc::new(tokens(Duration::from_secs(600))),
+    };
+    let token = signed_in(&ctx, user).await.token;
+    let session = ctx
+        .tokens
+        .verify_until(&token, fast_flights_api::auth::Accept::Session)
+        .expect("valid")
+        .session;
+    let router = fast_flights_api::router(ctx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (mut ws, answer) = init(
+        &format!("ws://{addr}/graphql"),
+        json!({"authorization": format!("Bearer {token}")}),
+    )
+    .await;
+    assert!(is_ack(&answer), "{answer:?}");
+    store.revoke_session(session.id).await.expect("log out");
+    ws.send(Message::Text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { jobProgress(jobId: \"00000000-0000-0000-0000-000000000000\") { status } }"}})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("send");
+    let closed = ws.next().await.expect("an answer").expect("a message");
+    let (code, reason) = close_code(&closed);
+    assert_eq!(code, 4403);
+    assert!(reason.contains("session has ended"), "{reason}");
 }

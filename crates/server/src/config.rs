@@ -313,9 +313,19 @@ pub struct Config {
     )]
     pub jwt_audience: String,
 
-    /// Lifetime of an access token, in seconds.
-    #[arg(long, env = "JWT_TTL_SECS", default_value_t = 43_200, value_parser = clap::value_parser!(u64).range(60..=31_536_000), global = true)]
+    /// Lifetime of an access token, in seconds (refresh it with `refreshSession`).
+    /// Expired tokens are still taken for a fifth of this, at most 30 s (clock skew).
+    #[arg(long, env = "JWT_TTL_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(10..=86_400), global = true)]
     pub jwt_ttl_secs: u64,
+
+    /// Lifetime of a session (its refresh token) from sign-in, in seconds.
+    #[arg(long, env = "REFRESH_TTL_SECS", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(60..=31_536_000), global = true)]
+    pub refresh_ttl_secs: u64,
+
+    /// For how long a refresh token just rotated still gives the same new pair (two
+    /// requests refreshing at once), in seconds; 0: any reuse ends the session.
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=300), global = true)]
+    pub refresh_reuse_grace_secs: u64,
 
     /// Largest file `importFlights` accepts, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 1 << 30, value_parser = clap::value_parser!(u64).range(1024..), global = true)]
@@ -470,6 +480,13 @@ impl Config {
     /// The token issuer and checker this configuration asks for. In production a missing
     /// secret or key is an error; in development HS256 falls back to a random secret.
     pub fn tokens(&self) -> anyhow::Result<api::Tokens> {
+        Ok(self.signing()?.with_sessions(api::SessionPolicy {
+            refresh_ttl: Duration::from_secs(self.refresh_ttl_secs),
+            reuse_grace: Duration::from_secs(self.refresh_reuse_grace_secs),
+        }))
+    }
+
+    fn signing(&self) -> anyhow::Result<api::Tokens> {
         use anyhow::Context;
         use secrecy::ExposeSecret;
         let ttl = Duration::from_secs(self.jwt_ttl_secs);

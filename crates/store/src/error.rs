@@ -20,6 +20,8 @@ pub enum StoreError {
     QuotaExceeded(crate::QuotaExceeded),
     #[error("no account {0}")]
     UserNotFound(Uuid),
+    #[error("session {0} has ended")]
+    SessionEnded(Uuid),
     #[error("an account with the email {0} exists already")]
     EmailTaken(String),
     #[error("this file was imported before, as import {}", .0.id)]

@@ -15,6 +15,7 @@ mod provider_settings;
 mod quota;
 mod records;
 mod search_limits;
+mod sessions;
 mod users;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortVal
 pub use quota::SharedQuota;
 pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
 pub use search_limits::{QuotaExceeded, SearchLimit, SearchLimits};
+pub use sessions::{NewSecret, NewSession, SessionRecord};
 pub use users::UserRecord;
 
 /// The SQLite file used when no database URL is given.

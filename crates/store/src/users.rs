@@ -19,6 +19,8 @@ pub struct UserRecord {
     /// An argon2 PHC string; the password itself is never stored.
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// Raised to end every token of the account at once (log-out everywhere, a new password).
+    pub token_version: i64,
 }
 
 impl TryFrom<user::Model> for UserRecord {
@@ -32,6 +34,7 @@ impl TryFrom<user::Model> for UserRecord {
             email: m.email,
             password_hash: m.password_hash,
             created_at: m.created_at,
+            token_version: m.token_version,
         })
     }
 }
@@ -50,6 +53,7 @@ impl Store {
             password_hash: Set(password_hash.to_string()),
             role: Set(role.as_str().to_string()),
             created_at: Set(Utc::now()),
+            token_version: Set(0),
         };
         match model.insert(&self.db).await {
             Ok(m) => UserRecord::try_from(m),

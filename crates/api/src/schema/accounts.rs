@@ -61,24 +61,37 @@ impl From<UserRecord> for User {
 
 /// A signed-in session: send `token` as `Authorization: Bearer <token>` on HTTP, or as
 /// `{"authorization": "Bearer <token>"}` in the websocket's `connection_init` payload.
+/// Before `expiresAt`, trade `refreshToken` for a new pair with `refreshSession`.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
+    /// The access token (a JWT), short-lived (JWT_TTL_SECS, 15 minutes by default).
     pub token: String,
+    /// When `token` expires.
     pub expires_at: DateTime<Utc>,
+    /// Gets a new pair from `refreshSession`; works once (each use returns the next one).
+    /// Keep it secret: it stands for the whole session.
+    pub refresh_token: String,
+    /// When the session ends and `refreshToken` stops working (REFRESH_TTL_SECS after
+    /// signing in); then log in again.
+    pub refresh_expires_at: DateTime<Utc>,
     pub user: User,
 }
 
-fn issue(api: &ApiContext, user: UserRecord) -> Result<AuthPayload, ApiError> {
-    let token = api.tokens.issue(user.id, user.role).map_err(|e| {
-        tracing::error!(error = %e, "cannot issue a token");
-        ApiError::Internal
-    })?;
-    let ttl = chrono::Duration::from_std(api.tokens.ttl()).unwrap_or(chrono::Duration::hours(12));
-    Ok(AuthPayload {
-        token,
-        expires_at: Utc::now() + ttl,
-        user: user.into(),
-    })
+impl From<crate::sessions::SignedIn> for AuthPayload {
+    fn from(s: crate::sessions::SignedIn) -> Self {
+        Self {
+            token: s.token,
+            expires_at: s.expires_at,
+            refresh_token: s.refresh_token,
+            refresh_expires_at: s.refresh_expires_at,
+            user: s.user.into(),
+        }
+    }
+}
+
+/// Opens a session for a user who just signed up or logged in.
+async fn issue(api: &ApiContext, user: UserRecord) -> Result<AuthPayload, ApiError> {
+    Ok(api.open_session(user).await?.into())
 }
 
 /// Password hashing is deliberately slow and memory-hungry (argon2): it runs off the async
@@ -97,7 +110,7 @@ async fn hashing<T: Send + 'static>(
         .map_err(|_| ApiError::Internal)
 }
 
-async fn hash(password: String) -> Result<String, ApiError> {
+pub(super) async fn hash(password: String) -> Result<String, ApiError> {
     hashing(move || auth::hash_password(&password))
         .await?
         .map_err(|e| {
@@ -106,7 +119,7 @@ async fn hash(password: String) -> Result<String, ApiError> {
         })
 }
 
-async fn verify(password: String, hash: String) -> bool {
+pub(super) async fn verify(password: String, hash: String) -> bool {
     hashing(move || auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false)
@@ -242,7 +255,7 @@ impl AccountMutation {
             .await
             .map_err(ApiError::from)?;
         tracing::info!(user_id = %user.id, "account created");
-        Ok(issue(api, user)?)
+        Ok(issue(api, user).await?)
     }
 
     /// Signs in with an email and password.
@@ -284,7 +297,7 @@ impl AccountMutation {
             return Err(refused().into());
         }
         record_login(&key, true);
-        Ok(issue(api, user)?)
+        Ok(issue(api, user).await?)
     }
 
     /// A short-lived ticket that opens a websocket as the signed-in account, for browser
@@ -295,8 +308,7 @@ impl AccountMutation {
     async fn create_socket_ticket(&self, ctx: &Context<'_>) -> Result<SocketTicket> {
         let api = ctx.data::<ApiContext>()?;
         let viewer = Caller::of(ctx).user()?;
-        let Some(auth::SessionExpiry(session)) = ctx.data_opt::<auth::SessionExpiry>().copied()
-        else {
+        let Some(session) = ctx.data_opt::<auth::Session>().copied() else {
             return Err(ApiError::bad_input(
                 "createSocketTicket",
                 "ask for a ticket over HTTP, with the session token",
@@ -305,7 +317,7 @@ impl AccountMutation {
         };
         let ticket = api
             .tokens
-            .issue_ticket(viewer.id, viewer.role, session)
+            .issue_ticket(viewer.id, viewer.role, &session)
             .map_err(|e| {
                 tracing::error!(error = %e, "cannot issue a socket ticket");
                 ApiError::Internal
@@ -314,7 +326,7 @@ impl AccountMutation {
             chrono::Duration::from_std(auth::TICKET_TTL).unwrap_or(chrono::Duration::seconds(60));
         Ok(SocketTicket {
             ticket,
-            expires_at: (Utc::now() + ttl).min(session),
+            expires_at: (Utc::now() + ttl).min(session.expires_at),
         })
     }
 

@@ -8,6 +8,7 @@ mod inventory;
 mod jobs;
 mod notifications;
 mod progress;
+mod sessions;
 mod types;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     accounts::AccountMutation,
+    sessions::SessionMutation,
     jobs::JobMutation,
     inventory::InventoryMutation,
     imports::ImportMutation,

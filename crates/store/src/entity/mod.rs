@@ -7,4 +7,5 @@ pub mod import_rejection;
 pub mod inventory_flight;
 pub mod provider_setting;
 pub mod search_job;
+pub mod session;
 pub mod user;

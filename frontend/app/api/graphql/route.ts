@@ -1,17 +1,27 @@
 import { NextResponse, type NextRequest } from "next/server";
 
 import { apiUrl } from "@/lib/config";
+import { setSecurityHeaders } from "@/lib/headers";
 import { refuseCrossSite } from "@/lib/route";
-import { sessionToken } from "@/lib/server";
+import { applySession, freshSession } from "@/lib/session";
 
 /**
  * GraphQL over HTTP for browser code: the request goes on to the API with the session's
- * token added from the httpOnly cookie. Uploads (multipart) stream through.
+ * token added from the httpOnly cookie (refreshed first when it is about to expire).
+ * Uploads (multipart) stream through. The proxy does not run here (it would hold the
+ * upload in memory), so the security headers are set here.
  */
 export async function POST(request: NextRequest) {
+  const response = await forward(request);
+  setSecurityHeaders(response.headers);
+  return response;
+}
+
+async function forward(request: NextRequest): Promise<NextResponse> {
   const refused = refuseCrossSite(request);
   if (refused) return refused;
-  const token = await sessionToken();
+  const fresh = await freshSession(apiUrl(), request);
+  const token = fresh.token;
   const headers: Record<string, string> = {
     "content-type": request.headers.get("content-type") ?? "application/json",
     accept: "application/json",
@@ -28,10 +38,11 @@ export async function POST(request: NextRequest) {
       duplex: "half",
       cache: "no-store",
     });
-    return new NextResponse(upstream.body, {
+    const response = new NextResponse(upstream.body, {
       status: upstream.status,
       headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" },
     });
+    return applySession(response, request, fresh);
   } catch {
     return NextResponse.json(
       { errors: [{ message: "the flight service is not reachable; try again in a moment" }] },

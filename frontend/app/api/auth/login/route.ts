@@ -8,6 +8,8 @@ const LogIn = graphql(`
     logIn(email: $email, password: $password) {
       token
       expiresAt
+      refreshToken
+      refreshExpiresAt
       user { id email role }
     }
   }

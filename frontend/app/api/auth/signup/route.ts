@@ -8,6 +8,8 @@ const SignUp = graphql(`
     signUp(email: $email, password: $password) {
       token
       expiresAt
+      refreshToken
+      refreshExpiresAt
       user { id email role }
     }
   }
