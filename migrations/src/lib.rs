@@ -11,6 +11,7 @@ mod m20261126_000005_users;
 mod m20261126_000006_inventory_and_imports;
 mod m20261126_000007_provider_settings;
 mod m20261201_000008_workers;
+mod m20261201_000010_login_limits;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_inventory_and_imports::Migration),
             Box::new(m20261126_000007_provider_settings::Migration),
             Box::new(m20261201_000008_workers::Migration),
+            Box::new(m20261201_000010_login_limits::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{Email, Role};
+use fast_flights_api::login_limits::{LoginLimits, LoginPolicy};
 use fast_flights_api::{ApiContext, ApiLimits, Tokens};
 use futures::{SinkExt, StreamExt};
 use providers::ProviderRegistry;
@@ -37,6 +38,10 @@ async fn serve(ttl: Duration) -> (String, uuid::Uuid, tempfile::TempDir) {
         )
         .await
         .expect("user");
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
     let router = fast_flights_api::router(ApiContext {
         store,
         events: Arc::new(InMemoryEventBus::default()),
@@ -44,6 +49,7 @@ async fn serve(ttl: Duration) -> (String, uuid::Uuid, tempfile::TempDir) {
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(ttl)),
+        login_limits,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -179,6 +185,10 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
     let router = fast_flights_api::router(ApiContext {
         store: store.clone(),
         events: Arc::new(InMemoryEventBus::default()),
@@ -186,6 +196,7 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(Duration::from_secs(600))),
+        login_limits,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
