@@ -20,8 +20,9 @@ pub struct WindowCount {
     pub resets_at: DateTime<Utc>,
 }
 
-/// How long a key is refused after failures: the first `free` failures cost nothing, the
-/// next `base`, then twice as long for each further one, never more than `max`.
+/// How long a key is refused after failures in a row: the `free`-th failure starts a wait
+/// of `base` (the ones before it cost nothing), each further one doubles it, never past
+/// `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub free: u64,
