@@ -48,7 +48,7 @@ up *ARGS: _frontend
 
 # Every test: unit, property, API, protocol and crash tests on SQLite and PostgreSQL, then
 # the browser tests.
-test: _postgres
+test: _postgres _redis
     TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace --all-targets --no-fail-fast
     just e2e
 
@@ -124,4 +124,18 @@ _postgres:
         for _ in $(seq 1 30); do pg_isready -q -d "{{pg_url}}" && exit 0; sleep 1; done
     fi
     echo "PostgreSQL is not reachable at {{pg_url}}; start it or set TEST_DATABASE_URL" >&2
+    exit 1
+
+# Start the local Redis if it is down (the log-in limit tests use it, under a key prefix of
+# their own); fail clearly otherwise.
+_redis:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then exit 0; fi
+    if command -v redis-server >/dev/null; then
+        echo "starting Redis…"
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+        for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done
+    fi
+    echo "Redis is not reachable at 127.0.0.1:6379; start it or set TEST_REDIS_URL" >&2
     exit 1

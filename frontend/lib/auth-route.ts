@@ -9,6 +9,20 @@ import { writeSession, type Pair } from "./session";
 
 type Payload = Pair & { user: { id: string; email: string; role: string } };
 
+/**
+ * The browser's address as this server was told it: the last `X-Forwarded-For` hop (Next
+ * sets it from the socket when the request has none; a proxy in front appends the client
+ * it saw), else `X-Real-IP`. Behind no proxy, a browser that sends its own
+ * `X-Forwarded-For` chooses it: put a proxy in front that sets the header (docs/security.md).
+ */
+function clientAddress(request: NextRequest): string | undefined {
+  const hops = (request.headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((hop) => hop.trim())
+    .filter(Boolean);
+  return hops.at(-1) ?? (request.headers.get("x-real-ip")?.trim() || undefined);
+}
+
 /** `logIn` or `signUp` through the API; on success the tokens go into the cookies only. */
 export async function authenticate<T>(
   request: NextRequest,
@@ -38,7 +52,7 @@ export async function authenticate<T>(
   };
   let result;
   try {
-    result = await callApi(document, { email, password });
+    result = await callApi(document, { email, password }, undefined, clientAddress(request));
   } catch {
     const errors = [{ message: "the flight service is not reachable; try again in a moment" }];
     return isForm ? back(errors) : NextResponse.json({ errors }, { status: 502 });

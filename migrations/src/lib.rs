@@ -12,6 +12,7 @@ mod m20261126_000006_inventory_and_imports;
 mod m20261126_000007_provider_settings;
 mod m20261201_000008_workers;
 mod m20261201_000009_sessions;
+mod m20261201_000010_login_limits;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_provider_settings::Migration),
             Box::new(m20261201_000008_workers::Migration),
             Box::new(m20261201_000009_sessions::Migration),
+            Box::new(m20261201_000010_login_limits::Migration),
         ]
     }
 }

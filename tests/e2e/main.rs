@@ -13,6 +13,7 @@ mod fleet;
 mod http_spec;
 mod imports;
 mod kinds;
+mod login_limits;
 mod pg_restart;
 mod production;
 mod providers;

@@ -19,6 +19,12 @@ pub enum ApiError {
     Forbidden(String),
     /// Too many attempts; try again later.
     RateLimited(String),
+    /// Too many attempts; try again in `retry_after_seconds` (RATE_LIMITED too, with
+    /// `extensions.retryAfterSeconds`).
+    RetryLater {
+        message: String,
+        retry_after_seconds: u64,
+    },
     /// An account's limit on searches; `admin` says which setting bounds it.
     QuotaExceeded {
         quota: store::QuotaExceeded,
@@ -43,7 +49,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::RateLimited(_) => "RATE_LIMITED",
+            ApiError::RateLimited(_) | ApiError::RetryLater { .. } => "RATE_LIMITED",
             ApiError::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             ApiError::Internal => "INTERNAL",
         }
@@ -56,7 +62,8 @@ impl ApiError {
             ApiError::Conflict(why)
             | ApiError::Unauthenticated(why)
             | ApiError::Forbidden(why)
-            | ApiError::RateLimited(why) => why.clone(),
+            | ApiError::RateLimited(why)
+            | ApiError::RetryLater { message: why, .. } => why.clone(),
             ApiError::QuotaExceeded { quota, .. } => quota.to_string(),
             ApiError::Internal => "internal error".to_string(),
         }
@@ -94,6 +101,13 @@ impl From<ApiError> for async_graphql::Error {
         ext.set("code", e.code());
         if let ApiError::BadUserInput { field, .. } = &e {
             ext.set("field", field.as_str());
+        }
+        if let ApiError::RetryLater {
+            retry_after_seconds,
+            ..
+        } = &e
+        {
+            ext.set("retryAfterSeconds", *retry_after_seconds);
         }
         if let ApiError::QuotaExceeded { quota, admin } = &e {
             ext.set("limit", quota.limit.setting(*admin));

@@ -10,6 +10,7 @@ pub mod error;
 mod headers;
 mod http;
 mod loaders;
+pub mod login_limits;
 mod mutation_limit;
 mod phase;
 pub mod query_limits;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{Email, Role};
+use fast_flights_api::login_limits::{LoginLimits, LoginPolicy};
 use fast_flights_api::{ApiContext, ApiLimits, Tokens};
 use futures::{SinkExt, StreamExt};
 use providers::ProviderRegistry;
@@ -52,6 +53,10 @@ async fn serve(ttl: Duration) -> (String, String, uuid::Uuid, tempfile::TempDir)
         )
         .await
         .expect("user");
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
     let ctx = ApiContext {
         store,
         events: Arc::new(InMemoryEventBus::default()),
@@ -59,6 +64,7 @@ async fn serve(ttl: Duration) -> (String, String, uuid::Uuid, tempfile::TempDir)
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(ttl)),
+        login_limits,
     };
     let id = user.id;
     let token = signed_in(&ctx, user).await.token;
@@ -196,6 +202,10 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
     let ctx = ApiContext {
         store: store.clone(),
         events: Arc::new(InMemoryEventBus::default()),
@@ -203,6 +213,7 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(Duration::from_secs(600))),
+        login_limits,
     };
     let token = signed_in(&ctx, admin.clone()).await.token;
     let router = fast_flights_api::router(ctx);
@@ -251,6 +262,10 @@ async fn an_ended_session_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
     let ctx = ApiContext {
         store: store.clone(),
         events: Arc::new(InMemoryEventBus::default()),
@@ -258,6 +273,7 @@ async fn an_ended_session_closes_the_socket_at_the_next_subscribe() {
         limits: ApiLimits::default(),
         metrics: None,
         tokens: Arc::new(tokens(Duration::from_secs(600))),
+        login_limits,
     };
     let token = signed_in(&ctx, user).await.token;
     let session = ctx

@@ -197,6 +197,23 @@ pub struct Config {
     #[command(flatten)]
     pub quotas: QuotaConfig,
 
+    #[command(flatten)]
+    pub login: LoginConfig,
+
+    /// redis://host:port/db. When set, the log-in limits are kept there instead of in the
+    /// database (every API process must use the same Redis).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every key this deployment writes to Redis, so several share one Redis.
+    #[arg(
+        long,
+        env = "REDIS_KEY_PREFIX",
+        default_value = "fast-flights:",
+        global = true
+    )]
+    pub redis_key_prefix: String,
+
     /// Origins whose web pages may call the API from a browser, comma-separated
     /// (`https://app.example.com`), or `*` for any. None by default.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
@@ -410,6 +427,40 @@ pub struct QuotaConfig {
     pub max_searches_per_minute_per_admin: u64,
 }
 
+/// How `signUp` and `logIn` resist guessing (docs/security.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginConfig {
+    /// `signUp` and `logIn` attempts one client address may make per minute, together.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_attempts_per_ip_per_minute: u64,
+    /// Failed log-ins in a row of one account from one address before that address
+    /// backs off.
+    #[arg(long, env = "LOGIN_BACKOFF_AFTER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_backoff_after_failures: u64,
+    /// The first back-off, in milliseconds; each further failure doubles it…
+    #[arg(long, env = "LOGIN_BACKOFF_BASE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub login_backoff_base_ms: u64,
+    /// …up to this many seconds.
+    #[arg(long, env = "LOGIN_BACKOFF_MAX_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub login_backoff_max_secs: u64,
+    /// `logIn` attempts on one account from all addresses per hour; past it every failure
+    /// costs its address the full back-off at once.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_ACCOUNT_PER_HOUR", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_attempts_per_account_per_hour: u64,
+}
+
+impl LoginConfig {
+    pub fn policy(&self) -> api::login_limits::LoginPolicy {
+        api::login_limits::LoginPolicy {
+            attempts_per_ip_per_minute: self.login_attempts_per_ip_per_minute,
+            free_failures: self.login_backoff_after_failures,
+            backoff_base: Duration::from_millis(self.login_backoff_base_ms),
+            backoff_max: Duration::from_secs(self.login_backoff_max_secs),
+            attempts_per_account_per_hour: self.login_attempts_per_account_per_hour,
+        }
+    }
+}
+
 fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
     store::LeaseKind::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = store::LeaseKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -547,6 +598,25 @@ impl Config {
                 )?)
             }
         }
+    }
+
+    /// The log-in limits over Redis when `REDIS_URL` is set, else over the database.
+    pub fn login_limits(
+        &self,
+        store: &store::Store,
+    ) -> anyhow::Result<api::login_limits::LoginLimits> {
+        let counters: std::sync::Arc<dyn store::LoginCounters> =
+            match self.redis_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => std::sync::Arc::new(
+                    store::RedisLoginCounters::connect(url, &self.redis_key_prefix)
+                        .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+                ),
+                None => std::sync::Arc::new(store.clone()),
+            };
+        Ok(api::login_limits::LoginLimits::new(
+            counters,
+            self.login.policy(),
+        ))
     }
 
     pub fn call_policy(&self) -> providers::CallPolicy {

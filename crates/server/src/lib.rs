@@ -292,6 +292,7 @@ impl Application {
                 limits: config.api_limits()?,
                 metrics: metrics.clone(),
                 tokens: Arc::new(config.tokens()?),
+                login_limits: Arc::new(config.login_limits(&store)?),
             });
             let router = match cors {
                 Some(cors) => router.layer(cors),

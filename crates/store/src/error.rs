@@ -28,6 +28,8 @@ pub enum StoreError {
     DuplicateImport(Box<crate::ImportRecord>),
     #[error("{0}")]
     Io(String),
+    #[error("redis error: {0}")]
+    Redis(String),
     #[error("not supported here: {0}")]
     Unsupported(&'static str),
     #[error("stored data is corrupt: {0}")]

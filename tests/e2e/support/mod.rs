@@ -161,6 +161,10 @@ pub fn base_env() -> HashMap<&'static str, String> {
         ("MAX_ACTIVE_SEARCHES_PER_USER", "1000".to_string()),
         ("MAX_SEARCHES_PER_MINUTE_PER_USER", "1000".to_string()),
         ("MAX_QUEUED_TASKS_PER_USER", "1000000000".to_string()),
+        // Suites sign many accounts up and in from 127.0.0.1; `login_limits` tests the
+        // per-address and per-account budgets (the back-off keeps its default).
+        ("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "100000".to_string()),
+        ("LOGIN_ATTEMPTS_PER_ACCOUNT_PER_HOUR", "100000".to_string()),
         (
             "RUST_LOG",
             std::env::var("TEST_LOG")

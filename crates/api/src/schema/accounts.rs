@@ -136,38 +136,13 @@ fn spend_auth_budget(ctx: &Context<'_>) -> Result<(), ApiError> {
     }
 }
 
-/// Failed log-ins per email address in this process: after [`MAX_FAILED_LOGINS`] within
-/// [`FAILED_LOGIN_WINDOW`], that address is refused until the window passes.
-static FAILED_LOGINS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
-> = std::sync::LazyLock::new(Default::default);
-const MAX_FAILED_LOGINS: u32 = 10;
-const FAILED_LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-fn login_locked(email: &str) -> Option<std::time::Duration> {
-    let failed = FAILED_LOGINS.lock().unwrap_or_else(|e| e.into_inner());
-    failed.get(email).and_then(|(count, since)| {
-        (*count >= MAX_FAILED_LOGINS && since.elapsed() < FAILED_LOGIN_WINDOW)
-            .then(|| FAILED_LOGIN_WINDOW - since.elapsed())
-    })
-}
-
-fn record_login(email: &str, ok: bool) {
-    let mut failed = FAILED_LOGINS.lock().unwrap_or_else(|e| e.into_inner());
-    if ok {
-        failed.remove(email);
-        return;
-    }
-    if failed.len() > 100_000 {
-        failed.retain(|_, (_, since)| since.elapsed() < FAILED_LOGIN_WINDOW);
-    }
-    let entry = failed
-        .entry(email.to_string())
-        .or_insert((0, std::time::Instant::now()));
-    if entry.1.elapsed() >= FAILED_LOGIN_WINDOW {
-        *entry = (0, std::time::Instant::now());
-    }
-    entry.0 += 1;
+/// The client address of a request (the unspecified address when the transport gives none).
+fn client_ip(ctx: &Context<'_>) -> crate::client_ip::ClientIp {
+    ctx.data_opt::<crate::client_ip::ClientIp>()
+        .copied()
+        .unwrap_or(crate::client_ip::ClientIp(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::UNSPECIFIED,
+        )))
 }
 
 /// Compared against when the email is unknown, so that a wrong email takes as long to
@@ -246,6 +221,7 @@ impl AccountMutation {
     ) -> Result<AuthPayload> {
         let api = ctx.data::<ApiContext>()?;
         spend_auth_budget(ctx)?;
+        api.login_limits.admit(client_ip(ctx)).await?;
         let email = Email::parse(&email).map_err(|m| ApiError::bad_input("email", m))?;
         domain::check_password(&password).map_err(|m| ApiError::bad_input("password", m))?;
         let hash = hash(password).await?;
@@ -268,14 +244,10 @@ impl AccountMutation {
         let api = ctx.data::<ApiContext>()?;
         spend_auth_budget(ctx)?;
         let refused = || ApiError::Unauthenticated("wrong email or password".into());
-        let key = email.trim().to_lowercase();
-        if let Some(wait) = login_locked(&key) {
-            return Err(ApiError::RateLimited(format!(
-                "too many failed log-ins for this address; try again in {} minutes",
-                wait.as_secs().div_ceil(60)
-            ))
-            .into());
-        }
+        let attempt = api
+            .login_limits
+            .begin_log_in(client_ip(ctx), &email)
+            .await?;
         let user = match Email::parse(&email) {
             Ok(email) => api
                 .store
@@ -285,18 +257,15 @@ impl AccountMutation {
             Err(_) => None,
         };
         let Some(user) = user else {
-            let _ =
-                tokio::task::spawn_blocking(move || auth::verify_password(&password, &DUMMY_HASH))
-                    .await;
-            record_login(&key, false);
+            // The same queue and the same work as a real account's check.
+            let _ = hashing(move || auth::verify_password(&password, &DUMMY_HASH)).await;
             return Err(refused().into());
         };
         if !verify(password, user.password_hash.clone()).await {
             tracing::info!(user_id = %user.id, "log-in refused: wrong password");
-            record_login(&key, false);
             return Err(refused().into());
         }
-        record_login(&key, true);
+        api.login_limits.succeeded(attempt).await;
         Ok(issue(api, user).await?)
     }
 

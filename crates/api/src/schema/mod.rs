@@ -65,6 +65,8 @@ pub struct ApiContext {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Issues and checks the bearer tokens of HTTP requests and websockets.
     pub tokens: Arc<Tokens>,
+    /// Limits on `signUp` and `logIn` attempts, shared by every API process.
+    pub login_limits: Arc<crate::login_limits::LoginLimits>,
 }
 
 #[derive(Debug, Clone)]
