@@ -18,5 +18,6 @@ mod providers;
 mod quotas;
 mod rescue;
 mod schema_drift;
+mod sockets;
 mod webapp_api;
 mod ws_protocol;

@@ -86,6 +86,8 @@ pub struct ApiLimits {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// What the API shows of itself to whom.
     pub exposure: Exposure,
+    /// What websockets may hold and how they are kept alive.
+    pub sockets: crate::ws::SocketLimits,
 }
 
 /// What the API shows of itself. [`Exposure::default`] is development (everything, to
@@ -161,6 +163,7 @@ impl Default for ApiLimits {
             },
             trusted_proxies: crate::client_ip::TrustedProxies::loopback(),
             exposure: Exposure::default(),
+            sockets: crate::ws::SocketLimits::default(),
         }
     }
 }
