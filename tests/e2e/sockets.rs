@@ -323,3 +323,139 @@ async fn one_log_in_per_minute_per_socket() {
         "{answer}"
     );
 }
+
+/// Runs `sql` over a connection to the admin database, so it is not counted on the test's.
+async fn on_admin(sql: String) -> Option<sea_orm::QueryResult> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = sea_orm::Database::connect(crate::support::postgres_admin_url())
+        .await
+        .expect("admin connection");
+    let row = admin
+        .query_one_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+        ))
+        .await
+        .expect("admin query");
+    let _ = admin.close().await;
+    row
+}
+
+fn database_name(db: &TestDb) -> &str {
+    db.url.rsplit('/').next().expect("database name")
+}
+
+/// Transactions on `db` so far, as PostgreSQL's statistics count them.
+async fn transactions_on(db: &TestDb) -> i64 {
+    let row = on_admin(format!(
+        "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = '{}'",
+        database_name(db)
+    ))
+    .await
+    .expect("a row for the database");
+    row.try_get::<i64>("", "n").expect("count")
+}
+
+/// A counter of the API's `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Opens `count` `jobProgress` subscriptions to `job` on one socket and takes their
+/// first event.
+async fn idle_subscribers(app: &TestApp, job: &str, count: usize) -> WsClient {
+    let mut ws = WsClient::connect(app).await;
+    ws.init().await;
+    for i in 0..count {
+        ws.subscribe(&format!("s{i}"), PROGRESS, json!({ "id": job }))
+            .await;
+    }
+    for _ in 0..count {
+        let message = ws.next_json().await.expect("open");
+        assert_eq!(message["type"], "next", "{message}");
+    }
+    ws
+}
+
+#[tokio::test]
+async fn idle_subscriptions_do_not_read_the_database() {
+    const SUBSCRIBERS: usize = 50;
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = TestApp::spawn_with(&db, &[("NO_WORKER", "true")]).await;
+    let job = queued_job(&app).await;
+    let mut ws = idle_subscribers(&app, &job, SUBSCRIBERS).await;
+    // A backend reports its transactions to pg_stat_database within 10 s
+    // (PGSTAT_IDLE_INTERVAL), so the reads of subscribing are counted before `before`,
+    // and everything after it before the count ends.
+    const STATS_DELAY: Duration = Duration::from_secs(11);
+    tokio::time::sleep(STATS_DELAY).await;
+    let before = transactions_on(&db).await;
+    // Idle for a while...
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // ...then the event listener's connection dies: after a Resync the job is read once
+    // again for all of them.
+    let listening = format!(
+        "SELECT MIN(pid) AS pid FROM pg_stat_activity WHERE datname = '{}' AND query LIKE 'LISTEN%'",
+        database_name(&db)
+    );
+    let pid_of = |row: Option<sea_orm::QueryResult>| {
+        row.and_then(|r| r.try_get::<Option<i32>>("", "pid").ok().flatten())
+    };
+    let killed = pid_of(on_admin(listening.clone()).await).expect("a listening connection");
+    on_admin(format!("SELECT pg_terminate_backend({killed})")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while pid_of(on_admin(listening.clone()).await).is_none_or(|pid| pid == killed) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the listener did not reconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(STATS_DELAY).await;
+    let during = transactions_on(&db).await - before;
+    // Reading the job every 2 s per subscription would be over 400 transactions here; one
+    // read per subscription after the Resync would be 50.
+    assert!(
+        during < SUBSCRIBERS as i64,
+        "{during} transactions with {SUBSCRIBERS} idle subscriptions and one Resync"
+    );
+    // (Asked after counting: `/metrics` reads the database too.)
+    assert_eq!(
+        metric(&app, "fast_flights_subscription_reads_total").await,
+        1.0,
+        "one shared read after the listener reconnected"
+    );
+
+    // They still hear the job end, all of them.
+    app.data(
+        "mutation($id: UUID!) { cancelSearch(id: $id) { id } }",
+        json!({ "id": job }),
+    )
+    .await;
+    let mut completed = 0;
+    while completed < SUBSCRIBERS {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next_json())
+            .await
+            .expect("every subscription ends")
+            .expect("open");
+        match message["type"].as_str() {
+            Some("next") => assert_eq!(
+                message["payload"]["data"]["jobProgress"]["status"],
+                "CANCELLED"
+            ),
+            Some("complete") => completed += 1,
+            _ => panic!("unexpected {message}"),
+        }
+    }
+}
