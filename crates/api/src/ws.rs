@@ -103,10 +103,27 @@ pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState, ip: ClientIp) -> Resp
                 .protocol()
                 .and_then(|p| p.to_str().ok())
                 .map(str::to_string);
+            let _open = OpenSocket::new();
             Connection::new(socket, state, ip, ip_slot)
                 .run(selected)
                 .await;
         })
+}
+
+/// Counts open sockets for `/metrics`, however they end.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn new() -> Self {
+        metrics::gauge!("fast_flights_open_websockets").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        metrics::gauge!("fast_flights_open_websockets").decrement(1.0);
+    }
 }
 
 /// A message from an operation's task. `generation` tells a finished operation from a
