@@ -22,5 +22,6 @@ mod quotas;
 mod rescue;
 mod schema_drift;
 mod sessions;
+mod sockets;
 mod webapp_api;
 mod ws_protocol;

@@ -55,14 +55,44 @@ pub struct Session {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// One `signUp` or `logIn` per request: placed in every request's data.
-#[derive(Debug, Default)]
-pub struct AuthBudget(std::sync::atomic::AtomicBool);
+/// One `signUp` or `logIn` per HTTP request, or per minute of a websocket (shared by all
+/// its operations): placed in every request's data.
+#[derive(Debug, Clone, Default)]
+pub struct AuthBudget {
+    spent_at: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// `None`: spent for good (one request); `Some`: spendable again after this long.
+    renews_after: Option<std::time::Duration>,
+}
 
 impl AuthBudget {
-    /// `true` the first time only.
+    /// For all the operations of one websocket: one `signUp` or `logIn` per `period`.
+    pub fn per_connection(period: std::time::Duration) -> Self {
+        Self {
+            renews_after: Some(period),
+            ..Self::default()
+        }
+    }
+
+    /// `true` if a `signUp` or `logIn` may run now; it then counts as spent.
     pub fn spend(&self) -> bool {
-        !self.0.swap(true, std::sync::atomic::Ordering::SeqCst)
+        let mut spent_at = self.spent_at.lock().unwrap_or_else(|e| e.into_inner());
+        let renewed = match (*spent_at, self.renews_after) {
+            (None, _) => true,
+            (Some(at), Some(period)) => at.elapsed() >= period,
+            (Some(_), None) => false,
+        };
+        if renewed {
+            *spent_at = Some(std::time::Instant::now());
+        }
+        renewed
+    }
+
+    /// The rule, for the RATE_LIMITED message.
+    pub fn rule(&self) -> &'static str {
+        match self.renews_after {
+            None => "one signUp or logIn per request",
+            Some(_) => "one signUp or logIn per minute on a websocket",
+        }
     }
 }
 

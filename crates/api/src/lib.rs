@@ -16,6 +16,7 @@ mod phase;
 pub mod query_limits;
 pub mod schema;
 pub mod sessions;
+mod socket_slots;
 mod ws;
 
 use axum::Router;
@@ -30,17 +31,21 @@ pub use schema::{
 pub use sessions::{SessionPolicy, SignedIn};
 
 pub use http::MAX_BODY_BYTES;
+pub use ws::SocketLimits;
 
 #[derive(Clone)]
 pub struct AppState {
     pub schema: ApiSchema,
     pub ctx: ApiContext,
+    /// The websockets open in this process, counted against their caps.
+    sockets: std::sync::Arc<socket_slots::SocketSlots>,
 }
 
 pub fn router(ctx: ApiContext) -> Router {
     let state = AppState {
         schema: build_schema(ctx.clone()),
         ctx,
+        sockets: Default::default(),
     };
     let exposure = state.ctx.limits.exposure.clone();
     let router = Router::new().route("/graphql", get(http::graphql_get).post(http::graphql_post));

@@ -9,38 +9,121 @@
 //! client reconnects with a fresh one. A socket opened with a socket ticket (see
 //! `createSocketTicket`) runs subscriptions only: a ticket stands in for a session that
 //! browser code never holds, so it must not become one.
+//!
+//! Limits (see [`SocketLimits`] and docs/websockets.md): at most 100 operations at once
+//! (the next `subscribe` gets an `error` message, code `TOO_MANY_OPERATIONS`); messages of
+//! at most 64 KiB (bigger closes 1009); a `ping` every 30 s, and no `pong` within 60 s of
+//! one closes 4499; per process, `MAX_SOCKETS_PER_IP` sockets per client address (more:
+//! the upgrade is refused with 429) and `MAX_SOCKETS_PER_USER` per account (more: closed
+//! 4431 at `connection_init`); one `signUp` or `logIn` per minute per socket.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::extract::WebSocketUpgrade;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{AuthBudget, Caller};
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::phase::Phase;
+use crate::socket_slots::Slot;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
 /// How often an open socket's account is read again.
-const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+const RECHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// A socket's `signUp`/`logIn` budget renews after this long.
+const AUTH_BUDGET_PERIOD: Duration = Duration::from_secs(60);
+
+/// Close codes beyond the protocol's own.
+const MESSAGE_TOO_BIG: u16 = 1009;
+const TOO_MANY_ACCOUNT_SOCKETS: u16 = 4431;
+/// graphql-ws's own code for a peer that stopped answering; its client reconnects.
+const NO_PONG: u16 = 4499;
+
+/// What one websocket may hold, how many may be open, and how they are kept alive.
+#[derive(Debug, Clone)]
+pub struct SocketLimits {
+    /// Operations running at once on one socket.
+    pub max_operations: usize,
+    /// Sockets open at once per account, in this process.
+    pub max_per_user: usize,
+    /// Sockets open at once per client address, in this process.
+    pub max_per_ip: usize,
+    /// Largest message (and frame) a client may send, in bytes.
+    pub max_message_bytes: usize,
+    /// How often the server sends `ping`.
+    pub ping_interval: Duration,
+    /// A socket with a `ping` unanswered this long is closed.
+    pub pong_timeout: Duration,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            max_operations: 100,
+            max_per_user: 20,
+            max_per_ip: 100,
+            max_message_bytes: 64 * 1024,
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState, ip: ClientIp) -> Response {
+    let limits = &state.ctx.limits.sockets;
+    let Some(ip_slot) = state.sockets.for_ip(ip.0, limits.max_per_ip) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "at most {} websockets per client address",
+                limits.max_per_ip
+            ),
+        )
+            .into_response();
+    };
     upgrade
+        .max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_message_bytes)
         .protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {
             let selected = socket
                 .protocol()
                 .and_then(|p| p.to_str().ok())
                 .map(str::to_string);
-            Connection::new(socket, state, ip).run(selected).await;
+            let _open = OpenSocket::new();
+            Connection::new(socket, state, ip, ip_slot)
+                .run(selected)
+                .await;
         })
+}
+
+/// Counts open sockets for `/metrics`, however they end.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn new() -> Self {
+        metrics::gauge!("fast_flights_open_websockets").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        metrics::gauge!("fast_flights_open_websockets").decrement(1.0);
+    }
 }
 
 /// A message from an operation's task. `generation` tells a finished operation from a
@@ -79,13 +162,27 @@ struct Connection {
     generations: u64,
     tx: mpsc::Sender<Outgoing>,
     rx: mpsc::Receiver<Outgoing>,
+    /// Shared by every operation of the socket.
+    auth_budget: AuthBudget,
+    /// When the oldest unanswered `ping` runs out of time.
+    pong_due: Option<tokio::time::Instant>,
+    /// This socket's places under the per-address and per-account caps.
+    _ip_slot: Slot<IpAddr>,
+    account_slot: Option<Slot<Uuid>>,
 }
 
 /// Why the server closes the socket.
 struct Close(u16, String);
 
+impl Close {
+    /// The client left: nothing to send.
+    fn gone() -> Self {
+        Close(0, String::new())
+    }
+}
+
 impl Connection {
-    fn new(socket: WebSocket, state: AppState, ip: ClientIp) -> Self {
+    fn new(socket: WebSocket, state: AppState, ip: ClientIp, ip_slot: Slot<IpAddr>) -> Self {
         let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
         Self {
             socket,
@@ -101,6 +198,10 @@ impl Connection {
             generations: 0,
             tx,
             rx,
+            auth_budget: AuthBudget::per_connection(AUTH_BUDGET_PERIOD),
+            pong_due: None,
+            _ip_slot: ip_slot,
+            account_slot: None,
         }
     }
 
@@ -130,10 +231,25 @@ impl Connection {
         tokio::pin!(init_deadline);
         let mut recheck =
             tokio::time::interval_at(tokio::time::Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
+        let keep_alive = self.state.ctx.limits.sockets.ping_interval;
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
         loop {
             tokio::select! {
                 _ = &mut init_deadline, if !self.init_received => {
                     return Close(4408, "Connection initialisation timeout".into());
+                }
+                _ = sleep_until(self.pong_due), if self.pong_due.is_some() => {
+                    let waited = self.state.ctx.limits.sockets.pong_timeout;
+                    return Close(NO_PONG, format!("Terminated: no pong within {} ms of a ping", waited.as_millis()));
+                }
+                _ = ping.tick() => {
+                    if self.send(json!({"type": "ping"})).await.is_err() {
+                        return Close::gone();
+                    }
+                    if self.pong_due.is_none() {
+                        self.pong_due = Some(tokio::time::Instant::now() + self.state.ctx.limits.sockets.pong_timeout);
+                    }
                 }
                 _ = sleep_until(self.expires_at), if self.expires_at.is_some() => {
                     return Close(4403, "Forbidden: the token has expired".into());
@@ -163,12 +279,16 @@ impl Connection {
                         _ => continue,
                     };
                     if self.send(message).await.is_err() {
-                        return Close(0, String::new());
+                        return Close::gone();
                     }
                 }
                 incoming = self.socket.next() => {
                     let text = match incoming {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Close(0, String::new()),
+                        Some(Err(e)) if too_big(&e) => {
+                            let most = self.state.ctx.limits.sockets.max_message_bytes;
+                            return Close(MESSAGE_TOO_BIG, format!("Message too big: at most {most} bytes"));
+                        }
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Close::gone(),
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Binary(_))) => {
                             return Close(4400, "Binary messages are not supported".into());
@@ -211,7 +331,6 @@ impl Connection {
     }
 
     async fn handle(&mut self, text: &str) -> Result<(), Close> {
-        let invalid = |why: &str| Close(4400, why.to_string());
         let message: Value =
             serde_json::from_str(text).map_err(|_| invalid("Invalid message received"))?;
         let kind = message
@@ -219,133 +338,19 @@ impl Connection {
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("Invalid message received: missing type"))?;
         match kind {
-            "connection_init" => {
-                if self.init_received {
-                    return Err(Close(4429, "Too many initialisation requests".into()));
-                }
-                self.init_received = true;
-                let payload = match message.get("payload") {
-                    None | Some(Value::Null) => None,
-                    Some(p @ Value::Object(_)) => Some(p),
-                    Some(_) => {
-                        return Err(invalid(
-                            "Invalid message received: payload must be an object",
-                        ));
-                    }
-                };
-                let token = match payload.map(token_of) {
-                    None | Some(Credential::Missing) => {
-                        return Err(Close(
-                            4401,
-                            "Unauthorized: send {\"authorization\": \"Bearer <token>\"}".into(),
-                        ));
-                    }
-                    Some(Credential::Malformed) => {
-                        return Err(Close(
-                            4403,
-                            "Forbidden: authorization must be \"Bearer <token>\"".into(),
-                        ));
-                    }
-                    Some(Credential::Token(token)) => token,
-                };
-                match self
-                    .state
-                    .ctx
-                    .viewer_until(&token, crate::auth::Accept::SessionOrTicket)
-                    .await
-                {
-                    Ok(grant) => {
-                        self.caller = Caller(Some(grant.viewer));
-                        self.session = Some(grant.session);
-                        self.ticket = grant.ticket;
-                        let left = (grant.expires_at - chrono::Utc::now())
-                            .to_std()
-                            .unwrap_or_default();
-                        self.expires_at = Some(tokio::time::Instant::now() + left);
-                    }
-                    Err(ApiError::Unauthenticated(why)) => {
-                        return Err(Close(4403, format!("Forbidden: {why}")));
-                    }
-                    Err(_) => return Err(Close(4500, "Internal server error".into())),
-                }
-                self.acknowledged = true;
-                self.send(json!({"type": "connection_ack"}))
-                    .await
-                    .map_err(|_| Close(0, String::new()))
-            }
+            "connection_init" => self.init(&message).await,
             "ping" => {
                 let mut pong = json!({"type": "pong"});
                 if let Some(payload) = message.get("payload").filter(|p| p.is_object()) {
                     pong["payload"] = payload.clone();
                 }
-                self.send(pong).await.map_err(|_| Close(0, String::new()))
+                self.send(pong).await.map_err(|_| Close::gone())
             }
-            "pong" => Ok(()),
-            "subscribe" => {
-                if !self.acknowledged {
-                    return Err(Close(4401, "Unauthorized".into()));
-                }
-                let id = message
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| invalid("Invalid message received: subscribe needs an id"))?
-                    .to_string();
-                let payload = message
-                    .get("payload")
-                    .and_then(Value::as_object)
-                    .ok_or_else(|| {
-                        invalid("Invalid message received: subscribe needs a payload")
-                    })?;
-                let query = payload
-                    .get("query")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        invalid("Invalid message received: payload.query must be a string")
-                    })?
-                    .to_string();
-                self.refresh_caller().await?;
-                // Until the server sends `complete`, the id is taken.
-                if self.operations.contains_key(&id) {
-                    return Err(Close(4409, format!("Subscriber for {id} already exists")));
-                }
-                let operation_name = match payload.get("operationName") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(name)) => Some(name.clone()),
-                    Some(_) => {
-                        return Err(invalid(
-                            "Invalid message received: operationName must be a string",
-                        ));
-                    }
-                };
-                if self.ticket && !ticket_may_run(&query, operation_name.as_deref()) {
-                    let refusal = json!([{
-                        "message": "a socket opened with a socket ticket runs subscriptions only; send queries and mutations over HTTP",
-                        "extensions": {"code": "FORBIDDEN"},
-                    }]);
-                    return self
-                        .send(json!({"type": "error", "id": id, "payload": refusal}))
-                        .await
-                        .map_err(|_| Close(0, String::new()));
-                }
-                let mut request = async_graphql::Request::new(query);
-                if let Some(name) = operation_name {
-                    request = request.operation_name(name);
-                }
-                match payload.get("variables") {
-                    None | Some(Value::Null) => {}
-                    Some(v @ Value::Object(_)) => {
-                        request = request.variables(async_graphql::Variables::from_json(v.clone()));
-                    }
-                    Some(_) => {
-                        return Err(invalid(
-                            "Invalid message received: variables must be an object",
-                        ));
-                    }
-                }
-                self.start(id, request);
+            "pong" => {
+                self.pong_due = None;
                 Ok(())
             }
+            "subscribe" => self.subscribe(&message).await,
             "complete" => {
                 let id = message
                     .get("id")
@@ -362,13 +367,147 @@ impl Connection {
         }
     }
 
+    /// `connection_init`: the token, then a place under the account's socket cap.
+    async fn init(&mut self, message: &Value) -> Result<(), Close> {
+        if self.init_received {
+            return Err(Close(4429, "Too many initialisation requests".into()));
+        }
+        self.init_received = true;
+        let payload = match message.get("payload") {
+            None | Some(Value::Null) => None,
+            Some(p @ Value::Object(_)) => Some(p),
+            Some(_) => {
+                return Err(invalid(
+                    "Invalid message received: payload must be an object",
+                ));
+            }
+        };
+        let token = match payload.map(token_of) {
+            None | Some(Credential::Missing) => {
+                return Err(Close(
+                    4401,
+                    "Unauthorized: send {\"authorization\": \"Bearer <token>\"}".into(),
+                ));
+            }
+            Some(Credential::Malformed) => {
+                return Err(Close(
+                    4403,
+                    "Forbidden: authorization must be \"Bearer <token>\"".into(),
+                ));
+            }
+            Some(Credential::Token(token)) => token,
+        };
+        let grant = match self
+            .state
+            .ctx
+            .viewer_until(&token, crate::auth::Accept::SessionOrTicket)
+            .await
+        {
+            Ok(grant) => grant,
+            Err(ApiError::Unauthenticated(why)) => {
+                return Err(Close(4403, format!("Forbidden: {why}")));
+            }
+            Err(_) => return Err(Close(4500, "Internal server error".into())),
+        };
+        let cap = self.state.ctx.limits.sockets.max_per_user;
+        let Some(slot) = self.state.sockets.for_account(grant.viewer.id, cap) else {
+            return Err(Close(
+                TOO_MANY_ACCOUNT_SOCKETS,
+                format!("Too many sockets: at most {cap} per account"),
+            ));
+        };
+        self.account_slot = Some(slot);
+        self.caller = Caller(Some(grant.viewer));
+        self.session = Some(grant.session);
+        self.ticket = grant.ticket;
+        let left = (grant.expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        self.expires_at = Some(tokio::time::Instant::now() + left);
+        self.acknowledged = true;
+        self.send(json!({"type": "connection_ack"}))
+            .await
+            .map_err(|_| Close::gone())
+    }
+
+    async fn subscribe(&mut self, message: &Value) -> Result<(), Close> {
+        if !self.acknowledged {
+            return Err(Close(4401, "Unauthorized".into()));
+        }
+        let id = message
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| invalid("Invalid message received: subscribe needs an id"))?
+            .to_string();
+        let payload = message
+            .get("payload")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid("Invalid message received: subscribe needs a payload"))?;
+        let query = payload
+            .get("query")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("Invalid message received: payload.query must be a string"))?
+            .to_string();
+        self.refresh_caller().await?;
+        // Until the server sends `complete`, the id is taken.
+        if self.operations.contains_key(&id) {
+            return Err(Close(4409, format!("Subscriber for {id} already exists")));
+        }
+        let operation_name = match payload.get("operationName") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(_) => {
+                return Err(invalid(
+                    "Invalid message received: operationName must be a string",
+                ));
+            }
+        };
+        let most = self.state.ctx.limits.sockets.max_operations;
+        if self.operations.len() >= most {
+            let refusal = format!(
+                "at most {most} operations at once on one socket; complete one or open another socket"
+            );
+            return self.refuse(&id, &refusal, "TOO_MANY_OPERATIONS").await;
+        }
+        if self.ticket && !ticket_may_run(&query, operation_name.as_deref()) {
+            let refusal = "a socket opened with a socket ticket runs subscriptions only; send queries and mutations over HTTP";
+            return self.refuse(&id, refusal, "FORBIDDEN").await;
+        }
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        match payload.get("variables") {
+            None | Some(Value::Null) => {}
+            Some(v @ Value::Object(_)) => {
+                request = request.variables(async_graphql::Variables::from_json(v.clone()));
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "Invalid message received: variables must be an object",
+                ));
+            }
+        }
+        self.start(id, request);
+        Ok(())
+    }
+
+    /// An `error` message for operation `id`, which does not start.
+    async fn refuse(&mut self, id: &str, message: &str, code: &str) -> Result<(), Close> {
+        let errors = json!([{ "message": message, "extensions": { "code": code } }]);
+        self.send(json!({"type": "error", "id": id, "payload": errors}))
+            .await
+            .map_err(|_| Close::gone())
+    }
+
     fn start(&mut self, id: String, request: async_graphql::Request) {
         let phase = Phase::default();
         let request = request
             .data(phase.clone())
             .data(self.caller)
             .data(self.ip)
-            .data(crate::auth::AuthBudget::default());
+            .data(self.auth_budget.clone());
         let schema = self.state.schema.clone();
         let tx = self.tx.clone();
         self.generations += 1;
@@ -433,6 +572,19 @@ fn ticket_may_run(query: &str, name: Option<&str>) -> bool {
         (DocumentOperations::Multiple(_), None) => None,
     };
     operation.is_none_or(|op| op.node.ty == OperationType::Subscription)
+}
+
+fn invalid(why: &str) -> Close {
+    Close(4400, why.to_string())
+}
+
+/// Whether a read failed because the client sent more than the largest message.
+fn too_big(error: &axum::Error) -> bool {
+    use std::error::Error;
+    error
+        .source()
+        .and_then(|e| e.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
 /// What a `connection_init` payload holds by way of credentials.

@@ -214,6 +214,9 @@ pub struct Config {
     )]
     pub redis_key_prefix: String,
 
+    #[command(flatten)]
+    pub sockets: SocketConfig,
+
     /// Origins whose web pages may call the API from a browser, comma-separated
     /// (`https://app.example.com`), or `*` for any. None by default.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
@@ -461,6 +464,38 @@ impl LoginConfig {
     }
 }
 
+/// What websockets may hold open, and how they are kept alive (docs/websockets.md). The
+/// counts are per API process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SocketConfig {
+    /// Websockets one account may have open at once (more: closed 4431 at connection_init).
+    #[arg(long, env = "MAX_SOCKETS_PER_USER", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_sockets_per_user: u64,
+    /// Websockets one client address may have open at once (more: the upgrade is refused
+    /// with 429).
+    #[arg(long, env = "MAX_SOCKETS_PER_IP", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_sockets_per_ip: u64,
+    /// How often the server pings a websocket.
+    #[arg(long, env = "WS_PING_INTERVAL_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..), global = true)]
+    pub ws_ping_interval_ms: u64,
+    /// A websocket that does not answer a ping with a pong within this time is closed (4499).
+    #[arg(long, env = "WS_PONG_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(100..), global = true)]
+    pub ws_pong_timeout_ms: u64,
+}
+
+impl SocketConfig {
+    fn limits(&self) -> api::SocketLimits {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        api::SocketLimits {
+            max_per_user: count(self.max_sockets_per_user),
+            max_per_ip: count(self.max_sockets_per_ip),
+            ping_interval: Duration::from_millis(self.ws_ping_interval_ms),
+            pong_timeout: Duration::from_millis(self.ws_pong_timeout_ms),
+            ..api::SocketLimits::default()
+        }
+    }
+}
+
 fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
     store::LeaseKind::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = store::LeaseKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -524,6 +559,7 @@ impl Config {
                     self.metrics_token.clone().filter(|t| !t.is_empty()),
                 ),
             },
+            sockets: self.sockets.limits(),
             ..api::ApiLimits::default()
         })
     }

@@ -285,11 +285,21 @@ impl Application {
                 format!("binding {} (set LISTEN_ADDR or --listen)", config.listen)
             })?;
             let cors = api::cors_layer(&config.cors_origins).map_err(anyhow::Error::msg)?;
+            let mut limits = config.api_limits()?;
+            // On SQLite events stay in their process: work done by another one is seen by
+            // reading what subscriptions follow again, once for all their subscribers.
+            let works_here = worker.is_some()
+                && store::LeaseKind::ALL
+                    .iter()
+                    .all(|k| config.worker_kinds.contains(k));
+            if !store.events_in_transaction() && !works_here {
+                limits.refresh_followed = Some(Duration::from_secs(1));
+            }
             let router = api::router(api::ApiContext {
                 store: store.clone(),
                 events,
                 providers: registry,
-                limits: config.api_limits()?,
+                limits,
                 metrics: metrics.clone(),
                 tokens: Arc::new(config.tokens()?),
                 login_limits: Arc::new(config.login_limits(&store)?),

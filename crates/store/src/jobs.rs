@@ -343,17 +343,11 @@ impl Store {
         Ok(job)
     }
 
-    /// Takes a job that is queued, or running under a free lease (expired, or held by a
-    /// worker that is gone), fairly across accounts: see [`FAIR_ORDER`]. A job claimed
-    /// `max_claims` times in a row without committing progress (it kills its worker, say)
-    /// is marked FAILED instead.
-    #[tracing::instrument(skip_all, fields(worker = owner), err)]
-    pub async fn claim_next(
-        &self,
-        owner: &str,
-        lease_ttl: Duration,
-        max_claims: u32,
-    ) -> Result<Option<ClaimedJob>> {
+    /// Marks FAILED the jobs claimed `max_claims` times in a row without committing
+    /// progress (they kill their worker, say) whose lease is free, and returns them, so
+    /// their subscribers can be told. [`Store::claim_next`] skips such jobs.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn fail_crash_looping(&self, max_claims: u32) -> Result<Vec<JobRecord>> {
         let now = self.now();
         let max_claims = i32::try_from(Ord::max(max_claims, 1)).unwrap_or(i32::MAX);
         let looped = self
@@ -377,9 +371,28 @@ impl Store {
                 &format!(" AND claims_without_progress >= {max_claims}"),
             )
             .await?;
-        if looped > 0 {
-            tracing::error!(jobs = looped, "crash-looping jobs marked FAILED");
+        if !looped.is_empty() {
+            tracing::error!(jobs = looped.len(), "crash-looping jobs marked FAILED");
         }
+        let mut failed = Vec::with_capacity(looped.len());
+        for id in looped {
+            failed.extend(self.job(id).await?);
+        }
+        Ok(failed)
+    }
+
+    /// Takes a job that is queued, or running under a free lease (expired, or held by a
+    /// worker that is gone), fairly across accounts: see [`FAIR_ORDER`]. A job claimed
+    /// `max_claims` times in a row without committing progress is not taken (see
+    /// [`Store::fail_crash_looping`]).
+    #[tracing::instrument(skip_all, fields(worker = owner), err)]
+    pub async fn claim_next(
+        &self,
+        owner: &str,
+        lease_ttl: Duration,
+        max_claims: u32,
+    ) -> Result<Option<ClaimedJob>> {
+        let max_claims = i32::try_from(Ord::max(max_claims, 1)).unwrap_or(i32::MAX);
         let rules = ClaimRules {
             set: ", claims_without_progress = claims_without_progress + 1",
             max_claims: Some(max_claims),

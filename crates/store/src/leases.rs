@@ -258,7 +258,7 @@ impl Store {
         kind: LeaseKind,
         set: impl FnOnce(&mut SqlSet<'_>),
         and: &str,
-    ) -> Result<u64> {
+    ) -> Result<Vec<Uuid>> {
         let now = self.now();
         let mut sql = Sql::new(self.backend());
         sql.push(&format!("UPDATE {} SET ", kind.table()));
@@ -266,7 +266,12 @@ impl Store {
         sql.push(" WHERE status = 'RUNNING' AND ");
         push_lease_free(&mut sql, now);
         sql.push(and);
-        Ok(self.db.execute_raw(sql.statement()).await?.rows_affected())
+        sql.push(" RETURNING id");
+        let rows = self.db.query_all_raw(sql.statement()).await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get::<Uuid>("", "id"))
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     /// Extends a lease; `false` when it is no longer held (taken over, or the item ended).

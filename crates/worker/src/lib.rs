@@ -131,6 +131,13 @@ impl Executor for SearchExecutor {
         owner: &str,
         _only: Option<uuid::Uuid>,
     ) -> Result<Option<Box<dyn Run>>, WorkerError> {
+        let failed = self
+            .store
+            .fail_crash_looping(self.config.max_claims_without_progress)
+            .await?;
+        for job in failed {
+            self.events.publish(JobEvent::Progress(job.progress()));
+        }
         let claimed = self
             .store
             .claim_next(

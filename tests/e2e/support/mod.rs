@@ -578,6 +578,10 @@ pub struct WsClient {
     >,
     /// Sent in `connection_init` by [`WsClient::init`].
     token: Option<String>,
+    /// Answer the server's `ping`s with `pong` and hide them, as graphql-ws clients do.
+    pub answer_pings: bool,
+    /// `ping`s answered so far.
+    pub pings_answered: usize,
 }
 
 impl WsClient {
@@ -586,19 +590,51 @@ impl WsClient {
     }
 
     pub async fn connect_with_protocol(app: &Session, protocol: Option<&str>) -> Self {
+        Self::try_connect(app, protocol, None)
+            .await
+            .expect("ws connect")
+    }
+
+    /// Connects as the client `ip` that the (trusted, local) proxy names in
+    /// `X-Forwarded-For`.
+    pub async fn connect_as(
+        app: &Session,
+        ip: &str,
+    ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
+        Self::try_connect(app, Some("graphql-transport-ws"), Some(ip)).await
+    }
+
+    async fn try_connect(
+        app: &Session,
+        protocol: Option<&str>,
+        forwarded_for: Option<&str>,
+    ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
         let mut request = app.ws_url().into_client_request().expect("ws request");
         if let Some(p) = protocol {
             request
                 .headers_mut()
                 .insert("Sec-WebSocket-Protocol", p.parse().expect("header"));
         }
-        let (stream, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("ws connect");
-        Self {
+        if let Some(ip) = forwarded_for {
+            request
+                .headers_mut()
+                .insert("X-Forwarded-For", ip.parse().expect("header"));
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Self {
             stream,
             token: app.token.clone(),
-        }
+            answer_pings: true,
+            pings_answered: 0,
+        })
+    }
+
+    /// Sends a text message of any size, reporting a failure instead of panicking.
+    pub async fn try_send_text(
+        &mut self,
+        text: String,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        self.stream.send(Message::Text(text.into())).await
     }
 
     pub async fn send_json(&mut self, value: Value) {
@@ -637,7 +673,13 @@ impl WsClient {
         loop {
             match self.stream.next().await? {
                 Ok(Message::Text(t)) => {
-                    return Some(serde_json::from_str(&t).expect("JSON message"));
+                    let message: Value = serde_json::from_str(&t).expect("JSON message");
+                    if self.answer_pings && message["type"] == "ping" {
+                        self.send_json(json!({"type": "pong"})).await;
+                        self.pings_answered += 1;
+                        continue;
+                    }
+                    return Some(message);
                 }
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => continue,

@@ -129,9 +129,7 @@ pub(super) async fn verify(password: String, hash: String) -> bool {
 /// thousand password guesses.
 fn spend_auth_budget(ctx: &Context<'_>) -> Result<(), ApiError> {
     match ctx.data_opt::<crate::auth::AuthBudget>() {
-        Some(budget) if !budget.spend() => Err(ApiError::RateLimited(
-            "one signUp or logIn per request".into(),
-        )),
+        Some(budget) if !budget.spend() => Err(ApiError::RateLimited(budget.rule().into())),
         _ => Ok(()),
     }
 }

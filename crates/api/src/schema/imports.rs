@@ -1,8 +1,6 @@
 //! CSV imports of the flight catalogue, for admins: upload a file, follow its progress,
 //! read its rejected rows. The file is processed by the workers, never by the API process.
 
-use std::time::Duration;
-
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
     ComplexObject, Context, Enum, Object, Result, SimpleObject, Subscription, Upload,
@@ -10,10 +8,10 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use store::{ImportRecord, ImportSource, ImportStatus, JobEvent, NewImport};
-use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::ApiContext;
+use super::live::LiveFeed;
 use crate::auth::{AdminGuard, Caller};
 use crate::cursor;
 use crate::error::ApiError;
@@ -246,9 +244,6 @@ impl ImportMutation {
 #[derive(Default)]
 pub struct ImportSubscription;
 
-/// With no event for this long, the subscription reads the import again.
-const REFRESH_AFTER: Duration = Duration::from_secs(1);
-
 #[Subscription]
 impl ImportSubscription {
     /// The import as it is now, then again each time it moves on, until it ends. ADMIN only.
@@ -258,27 +253,18 @@ impl ImportSubscription {
         ctx: &Context<'_>,
         id: Uuid,
     ) -> Result<impl Stream<Item = Import> + use<>> {
-        let api = ctx.data::<ApiContext>()?.clone();
-        let mut events = api.events.subscribe();
-        let first = find(&api, id).await?;
+        let api = ctx.data::<ApiContext>()?;
+        let mut follower = ctx.data::<LiveFeed>()?.import(id);
+        let first = find(api, id).await?;
         Ok(async_stream::stream! {
             let mut last = first;
             yield Import::from(last.clone());
             while !last.status.is_terminal() {
-                match tokio::time::timeout(REFRESH_AFTER, events.recv()).await {
-                    Ok(Ok(JobEvent::Import(changed))) if changed != id => continue,
-                    Ok(Ok(JobEvent::Progress(_) | JobEvent::Queued(_))) => continue,
-                    Ok(Err(RecvError::Closed)) => break,
-                    _ => {}
-                }
-                match api.store.import(id).await {
-                    Ok(Some(now)) if now != last => {
-                        last = now;
-                        yield Import::from(last.clone());
-                    }
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(e) => tracing::warn!(error = %e, "cannot refresh an import; retrying"),
+                let Some(now) = follower.next().await else { break };
+                // A read begun before the snapshot may arrive after it.
+                if now != last && now.updated_at >= last.updated_at {
+                    last = now;
+                    yield Import::from(last.clone());
                 }
             }
         })

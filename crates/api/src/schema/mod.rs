@@ -6,6 +6,7 @@ mod flights;
 mod imports;
 mod inventory;
 mod jobs;
+mod live;
 mod notifications;
 mod progress;
 mod sessions;
@@ -90,6 +91,12 @@ pub struct ApiLimits {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// What the API shows of itself to whom.
     pub exposure: Exposure,
+    /// What websockets may hold and how they are kept alive.
+    pub sockets: crate::ws::SocketLimits,
+    /// When events of work done in another process cannot reach this one (SQLite with the
+    /// worker elsewhere): how often what subscriptions follow is read again, once for all
+    /// of their subscribers. `None`: events bring every change.
+    pub refresh_followed: Option<Duration>,
 }
 
 /// What the API shows of itself. [`Exposure::default`] is development (everything, to
@@ -165,6 +172,8 @@ impl Default for ApiLimits {
             },
             trusted_proxies: crate::client_ip::TrustedProxies::loopback(),
             exposure: Exposure::default(),
+            sockets: crate::ws::SocketLimits::default(),
+            refresh_followed: None,
         }
     }
 }
@@ -208,6 +217,11 @@ pub fn build_schema(ctx: ApiContext) -> ApiSchema {
         ))
         .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
         .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
+        .data(live::LiveFeed::new(
+            ctx.store.clone(),
+            ctx.events.clone(),
+            ctx.limits.refresh_followed,
+        ))
         .data(ctx)
         .finish()
 }

@@ -8,11 +8,11 @@ use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use domain::JobStatus;
 use futures::Stream;
-use store::{ImportStatus, JobEvent};
+use store::ImportStatus;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::ApiContext;
+use super::live::{LiveFeed, News};
 use crate::auth::Caller;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -69,12 +69,11 @@ fn search_name(job: &store::JobRecord) -> String {
     })
 }
 
-async fn about_job(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Notification> {
-    let job = api.store.job(id).await.ok()??;
+fn about_job(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notification> {
     if job.owner_id != Some(viewer.id) {
         return None;
     }
-    let name = search_name(&job);
+    let name = search_name(job);
     let money = |m: domain::Money| m.to_string();
     let (kind, title, message) = match job.status {
         JobStatus::Succeeded => (
@@ -117,8 +116,7 @@ async fn about_job(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<
 }
 
 /// A search of the account's was queued (a worker may have claimed it by now).
-async fn queued(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Notification> {
-    let job = api.store.job(id).await.ok()??;
+fn queued(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notification> {
     if job.owner_id != Some(viewer.id) || job.status.is_terminal() {
         return None;
     }
@@ -126,7 +124,7 @@ async fn queued(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Not
         kind: NotificationKind::SearchQueued,
         job_id: Some(job.id),
         import_id: None,
-        title: format!("{} queued", search_name(&job)),
+        title: format!("{} queued", search_name(job)),
         message: match job.total_tasks {
             1 => "1 provider query to make.".to_string(),
             n => format!("{n} provider queries to make."),
@@ -135,8 +133,7 @@ async fn queued(api: &ApiContext, viewer: crate::Viewer, id: Uuid) -> Option<Not
     })
 }
 
-async fn about_import(api: &ApiContext, id: Uuid) -> Option<Notification> {
-    let import = api.store.import(id).await.ok()??;
+fn about_import(import: &store::ImportRecord) -> Option<Notification> {
     let (kind, title, message) = match import.status {
         ImportStatus::Succeeded => (
             NotificationKind::ImportSucceeded,
@@ -173,20 +170,17 @@ impl NotificationSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Notification> + use<>> {
-        let api = ctx.data::<ApiContext>()?.clone();
         let viewer = Caller::of(ctx).user()?;
-        let mut events = api.events.subscribe();
+        let mut news = ctx.data::<LiveFeed>()?.news();
         Ok(async_stream::stream! {
             // An end is announced once, however many events repeat it.
             let mut told: HashSet<Uuid> = HashSet::new();
             loop {
-                let note = match events.recv().await {
-                    Ok(JobEvent::Progress(p)) if p.status.is_terminal() && !told.contains(&p.job_id) => {
-                        about_job(&api, viewer, p.job_id).await
-                    }
-                    Ok(JobEvent::Queued(id)) => queued(&api, viewer, id).await,
-                    Ok(JobEvent::Import(id)) if viewer.is_admin() && !told.contains(&id) => {
-                        about_import(&api, id).await
+                let note = match news.recv().await {
+                    Ok(News::JobEnded(job)) if !told.contains(&job.id) => about_job(&job, viewer),
+                    Ok(News::Queued(job)) => queued(&job, viewer),
+                    Ok(News::Import(import)) if viewer.is_admin() && !told.contains(&import.id) => {
+                        about_import(&import)
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => None,
                     Err(RecvError::Closed) => break,
