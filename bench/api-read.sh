@@ -20,9 +20,10 @@ for tool in wrk curl jq psql; do
 done
 
 work="$(mktemp -d)"
-pids=()
+touch "$work/pids" "$work/databases"
+# `prepare` runs in a subshell (its output is captured), so servers are noted in a file.
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$work/pids"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,7 +44,7 @@ prepare() {
     url="http://127.0.0.1:$port"
     DATABASE_URL="$base_url/$db" LISTEN_ADDR="127.0.0.1:$port" JWT_SECRET="bench-secret-bench-secret-bench-secret-0123" \
         SIMULATED_LATENCY_MS=1 MAX_SOCKETS_PER_IP=100000 RUST_LOG=warn "$bin" serve > "$work/server-$i.log" 2>&1 &
-    pids+=($!)
+    echo $! >> "$work/pids"
     until curl -fsS "$url/healthz" >/dev/null 2>&1; do sleep 0.2; done
     token="$(gql "$url" "" '{"query":"mutation { signUp(email: \"bench@example.com\", password: \"bench-password-123\") { token } }"}' | jq -r .data.signUp.token)"
     job="$(gql "$url" "$token" "{\"query\":\"mutation(\$i: SearchInput!) { startSearch(input: \$i) { id } }\",\"variables\":{\"i\":{\"origins\":[\"LON\"],\"destinations\":[\"BKK\",\"SIN\",\"HKG\"],\"departureFrom\":\"$(date -d '+30 days' +%F)\",\"departureTo\":\"$(date -d '+60 days' +%F)\",\"nights\":{\"min\":7,\"max\":14},\"providers\":[\"simulated\"]}}}" | jq -r .data.startSearch.id)"
@@ -93,4 +94,6 @@ for i in "${!bins[@]}"; do
     m="$(echo "${results[$i]}" | median)"
     echo "median  ${bins[$i]}  $m req/s  ($(awk -v a="$m" -v b="$first" 'BEGIN {printf "%.2f", a/b}')x the first)"
 done
+while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$work/pids"
+sleep 1
 while read -r db; do psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; done < "$work/databases"
