@@ -21,6 +21,23 @@ fn tokens(ttl: Duration) -> Tokens {
     Tokens::hs256(SECRET, "fast-flights", "fast-flights", ttl)
 }
 
+/// What the router needs, on `store`, with tokens that live `ttl`.
+fn context(store: Store, ttl: Duration) -> ApiContext {
+    let login_limits = Arc::new(LoginLimits::new(
+        Arc::new(store.clone()),
+        LoginPolicy::default(),
+    ));
+    ApiContext {
+        store,
+        events: Arc::new(InMemoryEventBus::default()),
+        providers: Arc::new(ProviderRegistry::new()),
+        limits: ApiLimits::default(),
+        metrics: None,
+        tokens: Arc::new(tokens(ttl)),
+        login_limits,
+    }
+}
+
 /// A session for `user` and its first pair, opened as logIn would.
 async fn signed_in(ctx: &ApiContext, user: store::UserRecord) -> fast_flights_api::SignedIn {
     ctx.open_session(user).await.expect("session")
@@ -53,19 +70,7 @@ async fn serve(ttl: Duration) -> (String, String, uuid::Uuid, tempfile::TempDir)
         )
         .await
         .expect("user");
-    let login_limits = Arc::new(LoginLimits::new(
-        Arc::new(store.clone()),
-        LoginPolicy::default(),
-    ));
-    let ctx = ApiContext {
-        store,
-        events: Arc::new(InMemoryEventBus::default()),
-        providers: Arc::new(ProviderRegistry::new()),
-        limits: ApiLimits::default(),
-        metrics: None,
-        tokens: Arc::new(tokens(ttl)),
-        login_limits,
-    };
+    let ctx = context(store.clone(), ttl);
     let id = user.id;
     let token = signed_in(&ctx, user).await.token;
     let router = fast_flights_api::router(ctx);
@@ -202,19 +207,7 @@ async fn a_changed_role_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
-    let login_limits = Arc::new(LoginLimits::new(
-        Arc::new(store.clone()),
-        LoginPolicy::default(),
-    ));
-    let ctx = ApiContext {
-        store: store.clone(),
-        events: Arc::new(InMemoryEventBus::default()),
-        providers: Arc::new(ProviderRegistry::new()),
-        limits: ApiLimits::default(),
-        metrics: None,
-        tokens: Arc::new(tokens(Duration::from_secs(600))),
-        login_limits,
-    };
+    let ctx = context(store.clone(), Duration::from_secs(600));
     let token = signed_in(&ctx, admin.clone()).await.token;
     let router = fast_flights_api::router(ctx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -262,19 +255,7 @@ async fn an_ended_session_closes_the_socket_at_the_next_subscribe() {
         )
         .await
         .expect("user");
-    let login_limits = Arc::new(LoginLimits::new(
-        Arc::new(store.clone()),
-        LoginPolicy::default(),
-    ));
-    let ctx = ApiContext {
-        store: store.clone(),
-        events: Arc::new(InMemoryEventBus::default()),
-        providers: Arc::new(ProviderRegistry::new()),
-        limits: ApiLimits::default(),
-        metrics: None,
-        tokens: Arc::new(tokens(Duration::from_secs(600))),
-        login_limits,
-    };
+    let ctx = context(store.clone(), Duration::from_secs(600));
     let token = signed_in(&ctx, user).await.token;
     let session = ctx
         .tokens
