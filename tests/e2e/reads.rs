@@ -69,9 +69,15 @@ async fn a_query_gets_the_fields_it_asks_for(backend: Backend) {
     assert!(!full.is_empty(), "the search found offers");
     for offer in &full {
         let segments = offer["segments"].as_array().expect("segments");
-        assert!(!segments.is_empty(), "the simulated provider lists flights: {offer}");
+        assert!(
+            !segments.is_empty(),
+            "the simulated provider lists flights: {offer}"
+        );
         assert_eq!(segments[0]["direction"], "OUTBOUND");
-        assert!(segments.iter().any(|s| s["direction"] == "RETURN"), "{offer}");
+        assert!(
+            segments.iter().any(|s| s["direction"] == "RETURN"),
+            "{offer}"
+        );
         let numbers = offer["flightNumbers"].as_array().expect("flight numbers");
         assert_eq!(numbers.len(), segments.len(), "{offer}");
         assert_eq!(segments[0]["flightNumber"], numbers[0]);
@@ -137,7 +143,10 @@ async fn a_query_gets_the_fields_it_asks_for(backend: Backend) {
             json!({ "id": first["id"], "job": job }),
         )
         .await;
-    assert_eq!(little["flight"], json!({ "id": first["id"], "carrier": first["carrier"] }));
+    assert_eq!(
+        little["flight"],
+        json!({ "id": first["id"], "carrier": first["carrier"] })
+    );
     assert_eq!(
         little["job"]["bestOffer"]["price"]["minorUnits"],
         first["price"]["minorUnits"]

@@ -333,7 +333,10 @@ impl OfferColumns {
 /// The SELECT expression of an offer's JSON column: its text when wanted, else NULL.
 /// Together with [`offer_json`] this is the one place that knows how such a column is
 /// stored.
-pub(crate) fn offer_json_column(column: &'static str, wanted: bool) -> sea_orm::sea_query::SimpleExpr {
+pub(crate) fn offer_json_column(
+    column: &'static str,
+    wanted: bool,
+) -> sea_orm::sea_query::SimpleExpr {
     if wanted {
         sea_orm::sea_query::Expr::cust(format!("CAST({column} AS TEXT)"))
     } else {

@@ -2,8 +2,8 @@
 //! What a refresh secret is and how it rotates is the api's business; this keeps the rows.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use domain::Role;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
     Set, TransactionTrait,
@@ -123,7 +123,11 @@ impl Store {
 
     /// What every signed-in request checks of `user`'s `session`, in one query of the
     /// four columns it needs. `None` when there is no such session of that account.
-    pub async fn session_account(&self, session: Uuid, user: Uuid) -> Result<Option<SessionAccount>> {
+    pub async fn session_account(
+        &self,
+        session: Uuid,
+        user: Uuid,
+    ) -> Result<Option<SessionAccount>> {
         let row = session::Entity::find()
             .select_only()
             .column(session::Column::ExpiresAt)

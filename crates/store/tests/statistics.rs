@@ -105,7 +105,10 @@ async fn postgres_the_first_page_after_a_big_search_uses_the_price_index() {
     conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("create");
-    let url = format!("{}/{name}", admin.rsplit_once('/').expect("a database URL").0);
+    let url = format!(
+        "{}/{name}",
+        admin.rsplit_once('/').expect("a database URL").0
+    );
 
     let store = Store::connect(&url, 4).await.expect("connect");
     store.migrate().await.expect("migrate");

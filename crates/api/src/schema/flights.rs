@@ -142,8 +142,8 @@ impl FlightQuery {
     ) -> Result<Connection<FlightEdgeCursor, FlightOffer>> {
         let api = ctx.data::<ApiContext>()?;
         let look = ctx.look_ahead();
-        let columns =
-            offer_columns(&look.field("edges").field("node")).or(offer_columns(&look.field("nodes")));
+        let columns = offer_columns(&look.field("edges").field("node"))
+            .or(offer_columns(&look.field("nodes")));
         let first = cursor::page_size(first)?;
         let order: OfferOrder = order_by.into();
         let after = match after {

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::ApiContext;
 use super::types::{Date, GqlCabin, GqlJobStatus, SearchJob};
 use crate::auth::{AdminGuard, Caller};
-use crate::loaders::JobLoader;
-use async_graphql::dataloader::DataLoader;
 use crate::cursor;
 use crate::error::ApiError;
+use crate::loaders::JobLoader;
+use async_graphql::dataloader::DataLoader;
 
 #[derive(InputObject)]
 pub struct NightsInput {
