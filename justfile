@@ -85,11 +85,16 @@ _frontend:
     npm run build
 
 # Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|rescue|ratelimit|import]`,
-# and `just bench web` for the web app's search page; results go in BENCHMARKS.md.
+# `just bench api` for the GraphQL read beside its pgbench floor and PostGraphile, and
+# `just bench web` for the web app's search page; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build --release --bin fast-flights-bench --bin fast-flights
+    if [ "{{ARGS}}" = "api" ]; then
+        TEST_DATABASE_URL="{{pg_url}}" bench/api.sh "$CARGO_TARGET_DIR/release/fast-flights"
+        exit 0
+    fi
     if [ "{{ARGS}}" != "web" ]; then
         TEST_DATABASE_URL="{{pg_url}}" "$CARGO_TARGET_DIR/release/fast-flights-bench" {{ARGS}}
         exit 0

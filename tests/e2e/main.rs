@@ -19,6 +19,7 @@ mod production;
 mod providers;
 mod query_limits;
 mod quotas;
+mod reads;
 mod rescue;
 mod schema_drift;
 mod sessions;

@@ -411,15 +411,15 @@ impl crate::ApiContext {
     /// version is older than the account's, or when the account is gone.
     pub async fn session_account(&self, user: Uuid, session: &Session) -> Result<Viewer, ApiError> {
         let ended = |why: &str| Err(ApiError::Unauthenticated(format!("invalid token: {why}")));
-        match self.store.session_with_user(session.id, user).await {
-            Ok(Some((row, account))) => {
-                if !row.is_live(chrono::Utc::now()) {
+        match self.store.session_account(session.id, user).await {
+            Ok(Some(account)) => {
+                if !account.is_live(chrono::Utc::now()) {
                     ended("its session has ended (logged out or expired); log in again")
                 } else if account.token_version != session.version {
                     ended("the account logged out everywhere or changed its password since")
                 } else {
                     Ok(Viewer {
-                        id: account.id,
+                        id: user,
                         role: account.role,
                     })
                 }

@@ -193,26 +193,23 @@ async fn run(
         request = request.disable_introspection();
     }
     let response = state.schema.execute(request).await;
-    let request_error = !phase.executed();
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    let status = if request_error {
+    let (status, body) = if phase.executed() {
+        // Straight to text: no `serde_json::Value` of the whole answer in between.
+        let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_string());
+        (StatusCode::OK, body)
+    } else {
         // Nothing ran: the response has no `data` at all.
+        let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
         if let Value::Object(map) = &mut body {
             map.remove("data");
         }
-        match media {
+        let status = match media {
             MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
             MediaType::Json => StatusCode::OK,
-        }
-    } else {
-        StatusCode::OK
+        };
+        (status, body.to_string())
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
 }
 
 pub async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {

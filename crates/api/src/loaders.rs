@@ -3,20 +3,42 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use store::{JobRecord, OfferRecord, Store, UserRecord};
+use store::{JobRecord, OfferColumns, OfferRecord, Store, UserRecord};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 
 pub struct OfferLoader(pub Store);
 
-impl Loader<Uuid> for OfferLoader {
+/// An offer, and the JSON columns the field that asks for it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OfferKey {
+    pub id: Uuid,
+    pub columns: OfferColumns,
+}
+
+impl Loader<OfferKey> for OfferLoader {
     type Value = OfferRecord;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, OfferRecord>, Self::Error> {
-        let offers = self.0.offers_by_ids(keys).await.map_err(ApiError::from)?;
-        Ok(offers.into_iter().map(|o| (o.id, o)).collect())
+    /// One query for the batch, with the columns any of its keys needs.
+    async fn load(&self, keys: &[OfferKey]) -> Result<HashMap<OfferKey, OfferRecord>, Self::Error> {
+        let columns = keys
+            .iter()
+            .fold(OfferColumns::NONE, |all, key| all.or(key.columns));
+        let ids: Vec<Uuid> = keys.iter().map(|key| key.id).collect();
+        let offers: HashMap<Uuid, OfferRecord> = self
+            .0
+            .offers_by_ids(&ids, columns)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        Ok(keys
+            .iter()
+            .filter_map(|key| Some((*key, offers.get(&key.id)?.clone())))
+            .collect())
     }
 }
 

@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::entity::{flight_offer, search_job};
 use crate::leases::{ClaimRules, Lease, LeaseKind, WithoutLease, fenced};
-use crate::records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, Page, TaskError};
+use crate::records::{
+    ERROR_SAMPLE_SIZE, JobRecord, JobRow, NewOffer, Page, TaskError, select_jobs,
+};
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -156,7 +158,9 @@ impl Store {
     }
 
     pub async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
-        search_job::Entity::find_by_id(id)
+        select_jobs()
+            .filter(search_job::Column::Id.eq(id))
+            .into_model::<JobRow>()
             .one(&self.db)
             .await?
             .map(JobRecord::try_from)
@@ -164,8 +168,9 @@ impl Store {
     }
 
     pub async fn jobs_by_ids(&self, ids: &[Uuid]) -> Result<Vec<JobRecord>> {
-        search_job::Entity::find()
+        select_jobs()
             .filter(search_job::Column::Id.is_in(ids.iter().copied()))
+            .into_model::<JobRow>()
             .all(&self.db)
             .await?
             .into_iter()
@@ -182,7 +187,7 @@ impl Store {
         status: Option<JobStatus>,
         owner: Option<Uuid>,
     ) -> Result<Page<JobRecord>> {
-        let mut query = search_job::Entity::find().order_by_desc(search_job::Column::Id);
+        let mut query = select_jobs().order_by_desc(search_job::Column::Id);
         if let Some(owner) = owner {
             query = query.filter(search_job::Column::OwnerId.eq(owner));
         }
@@ -192,7 +197,11 @@ impl Store {
         if let Some(status) = status {
             query = query.filter(search_job::Column::Status.eq(status.as_str()));
         }
-        let mut rows = query.limit(first + 1).all(&self.db).await?;
+        let mut rows = query
+            .limit(first + 1)
+            .into_model::<JobRow>()
+            .all(&self.db)
+            .await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok(Page {
@@ -622,6 +631,7 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        self.offers_stored(inserted).await;
         if let Some(expires_at) = renewed {
             lease.expires_at = expires_at;
         }

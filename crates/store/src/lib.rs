@@ -17,6 +17,7 @@ mod quota;
 mod records;
 mod search_limits;
 mod sessions;
+mod statistics;
 mod users;
 
 use std::path::Path;
@@ -38,9 +39,12 @@ pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSes
 pub use login_limits::{Backoff, LoginClaim, LoginCounters, RedisLoginCounters, WindowCount};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
 pub use quota::SharedQuota;
-pub use records::{ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferRecord, Page, TaskError};
+pub use records::{
+    ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferColumns, OfferRecord, Page, TaskError,
+};
 pub use search_limits::{QuotaExceeded, SearchLimit, SearchLimits};
-pub use sessions::{NewSecret, NewSession, SessionRecord};
+pub use sessions::{NewSecret, NewSession, SessionAccount, SessionRecord};
+pub use statistics::ANALYZE_AFTER_OFFERS;
 pub use users::UserRecord;
 
 /// The SQLite file used when no database URL is given.
@@ -51,6 +55,7 @@ pub struct Store {
     db: DatabaseConnection,
     clock: std::sync::Arc<dyn Clock>,
     url: String,
+    offer_statistics: std::sync::Arc<statistics::OfferStatistics>,
 }
 
 impl Store {
@@ -94,6 +99,7 @@ impl Store {
             db,
             clock: std::sync::Arc::new(SystemClock),
             url: url.to_string(),
+            offer_statistics: Default::default(),
         })
     }
 

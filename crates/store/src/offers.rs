@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::flight_offer::{self, Column};
-use crate::records::{OfferRecord, Page};
+use crate::records::{OfferColumns, OfferRecord, OfferRow, Page, offer_json_column};
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,7 +70,53 @@ pub struct CalendarCell {
     pub offers: i64,
 }
 
+/// The offers table as an [`OfferRow`] read: every plain column, and the JSON ones that
+/// `columns` asks for.
+fn select_offers(columns: OfferColumns) -> sea_orm::Select<flight_offer::Entity> {
+    flight_offer::Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::JobId,
+            Column::TaskIndex,
+            Column::Provider,
+            Column::OfferKey,
+            Column::Origin,
+            Column::Destination,
+            Column::DepartureDate,
+            Column::ReturnDate,
+            Column::DepartureAt,
+            Column::ArrivalAt,
+            Column::ReturnDepartureAt,
+            Column::ReturnArrivalAt,
+            Column::Carrier,
+            Column::Stops,
+            Column::DurationMinutes,
+            Column::PriceMinor,
+            Column::Currency,
+            Column::Cabin,
+            Column::DeepLink,
+            Column::FoundAt,
+            Column::ExpiresAt,
+            Column::BookingToken,
+        ])
+        .expr_as(
+            offer_json_column("flight_numbers", columns.flight_numbers),
+            "flight_numbers",
+        )
+        .expr_as(offer_json_column("segments", columns.segments), "segments")
+        .expr_as(
+            offer_json_column("raw_payload", columns.raw_payload),
+            "raw_payload",
+        )
+}
+
+fn records(rows: Vec<OfferRow>) -> Result<Vec<OfferRecord>> {
+    rows.into_iter().map(OfferRecord::try_from).collect()
+}
+
 impl Store {
+    /// A page of a job's offers in `order`, reading only the JSON columns `columns` asks for.
     pub async fn offers_page(
         &self,
         job_id: Uuid,
@@ -78,13 +124,14 @@ impl Store {
         filter: &OfferFilter,
         first: u64,
         after: Option<OfferAfter>,
+        columns: OfferColumns,
     ) -> Result<Page<OfferRecord>> {
         let sort_col = match order {
             OfferOrder::PriceAsc => Column::PriceMinor,
             OfferOrder::DepartureAsc => Column::DepartureAt,
             OfferOrder::DurationAsc => Column::DurationMinutes,
         };
-        let mut query = flight_offer::Entity::find()
+        let mut query = select_offers(columns)
             .filter(Column::JobId.eq(job_id))
             .order_by(sort_col, Order::Asc)
             .order_by(Column::Id, Order::Asc);
@@ -120,30 +167,37 @@ impl Store {
                     ),
             );
         }
-        let mut rows = query.limit(first + 1).all(&self.db).await?;
+        let mut rows = query
+            .limit(first + 1)
+            .into_model::<OfferRow>()
+            .all(&self.db)
+            .await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok(Page {
-            items: rows
-                .into_iter()
-                .map(OfferRecord::try_from)
-                .collect::<Result<_>>()?,
+            items: records(rows)?,
             has_next,
         })
     }
 
-    pub async fn offers_by_ids(&self, ids: &[Uuid]) -> Result<Vec<OfferRecord>> {
-        flight_offer::Entity::find()
-            .filter(Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(OfferRecord::try_from)
-            .collect()
+    pub async fn offers_by_ids(
+        &self,
+        ids: &[Uuid],
+        columns: OfferColumns,
+    ) -> Result<Vec<OfferRecord>> {
+        records(
+            select_offers(columns)
+                .filter(Column::Id.is_in(ids.iter().copied()))
+                .into_model::<OfferRow>()
+                .all(&self.db)
+                .await?,
+        )
     }
 
-    pub async fn offer(&self, id: Uuid) -> Result<Option<OfferRecord>> {
-        flight_offer::Entity::find_by_id(id)
+    pub async fn offer(&self, id: Uuid, columns: OfferColumns) -> Result<Option<OfferRecord>> {
+        select_offers(columns)
+            .filter(Column::Id.eq(id))
+            .into_model::<OfferRow>()
             .one(&self.db)
             .await?
             .map(OfferRecord::try_from)

@@ -8,7 +8,7 @@ use domain::{
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entity::{flight_offer, search_job};
+use crate::entity::search_job;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -66,17 +66,163 @@ fn non_negative(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}: {value}")))
 }
 
+/// A JSON column as read: text straight from the database, or a value SeaORM decoded
+/// (rows that come back from writes). Either way it is decoded once, into its Rust type.
+#[derive(Debug)]
+pub(crate) enum StoredJson {
+    Text(String),
+    Value(serde_json::Value),
+}
+
+impl StoredJson {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        match self {
+            Self::Text(text) => serde_json::from_str(&text),
+            Self::Value(value) => serde_json::from_value(value),
+        }
+    }
+}
+
+impl sea_orm::TryGetable for StoredJson {
+    fn try_get_by<I: sea_orm::ColIdx>(
+        res: &sea_orm::QueryResult,
+        index: I,
+    ) -> Result<Self, sea_orm::TryGetError> {
+        <String as sea_orm::TryGetable>::try_get_by(res, index).map(Self::Text)
+    }
+}
+
+/// A job as read for the API: its JSON columns as text (see [`select_jobs`]).
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub(crate) struct JobRow {
+    pub id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub label: Option<String>,
+    pub status: String,
+    pub spec: StoredJson,
+    pub currency: String,
+    pub total_tasks: i64,
+    pub completed_tasks: i64,
+    pub failed_tasks: i64,
+    pub found_flights: i64,
+    pub best_price_minor: Option<i64>,
+    pub best_offer_id: Option<Uuid>,
+    pub cursor_low_water: i64,
+    pub cursor_done: StoredJson,
+    pub tasks_per_second: f64,
+    pub eta_seconds: Option<i64>,
+    pub cancel_requested: bool,
+    pub lease_owner: Option<String>,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub last_checkpoint_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub pause_requested: bool,
+    pub claims_without_progress: i32,
+    pub error_sample: Option<StoredJson>,
+}
+
+/// `search_jobs` selected as a [`JobRow`]: the JSON columns as text, so they are decoded
+/// from their bytes without a `serde_json::Value` in between.
+pub(crate) fn select_jobs() -> sea_orm::Select<search_job::Entity> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{EntityTrait, QuerySelect};
+    use search_job::Column;
+    search_job::Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::OwnerId,
+            Column::Label,
+            Column::Status,
+            Column::Currency,
+            Column::TotalTasks,
+            Column::CompletedTasks,
+            Column::FailedTasks,
+            Column::FoundFlights,
+            Column::BestPriceMinor,
+            Column::BestOfferId,
+            Column::CursorLowWater,
+            Column::TasksPerSecond,
+            Column::EtaSeconds,
+            Column::CancelRequested,
+            Column::LeaseOwner,
+            Column::Attempts,
+            Column::Error,
+            Column::LastCheckpointAt,
+            Column::CreatedAt,
+            Column::UpdatedAt,
+            Column::StartedAt,
+            Column::FinishedAt,
+            Column::PauseRequested,
+            Column::ClaimsWithoutProgress,
+        ])
+        .expr_as(Expr::cust("CAST(spec AS TEXT)"), "spec")
+        .expr_as(Expr::cust("CAST(cursor_done AS TEXT)"), "cursor_done")
+        .expr_as(Expr::cust("CAST(error_sample AS TEXT)"), "error_sample")
+}
+
+impl From<search_job::Model> for JobRow {
+    fn from(m: search_job::Model) -> Self {
+        Self {
+            id: m.id,
+            owner_id: m.owner_id,
+            label: m.label,
+            status: m.status,
+            spec: StoredJson::Value(m.spec),
+            currency: m.currency,
+            total_tasks: m.total_tasks,
+            completed_tasks: m.completed_tasks,
+            failed_tasks: m.failed_tasks,
+            found_flights: m.found_flights,
+            best_price_minor: m.best_price_minor,
+            best_offer_id: m.best_offer_id,
+            cursor_low_water: m.cursor_low_water,
+            cursor_done: StoredJson::Value(m.cursor_done),
+            tasks_per_second: m.tasks_per_second,
+            eta_seconds: m.eta_seconds,
+            cancel_requested: m.cancel_requested,
+            lease_owner: m.lease_owner,
+            attempts: m.attempts,
+            error: m.error,
+            last_checkpoint_at: m.last_checkpoint_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            pause_requested: m.pause_requested,
+            claims_without_progress: m.claims_without_progress,
+            error_sample: m.error_sample.map(StoredJson::Value),
+        }
+    }
+}
+
 impl TryFrom<search_job::Model> for JobRecord {
     type Error = StoreError;
 
     fn try_from(m: search_job::Model) -> Result<Self, StoreError> {
+        JobRow::from(m).try_into()
+    }
+}
+
+impl TryFrom<JobRow> for JobRecord {
+    type Error = StoreError;
+
+    fn try_from(m: JobRow) -> Result<Self, StoreError> {
         let status = JobStatus::parse(&m.status)
             .ok_or_else(|| StoreError::Corrupt(format!("job {} has status {}", m.id, m.status)))?;
-        let spec: SearchSpec = serde_json::from_value(m.spec)
+        let spec: SearchSpec = m
+            .spec
+            .decode()
             .map_err(|e| StoreError::Corrupt(format!("job {} spec: {e}", m.id)))?;
         let currency = Currency::parse(&m.currency)
             .map_err(|e| StoreError::Corrupt(format!("job {}: {e}", m.id)))?;
-        let done: Vec<u64> = serde_json::from_value(m.cursor_done)
+        let done: Vec<u64> = m
+            .cursor_done
+            .decode()
             .map_err(|e| StoreError::Corrupt(format!("job {} cursor: {e}", m.id)))?;
         Ok(Self {
             id: m.id,
@@ -104,7 +250,7 @@ impl TryFrom<search_job::Model> for JobRecord {
             claims_without_progress: u32::try_from(m.claims_without_progress).unwrap_or(0),
             error_sample: m
                 .error_sample
-                .map(serde_json::from_value)
+                .map(StoredJson::decode::<Vec<TaskError>>)
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("job {} error sample: {e}", m.id)))?
                 .unwrap_or_default(),
@@ -150,15 +296,113 @@ pub struct OfferRecord {
     pub offer: FlightOffer,
 }
 
-impl TryFrom<flight_offer::Model> for OfferRecord {
+/// Which of an offer's JSON columns a read brings back. The others are not selected (their
+/// place in the row is a NULL), so they are neither sent by the database nor decoded, and
+/// the record holds them empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OfferColumns {
+    pub flight_numbers: bool,
+    pub segments: bool,
+    pub raw_payload: bool,
+}
+
+impl OfferColumns {
+    /// Every column: for callers that hand the whole offer on (a booking's snapshot).
+    pub const ALL: Self = Self {
+        flight_numbers: true,
+        segments: true,
+        raw_payload: true,
+    };
+    /// None of the JSON columns.
+    pub const NONE: Self = Self {
+        flight_numbers: false,
+        segments: false,
+        raw_payload: false,
+    };
+
+    /// The columns either read needs.
+    pub fn or(self, other: Self) -> Self {
+        Self {
+            flight_numbers: self.flight_numbers || other.flight_numbers,
+            segments: self.segments || other.segments,
+            raw_payload: self.raw_payload || other.raw_payload,
+        }
+    }
+}
+
+/// The SELECT expression of an offer's JSON column: its text when wanted, else NULL.
+/// Together with [`offer_json`] this is the one place that knows how such a column is
+/// stored.
+pub(crate) fn offer_json_column(
+    column: &'static str,
+    wanted: bool,
+) -> sea_orm::sea_query::SimpleExpr {
+    if wanted {
+        sea_orm::sea_query::Expr::cust(format!("CAST({column} AS TEXT)"))
+    } else {
+        sea_orm::sea_query::Expr::cust("CAST(NULL AS TEXT)")
+    }
+}
+
+/// Decodes an offer's JSON column from its stored text straight into `T`.
+pub(crate) fn offer_json<T: serde::de::DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("{column}: {e}"))
+}
+
+/// An offer as read: its JSON columns as text, NULL when the read did not ask for them.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub(crate) struct OfferRow {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub task_index: i64,
+    pub provider: String,
+    pub offer_key: String,
+    pub origin: String,
+    pub destination: String,
+    pub departure_date: NaiveDate,
+    pub return_date: Option<NaiveDate>,
+    pub departure_at: DateTime<Utc>,
+    pub arrival_at: DateTime<Utc>,
+    pub return_departure_at: Option<DateTime<Utc>>,
+    pub return_arrival_at: Option<DateTime<Utc>>,
+    pub carrier: String,
+    pub flight_numbers: Option<String>,
+    pub stops: i16,
+    pub duration_minutes: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub cabin: String,
+    pub deep_link: Option<String>,
+    pub found_at: DateTime<Utc>,
+    pub segments: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub booking_token: Option<String>,
+    pub raw_payload: Option<String>,
+}
+
+impl TryFrom<OfferRow> for OfferRecord {
     type Error = StoreError;
 
-    fn try_from(m: flight_offer::Model) -> Result<Self, StoreError> {
-        let corrupt = |what: String| StoreError::Corrupt(format!("offer {}: {what}", m.id));
+    fn try_from(m: OfferRow) -> Result<Self, StoreError> {
+        let id = m.id;
+        let corrupt = |what: String| StoreError::Corrupt(format!("offer {id}: {what}"));
         let code = |raw: &str| AirportCode::parse(raw).map_err(|e| corrupt(e.to_string()));
         let currency = Currency::parse(&m.currency).map_err(|e| corrupt(e.to_string()))?;
-        let flight_numbers: Vec<String> =
-            serde_json::from_value(m.flight_numbers.clone()).map_err(|e| corrupt(e.to_string()))?;
+        let flight_numbers = match &m.flight_numbers {
+            None => Vec::new(),
+            Some(text) => offer_json("flight_numbers", text).map_err(corrupt)?,
+        };
+        let segments = match &m.segments {
+            None => Vec::new(),
+            Some(text) => offer_json("segments", text).map_err(corrupt)?,
+        };
+        let raw = match &m.raw_payload {
+            None => None,
+            Some(text) => Some(offer_json("raw_payload", text).map_err(corrupt)?),
+        };
         Ok(Self {
             id: m.id,
             job_id: m.job_id,
@@ -167,31 +411,27 @@ impl TryFrom<flight_offer::Model> for OfferRecord {
             return_date: m.return_date,
             found_at: m.found_at,
             offer: FlightOffer {
-                key: m.offer_key.clone(),
-                provider: m.provider.clone(),
                 origin: code(&m.origin)?,
                 destination: code(&m.destination)?,
-                departure_at: m.departure_at,
-                arrival_at: m.arrival_at,
-                return_departure_at: m.return_departure_at,
-                return_arrival_at: m.return_arrival_at,
-                carrier: m.carrier.clone(),
-                flight_numbers,
                 stops: u8::try_from(m.stops).map_err(|e| corrupt(e.to_string()))?,
                 duration_minutes: u32::try_from(m.duration_minutes)
                     .map_err(|e| corrupt(e.to_string()))?,
                 price: Money::new(m.price_minor, currency).map_err(|e| corrupt(e.to_string()))?,
                 cabin: Cabin::parse(&m.cabin)
                     .ok_or_else(|| corrupt(format!("cabin {}", m.cabin)))?,
-                deep_link: m.deep_link.clone(),
-                segments: match &m.segments {
-                    None => Vec::new(),
-                    Some(json) => serde_json::from_value(json.clone())
-                        .map_err(|e| corrupt(format!("segments: {e}")))?,
-                },
+                key: m.offer_key,
+                provider: m.provider,
+                departure_at: m.departure_at,
+                arrival_at: m.arrival_at,
+                return_departure_at: m.return_departure_at,
+                return_arrival_at: m.return_arrival_at,
+                carrier: m.carrier,
+                flight_numbers,
+                deep_link: m.deep_link,
+                segments,
                 expires_at: m.expires_at,
-                booking_token: m.booking_token.clone(),
-                raw: m.raw_payload.clone(),
+                booking_token: m.booking_token,
+                raw,
             },
         })
     }

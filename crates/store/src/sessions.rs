@@ -2,8 +2,12 @@
 //! What a refresh secret is and how it rotates is the api's business; this keeps the rows.
 
 use chrono::{DateTime, Utc};
+use domain::Role;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use crate::entity::{session, user};
@@ -24,6 +28,31 @@ pub struct SessionRecord {
     pub rotated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A session and its account as a signed-in request checks them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionAccount {
+    pub role: Role,
+    /// The account's token version now.
+    pub token_version: i64,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl SessionAccount {
+    /// Neither revoked nor past its expiry.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct SessionAccountRow {
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    role: String,
+    token_version: i64,
 }
 
 impl SessionRecord {
@@ -92,22 +121,35 @@ impl Store {
             .map(SessionRecord::from))
     }
 
-    /// A session of `user` with its account, in one query: what every signed-in request
-    /// checks. `None` when there is no such session of that account.
-    pub async fn session_with_user(
+    /// What every signed-in request checks of `user`'s `session`, in one query of the
+    /// four columns it needs. `None` when there is no such session of that account.
+    pub async fn session_account(
         &self,
         session: Uuid,
         user: Uuid,
-    ) -> Result<Option<(SessionRecord, UserRecord)>> {
-        match session::Entity::find_by_id(session)
+    ) -> Result<Option<SessionAccount>> {
+        let row = session::Entity::find()
+            .select_only()
+            .column(session::Column::ExpiresAt)
+            .column(session::Column::RevokedAt)
+            .column(user::Column::Role)
+            .column(user::Column::TokenVersion)
+            .join(JoinType::InnerJoin, session::Relation::User.def())
+            .filter(session::Column::Id.eq(session))
             .filter(session::Column::UserId.eq(user))
-            .find_also_related(user::Entity)
+            .into_model::<SessionAccountRow>()
             .one(&self.db)
-            .await?
-        {
-            Some((s, Some(u))) => Ok(Some((s.into(), UserRecord::try_from(u)?))),
-            _ => Ok(None),
-        }
+            .await?;
+        row.map(|r| {
+            Ok(SessionAccount {
+                role: Role::parse(&r.role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("user {user}: role {}", r.role)))?,
+                token_version: r.token_version,
+                expires_at: r.expires_at,
+                revoked_at: r.revoked_at,
+            })
+        })
+        .transpose()
     }
 
     /// Moves a live session from generation `from` to the next, whose secret hashes to

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::ApiContext;
 use super::jobs::visible_job;
-use super::types::{Date, FlightOffer, Money};
+use super::types::{Date, FlightOffer, Money, offer_columns};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -95,6 +95,28 @@ impl FlightCursor {
     }
 }
 
+/// An edge's cursor, encoded only when the query asks for it.
+pub struct FlightEdgeCursor(OfferAfter);
+
+impl async_graphql::connection::CursorType for FlightEdgeCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let invalid = "not a cursor of flights";
+        let c = cursor::decode::<FlightCursor>("after", s).map_err(|_| invalid)?;
+        let order = match c.o {
+            't' => OfferOrder::DepartureAsc,
+            'd' => OfferOrder::DurationAsc,
+            _ => OfferOrder::PriceAsc,
+        };
+        c.into_after(order).map(Self).ok_or(invalid)
+    }
+
+    fn encode_cursor(&self) -> String {
+        cursor::encode(&FlightCursor::from_after(self.0))
+    }
+}
+
 fn upper(list: Option<Vec<String>>) -> Vec<String> {
     list.unwrap_or_default()
         .into_iter()
@@ -117,8 +139,11 @@ impl FlightQuery {
         after: Option<String>,
         #[graphql(default)] order_by: FlightOrder,
         filter: Option<FlightFilter>,
-    ) -> Result<Connection<String, FlightOffer>> {
+    ) -> Result<Connection<FlightEdgeCursor, FlightOffer>> {
         let api = ctx.data::<ApiContext>()?;
+        let look = ctx.look_ahead();
+        let columns = offer_columns(&look.field("edges").field("node"))
+            .or(offer_columns(&look.field("nodes")));
         let first = cursor::page_size(first)?;
         let order: OfferOrder = order_by.into();
         let after = match after {
@@ -131,7 +156,7 @@ impl FlightQuery {
                     })?,
             ),
         };
-        visible_job(ctx, api, job_id).await?;
+        visible_job(ctx, job_id).await?;
         let filter = filter.unwrap_or_default();
         let max_stops = match filter.max_stops {
             None => None,
@@ -148,13 +173,13 @@ impl FlightQuery {
         };
         let page = api
             .store
-            .offers_page(job_id, order, &filter, first, after)
+            .offers_page(job_id, order, &filter, first, after, columns)
             .await
             .map_err(ApiError::from)?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(page.items.into_iter().map(|offer| {
-            let key = FlightCursor::from_after(OfferAfter::of(&offer, order));
-            Edge::new(cursor::encode(&key), FlightOffer::from(offer))
+            let key = FlightEdgeCursor(OfferAfter::of(&offer, order));
+            Edge::new(key, FlightOffer::from(offer))
         }));
         Ok(connection)
     }
@@ -165,11 +190,11 @@ impl FlightQuery {
         let not_found = || ApiError::NotFound(format!("flight offer {id}"));
         let offer = api
             .store
-            .offer(id)
+            .offer(id, offer_columns(&ctx.look_ahead()))
             .await
             .map_err(ApiError::from)?
             .ok_or_else(not_found)?;
-        match visible_job(ctx, api, offer.job_id).await {
+        match visible_job(ctx, offer.job_id).await {
             Ok(_) => Ok(Some(offer.into())),
             Err(ApiError::NotFound(_)) => Err(not_found().into()),
             Err(e) => Err(e.into()),
@@ -182,7 +207,7 @@ impl FlightQuery {
     )]
     async fn price_calendar(&self, ctx: &Context<'_>, job_id: Uuid) -> Result<Vec<CalendarCell>> {
         let api = ctx.data::<ApiContext>()?;
-        let job = visible_job(ctx, api, job_id).await?;
+        let job = visible_job(ctx, job_id).await?;
         let currency = job.spec.currency.code();
         Ok(api
             .store

@@ -10,6 +10,8 @@ use super::types::{Date, GqlCabin, GqlJobStatus, SearchJob};
 use crate::auth::{AdminGuard, Caller};
 use crate::cursor;
 use crate::error::ApiError;
+use crate::loaders::JobLoader;
+use async_graphql::dataloader::DataLoader;
 
 #[derive(InputObject)]
 pub struct NightsInput {
@@ -154,8 +156,7 @@ impl JobQuery {
     /// A search of the caller's (admins: anyone's). NOT_FOUND when there is no such
     /// search or it is somebody else's.
     async fn job(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<SearchJob>> {
-        let api = ctx.data::<ApiContext>()?;
-        Ok(Some(visible_job(ctx, api, id).await?.into()))
+        Ok(Some(visible_job(ctx, id).await?.into()))
     }
 
     /// Searches, newest first: the caller's own, or with `scope: ALL` (admins only)
@@ -280,15 +281,15 @@ pub enum JobScope {
 
 /// The job `id` if the caller may see it. Somebody else's job is NOT_FOUND, exactly like
 /// a job that does not exist, so ids do not leak.
-pub(crate) async fn visible_job(
-    ctx: &Context<'_>,
-    api: &ApiContext,
-    id: Uuid,
-) -> Result<store::JobRecord, ApiError> {
+pub(crate) async fn visible_job(ctx: &Context<'_>, id: Uuid) -> Result<store::JobRecord, ApiError> {
     let viewer = Caller::of(ctx).user()?;
-    api.store
-        .job(id)
-        .await?
+    // Through the loader: the fields of one request that name the same job (`job` and
+    // `flights`, say) read it once, and concurrent requests share a query.
+    ctx.data::<DataLoader<JobLoader>>()
+        .map_err(|_| ApiError::Internal)?
+        .load_one(id)
+        .await
+        .map_err(|_| ApiError::Internal)?
         .filter(|job| viewer.may_see(job.owner_id))
         .ok_or_else(|| ApiError::NotFound(format!("search job {id}")))
 }
@@ -356,7 +357,7 @@ impl JobMutation {
     /// `resumeSearch`.
     async fn pause_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
-        visible_job(ctx, api, id).await?;
+        visible_job(ctx, id).await?;
         let job = api.store.request_pause(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())
@@ -365,7 +366,7 @@ impl JobMutation {
     /// Queues a paused search again; it continues from where it stopped.
     async fn resume_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
-        visible_job(ctx, api, id).await?;
+        visible_job(ctx, id).await?;
         let job = api.store.request_resume(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Queued(job.id));
         api.events.publish(JobEvent::Progress(job.progress()));
@@ -398,7 +399,7 @@ impl JobMutation {
     /// checkpoint interval, keeps what it found and ends CANCELLED.
     async fn cancel_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
-        visible_job(ctx, api, id).await?;
+        visible_job(ctx, id).await?;
         let job = api.store.request_cancel(id).await.map_err(ApiError::from)?;
         api.events.publish(JobEvent::Progress(job.progress()));
         Ok(job.into())

@@ -2,7 +2,6 @@ use async_graphql::{Context, Result, Subscription};
 use futures::Stream;
 use uuid::Uuid;
 
-use super::ApiContext;
 use super::jobs::visible_job;
 use super::live::LiveFeed;
 use super::types::JobProgress;
@@ -45,10 +44,9 @@ impl ProgressSubscription {
         ctx: &Context<'_>,
         job_id: Uuid,
     ) -> Result<impl Stream<Item = JobProgress> + use<>> {
-        let api = ctx.data::<ApiContext>()?;
         // Follow before reading the snapshot so no event falls between the two.
         let mut follower = ctx.data::<LiveFeed>()?.job(job_id);
-        let snapshot = visible_job(ctx, api, job_id).await?.progress();
+        let snapshot = visible_job(ctx, job_id).await?.progress();
         Ok(async_stream::stream! {
             let _active = ActiveSubscription::new();
             let mut last = snapshot;

@@ -6,7 +6,7 @@ use domain::{AirportCode, AirportDb, Cabin, JobStatus};
 use store::{JobRecord, OfferRecord};
 use uuid::Uuid;
 
-use crate::loaders::{JobLoader, OfferLoader, UserLoader};
+use crate::loaders::{JobLoader, OfferKey, OfferLoader, UserLoader};
 use async_graphql::dataloader::DataLoader;
 
 /// An amount of money in integer minor units (cents for EUR, yen for JPY).
@@ -237,7 +237,11 @@ impl SearchJob {
             return Ok(None);
         }
         let loader = ctx.data::<DataLoader<OfferLoader>>()?;
-        Ok(loader.load_one(id).await?.map(FlightOffer::from))
+        let columns = offer_columns(&ctx.look_ahead());
+        Ok(loader
+            .load_one(OfferKey { id, columns })
+            .await?
+            .map(FlightOffer::from))
     }
 
     /// The best price over time: a point each time the cheapest offer got cheaper (to the
@@ -436,6 +440,15 @@ pub struct FlightSegment {
     pub destination: String,
     pub departure_at: DateTime<FixedOffset>,
     pub arrival_at: DateTime<FixedOffset>,
+}
+
+/// The JSON columns a selection of `FlightOffer` fields needs.
+pub(crate) fn offer_columns(offer: &async_graphql::Lookahead<'_>) -> store::OfferColumns {
+    store::OfferColumns {
+        flight_numbers: offer.field("flightNumbers").exists(),
+        segments: offer.field("segments").exists(),
+        raw_payload: offer.field("rawPayload").exists(),
+    }
 }
 
 #[ComplexObject]
