@@ -85,11 +85,18 @@ _frontend:
     npm run build
 
 # Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|rescue|ratelimit|import]`,
-# `just bench api` for the GraphQL read beside its pgbench floor and PostGraphile, and
+# `just bench api` for the GraphQL read beside its pgbench floor and PostGraphile,
+# `just bench compare REV` (REV's throughput beside the work tree's, alternately), and
 # `just bench web` for the web app's search page; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash
     set -euo pipefail
+    set -- {{ARGS}}
+    if [ "${1:-}" = "compare" ]; then
+        [ $# -eq 2 ] || { echo "usage: just bench compare REV" >&2; exit 2; }
+        TEST_DATABASE_URL="{{pg_url}}" bench/compare.sh "$2"
+        exit 0
+    fi
     cargo build --release --bin fast-flights-bench --bin fast-flights
     if [ "{{ARGS}}" = "api" ]; then
         TEST_DATABASE_URL="{{pg_url}}" bench/api.sh "$CARGO_TARGET_DIR/release/fast-flights"
