@@ -2,12 +2,14 @@
 //! writes nothing) for searches and imports alike; on PostgreSQL a lease ends with its
 //! worker's session; on SQLite one process owns the file.
 
+mod common;
+
 use std::time::Duration;
 
 use chrono::Utc;
+use common::spec;
 use domain::{
-    AirportCode, Cabin, Currency, Direction, FlightOffer, Money, SearchRequest, SearchSpec,
-    Segment, TaskCursor, TaskPlan, ValidationContext,
+    AirportCode, Cabin, Currency, Direction, FlightOffer, Money, Segment, TaskCursor, TaskPlan,
 };
 use std::sync::Arc;
 
@@ -63,28 +65,6 @@ async fn drop_database(db: Db) {
             .await
             .expect("drop");
     }
-}
-
-fn spec() -> SearchSpec {
-    let today = Utc::now().date_naive();
-    let providers = vec!["simulated".to_string()];
-    SearchSpec::parse(
-        SearchRequest {
-            origins: vec!["LHR".into()],
-            destinations: vec!["JFK".into()],
-            departure_from: today + chrono::Duration::days(10),
-            departure_to: today + chrono::Duration::days(19),
-            ..Default::default()
-        },
-        &ValidationContext {
-            today,
-            max_tasks: 1000,
-            known_providers: &providers,
-            enabled_providers: &providers,
-            call_shapes: &[],
-        },
-    )
-    .expect("valid spec")
 }
 
 fn offer(key: &str, price: i64) -> NewOffer {

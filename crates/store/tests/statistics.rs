@@ -2,40 +2,18 @@
 //! first page of them is read through the `(job_id, price_minor, id)` index, not by a
 //! bitmap scan and a sort of every row of the job (PostgreSQL).
 
+mod common;
+
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::{
-    AirportCode, Cabin, Currency, FlightOffer, Money, SearchRequest, SearchSpec, TaskCursor,
-    TaskPlan, ValidationContext,
-};
+use common::spec;
+use domain::{AirportCode, Cabin, Currency, FlightOffer, Money, TaskCursor, TaskPlan};
 use fast_flights_store::{Checkpoint, CheckpointOutcome, NewOffer, Store};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
 
 const OFFERS: usize = 9_552;
 const PER_CHECKPOINT: usize = 796;
-
-fn spec() -> SearchSpec {
-    let today = Utc::now().date_naive();
-    let providers = vec!["simulated".to_string()];
-    SearchSpec::parse(
-        SearchRequest {
-            origins: vec!["LHR".into()],
-            destinations: vec!["JFK".into()],
-            departure_from: today + chrono::Duration::days(10),
-            departure_to: today + chrono::Duration::days(19),
-            ..Default::default()
-        },
-        &ValidationContext {
-            today,
-            max_tasks: 1000,
-            known_providers: &providers,
-            enabled_providers: &providers,
-            call_shapes: &[],
-        },
-    )
-    .expect("valid spec")
-}
 
 fn offer(i: usize) -> NewOffer {
     let at = Utc::now()
