@@ -11,8 +11,20 @@ import { keepFreshest } from "./freshness";
 const backOff = (attempt: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)));
 
+let signedOut = false;
+
+/**
+ * Called by the log-out button before it leaves the page: from then on a refused ticket or
+ * query is the log-out itself, not a session that ended, and must not send the page to
+ * "/login?expired=1" while it is on its way to "/login".
+ */
+export function signingOut() {
+  signedOut = true;
+}
+
 function sessionEnded() {
-  if (!window.location.pathname.startsWith("/login")) window.location.assign("/login?expired=1");
+  if (signedOut || window.location.pathname.startsWith("/login")) return;
+  window.location.assign("/login?expired=1");
 }
 
 /**

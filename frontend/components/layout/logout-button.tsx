@@ -1,13 +1,12 @@
 "use client";
 
 import { useApolloClient } from "@apollo/client/react";
-import { useRouter } from "next/navigation";
 import { toast } from "sonner";
 
+import { signingOut } from "@/lib/apollo";
 import { forgetFreshness } from "@/lib/freshness";
 
 export function LogoutButton() {
-  const router = useRouter();
   const client = useApolloClient();
   return (
     <button
@@ -21,10 +20,12 @@ export function LogoutButton() {
           toast.error("Could not log out: the server did not answer. Try again.");
           return;
         }
+        // The page's live socket and queries now fail as signed out; a full load of the log-in
+        // page drops them with the rest of the page's state, and nothing redirects meanwhile.
+        signingOut();
         forgetFreshness();
         await client.clearStore().catch(() => {});
-        router.push("/login");
-        router.refresh();
+        window.location.assign("/login");
       }}
     >
       Log out
