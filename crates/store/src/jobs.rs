@@ -496,28 +496,13 @@ impl Store {
             .await?
             .ok_or(StoreError::JobNotFound(lease.id))?;
 
-        let mut inserted = 0u64;
         let cheapest = cp.offers.iter().map(|o| o.offer.price.minor_units).min();
-        let rows: Vec<flight_offer::ActiveModel> = cp
-            .offers
-            .into_iter()
-            .map(|o| offer_row(lease.id, o, now))
-            .collect();
-        let mut rest = rows.as_slice();
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(insert_chunk_len(rest.len()));
-            rest = tail;
-            let res = flight_offer::Entity::insert_many(chunk.to_vec())
-                .on_conflict_do_nothing_on([
-                    flight_offer::Column::JobId,
-                    flight_offer::Column::OfferKey,
-                ])
-                .exec_without_returning(&txn)
-                .await?;
-            if let sea_orm::TryInsertResult::Inserted(n) = res {
-                inserted += n;
+        let inserted = match self.backend() {
+            DatabaseBackend::Postgres => {
+                crate::offer_insert::insert_offers_pg(&txn, lease.id, &cp.offers, now).await?
             }
-        }
+            _ => insert_offers(&txn, lease.id, cp.offers, now).await?,
+        };
 
         // The cheapest stored offer, read back: a redone task's offers may have been
         // dropped as duplicates, so the batch alone cannot say what is stored.
@@ -637,6 +622,36 @@ impl Store {
         }
         Ok(CheckpointOutcome::Committed(Box::new(job)))
     }
+}
+
+/// Stores `offers` in multi-row inserts, each once per job: how many were new.
+async fn insert_offers(
+    txn: &sea_orm::DatabaseTransaction,
+    job_id: Uuid,
+    offers: Vec<NewOffer>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let rows: Vec<flight_offer::ActiveModel> = offers
+        .into_iter()
+        .map(|o| offer_row(job_id, o, now))
+        .collect();
+    let mut inserted = 0;
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(insert_chunk_len(rest.len()));
+        rest = tail;
+        let res = flight_offer::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([
+                flight_offer::Column::JobId,
+                flight_offer::Column::OfferKey,
+            ])
+            .exec_without_returning(txn)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = res {
+            inserted += n;
+        }
+    }
+    Ok(inserted)
 }
 
 fn offer_row(job_id: Uuid, o: NewOffer, now: DateTime<Utc>) -> flight_offer::ActiveModel {

@@ -11,6 +11,7 @@ mod inventory_provider;
 mod jobs;
 pub mod leases;
 pub mod login_limits;
+mod offer_insert;
 mod offers;
 mod provider_settings;
 mod quota;
