@@ -459,3 +459,119 @@ async fn idle_subscriptions_do_not_read_the_database() {
         }
     }
 }
+
+/// Alike subscriptions on many sockets of one account run once per process (issue 15);
+/// every one of them still hears each status change, in order, and the final state.
+#[tokio::test]
+async fn alike_subscriptions_on_many_sockets_each_hear_every_status_change_and_the_end() {
+    const SOCKETS: usize = 8;
+    const PER_SOCKET: usize = 3;
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = TestApp::spawn_with(
+        &db,
+        &[("SIMULATED_LATENCY_MS", "20"), ("TASK_CONCURRENCY", "4")],
+    )
+    .await;
+    let job = app
+        .start_search(json!({
+            "origins": ["LHR", "LGW"], "destinations": ["JFK", "BOS"],
+            "departureFrom": days_from_now(10), "departureTo": days_from_now(60),
+            "nights": {"min": 7, "max": 14},
+        }))
+        .await;
+    let id = job["id"].as_str().expect("id").to_string();
+    let total = job["totalTasks"].as_i64().expect("totalTasks");
+
+    // Each socket's messages, per operation, and a word each time one sees a status.
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut readers = Vec::new();
+    for s in 0..SOCKETS {
+        let mut ws = WsClient::connect(&app).await;
+        ws.init().await;
+        for op in 0..PER_SOCKET {
+            ws.subscribe(&format!("op{op}"), PROGRESS, json!({ "id": id }))
+                .await;
+        }
+        let seen = seen_tx.clone();
+        readers.push(tokio::spawn(async move {
+            let mut heard: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+            let mut completed = 0;
+            while completed < PER_SOCKET {
+                let message = tokio::time::timeout(Duration::from_secs(120), ws.next_json())
+                    .await
+                    .unwrap_or_else(|_| panic!("socket {s}: no message in 120 s"))
+                    .unwrap_or_else(|| panic!("socket {s} closed"));
+                let op = message["id"].as_str().expect("an operation id").to_string();
+                match message["type"].as_str() {
+                    Some("next") => {
+                        let progress = message["payload"]["data"]["jobProgress"].clone();
+                        let _ = seen.send(progress["status"].as_str().unwrap_or("").to_string());
+                        heard.entry(op).or_default().push(progress);
+                    }
+                    Some("complete") => completed += 1,
+                    _ => panic!("socket {s}: unexpected {message}"),
+                }
+            }
+            heard
+        }));
+    }
+    drop(seen_tx);
+
+    // Pause once it has made progress; resume once every subscription has seen PAUSED.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while app.job(&id).await["completedTasks"].as_i64().unwrap_or(0) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no progress in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.data(
+        "mutation($id: UUID!) { pauseSearch(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let mut paused = 0;
+    while paused < SOCKETS * PER_SOCKET {
+        let status = tokio::time::timeout(Duration::from_secs(60), seen_rx.recv())
+            .await
+            .expect("every subscription hears PAUSED within 60 s")
+            .expect("the readers run");
+        if status == "PAUSED" {
+            paused += 1;
+        }
+    }
+    app.data(
+        "mutation($id: UUID!) { resumeSearch(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    for (s, reader) in readers.into_iter().enumerate() {
+        let heard = reader.await.expect("reader");
+        assert_eq!(heard.len(), PER_SOCKET, "socket {s}: {heard:?}");
+        for (op, events) in heard {
+            let mut statuses: Vec<&str> = Vec::new();
+            for e in &events {
+                let status = e["status"].as_str().expect("status");
+                if status != "QUEUED" && statuses.last() != Some(&status) {
+                    statuses.push(status);
+                }
+            }
+            assert_eq!(
+                statuses,
+                ["RUNNING", "PAUSED", "RUNNING", "SUCCEEDED"],
+                "socket {s} {op}: {events:?}"
+            );
+            let done: Vec<i64> = events
+                .iter()
+                .map(|e| e["completedTasks"].as_i64().expect("completedTasks"))
+                .collect();
+            assert!(
+                done.windows(2).all(|w| w[0] <= w[1]),
+                "socket {s} {op}: progress went back: {done:?}"
+            );
+            assert_eq!(done.last().copied(), Some(total), "socket {s} {op}");
+        }
+    }
+}

@@ -48,7 +48,7 @@ impl Caller {
 /// The signed-in session a token belongs to (request data when signed in): its id, the
 /// account's token version the token carries, and when the session itself (its refresh
 /// token) expires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Session {
     pub id: Uuid,
     pub version: i64,

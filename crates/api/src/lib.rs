@@ -39,6 +39,10 @@ pub struct AppState {
     pub ctx: ApiContext,
     /// The websockets open in this process, counted against their caps.
     sockets: std::sync::Arc<socket_slots::SocketSlots>,
+    /// Subscriptions alike across this process's sockets, run once (see `ws::shared`).
+    shared: std::sync::Arc<ws::SharedSubscriptions>,
+    /// The sessions of open sockets, each rechecked once for all of its sockets.
+    checks: std::sync::Arc<ws::AccountChecks>,
 }
 
 pub fn router(ctx: ApiContext) -> Router {
@@ -46,6 +50,8 @@ pub fn router(ctx: ApiContext) -> Router {
         schema: build_schema(ctx.clone()),
         ctx,
         sockets: Default::default(),
+        shared: Default::default(),
+        checks: Default::default(),
     };
     let exposure = state.ctx.limits.exposure.clone();
     let router = Router::new().route("/graphql", get(http::graphql_get).post(http::graphql_post));

@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::WebSocketUpgrade;
@@ -38,6 +39,12 @@ use crate::error::ApiError;
 use crate::phase::Phase;
 use crate::socket_slots::Slot;
 
+mod account_checks;
+mod shared;
+
+pub use account_checks::AccountChecks;
+pub use shared::SharedSubscriptions;
+
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
 /// How often an open socket's account is read again.
@@ -45,6 +52,9 @@ const RECHECK_EVERY: Duration = Duration::from_secs(30);
 
 /// A socket's `signUp`/`logIn` budget renews after this long.
 const AUTH_BUDGET_PERIOD: Duration = Duration::from_secs(60);
+
+/// tungstenite's read buffer per socket.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Close codes beyond the protocol's own.
 const MESSAGE_TOO_BIG: u16 = 1009;
@@ -97,6 +107,12 @@ pub fn upgrade(upgrade: WebSocketUpgrade, state: AppState, ip: ClientIp) -> Resp
     upgrade
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
+        // tungstenite reads into a 128 KiB buffer per socket by default, most of an idle
+        // socket's memory; messages of up to `max_message_bytes` still arrive whole.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Each message is written out as it is sent (and its sender waits for that), so
+        // no socket holds more than the message in hand.
+        .write_buffer_size(0)
         .protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {
             let selected = socket
@@ -132,7 +148,7 @@ enum Outgoing {
     Send {
         id: String,
         generation: u64,
-        message: Value,
+        message: String,
         /// The operation ends with this message (an `error`): its id is free again.
         last: bool,
     },
@@ -141,8 +157,9 @@ enum Outgoing {
 }
 
 /// Messages an operation may have queued before the writer takes them; beyond this its
-/// task waits, so a slow client slows its operations instead of growing memory.
-const OUTGOING_QUEUE: usize = 64;
+/// task waits, so a slow client slows its operations instead of growing memory (and a
+/// shared subscription's newest state replaces older ones, see [`shared`]).
+const OUTGOING_QUEUE: usize = 16;
 
 struct Connection {
     socket: WebSocket,
@@ -150,8 +167,9 @@ struct Connection {
     acknowledged: bool,
     init_received: bool,
     caller: Caller,
-    /// The session of the `connection_init` token, rechecked with the account.
-    session: Option<crate::auth::Session>,
+    /// The session of the `connection_init` token, rechecked with the account: the
+    /// recheck is shared with the session's other sockets.
+    session: Option<Arc<account_checks::SessionCheck>>,
     /// Where the socket comes from (see [`ClientIp`]).
     ip: ClientIp,
     /// When the token of `connection_init` expires.
@@ -255,7 +273,7 @@ impl Connection {
                     return Close(4403, "Forbidden: the token has expired".into());
                 }
                 _ = recheck.tick(), if self.caller.0.is_some() => {
-                    if let Err(close) = self.refresh_caller().await {
+                    if let Err(close) = self.refresh_caller(Some(RECHECK_EVERY)).await {
                         return close;
                     }
                 }
@@ -274,11 +292,11 @@ impl Connection {
                         }
                         Outgoing::Finished { id, generation } if current(&id, generation) => {
                             self.operations.remove(&id);
-                            json!({"type": "complete", "id": id})
+                            json!({"type": "complete", "id": id}).to_string()
                         }
                         _ => continue,
                     };
-                    if self.send(message).await.is_err() {
+                    if self.send_text(message).await.is_err() {
                         return Close::gone();
                     }
                 }
@@ -303,14 +321,18 @@ impl Connection {
         }
     }
 
-    /// Reads the caller's account and session again: a role taken away, an ended session
-    /// or an account deleted closes the socket (4403), so running subscriptions do not
-    /// outlive the right to them.
-    async fn refresh_caller(&mut self) -> Result<(), Close> {
-        let (Some(viewer), Some(session)) = (self.caller.0, self.session) else {
+    /// Reads the caller's account and session again (or takes a read of the same session
+    /// by another socket at most `shared_within` old): a role taken away, an ended
+    /// session or an account deleted closes the socket (4403), so running subscriptions
+    /// do not outlive the right to them.
+    async fn refresh_caller(&mut self, shared_within: Option<Duration>) -> Result<(), Close> {
+        let (Some(viewer), Some(check)) = (self.caller.0, self.session.clone()) else {
             return Ok(());
         };
-        match self.state.ctx.session_account(viewer.id, &session).await {
+        let account = check
+            .account(&self.state.ctx, shared_within.unwrap_or(Duration::ZERO))
+            .await;
+        match account {
             Ok(now) if now.role == viewer.role => Ok(()),
             Ok(_) => Err(Close(
                 4403,
@@ -325,8 +347,12 @@ impl Connection {
     }
 
     async fn send(&mut self, message: Value) -> Result<(), axum::Error> {
+        self.send_text(message.to_string()).await
+    }
+
+    async fn send_text(&mut self, message: String) -> Result<(), axum::Error> {
         self.socket
-            .send(Message::Text(Utf8Bytes::from(message.to_string())))
+            .send(Message::Text(Utf8Bytes::from(message)))
             .await
     }
 
@@ -418,7 +444,7 @@ impl Connection {
         };
         self.account_slot = Some(slot);
         self.caller = Caller(Some(grant.viewer));
-        self.session = Some(grant.session);
+        self.session = Some(self.state.checks.of(grant.viewer.id, grant.session));
         self.ticket = grant.ticket;
         let left = (grant.expires_at - chrono::Utc::now())
             .to_std()
@@ -449,7 +475,7 @@ impl Connection {
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("Invalid message received: payload.query must be a string"))?
             .to_string();
-        self.refresh_caller().await?;
+        self.refresh_caller(None).await?;
         // Until the server sends `complete`, the id is taken.
         if self.operations.contains_key(&id) {
             return Err(Close(4409, format!("Subscriber for {id} already exists")));
@@ -474,22 +500,26 @@ impl Connection {
             let refusal = "a socket opened with a socket ticket runs subscriptions only; send queries and mutations over HTTP";
             return self.refuse(&id, refusal, "FORBIDDEN").await;
         }
-        let mut request = async_graphql::Request::new(query);
-        if let Some(name) = operation_name {
-            request = request.operation_name(name);
-        }
-        match payload.get("variables") {
-            None | Some(Value::Null) => {}
-            Some(v @ Value::Object(_)) => {
-                request = request.variables(async_graphql::Variables::from_json(v.clone()));
-            }
+        let variables = match payload.get("variables") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v),
             Some(_) => {
                 return Err(invalid(
                     "Invalid message received: variables must be an object",
                 ));
             }
+        };
+        let alike = self.caller.0.and_then(|viewer| {
+            shared::Key::of(viewer, &query, operation_name.as_deref(), variables)
+        });
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
         }
-        self.start(id, request);
+        if let Some(v) = variables {
+            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        self.start(id, request, alike);
         Ok(())
     }
 
@@ -501,61 +531,108 @@ impl Connection {
             .map_err(|_| Close::gone())
     }
 
-    fn start(&mut self, id: String, request: async_graphql::Request) {
+    fn start(&mut self, id: String, request: async_graphql::Request, alike: Option<shared::Key>) {
         let phase = Phase::default();
         let request = request
             .data(phase.clone())
             .data(self.caller)
             .data(self.ip)
             .data(self.auth_budget.clone());
-        let schema = self.state.schema.clone();
         let tx = self.tx.clone();
         self.generations += 1;
         let generation = self.generations;
         let op_id = id.clone();
-        let task = tokio::spawn(async move {
-            let send = |message: Value, last: bool| Outgoing::Send {
-                id: op_id.clone(),
-                generation,
-                message,
-                last,
-            };
-            let mut stream = schema.execute_stream(request);
-            let mut first = true;
-            while let Some(response) = stream.next().await {
-                if first && !phase.validated() && response.is_err() {
-                    // The document did not parse or validate: an `error` message, no `complete`.
-                    let errors = serde_json::to_value(&response.errors).unwrap_or(json!([]));
-                    let _ = tx
-                        .send(send(
-                            json!({"type": "error", "id": op_id, "payload": errors}),
-                            true,
-                        ))
-                        .await;
-                    return;
-                }
-                first = false;
-                let payload = serde_json::to_value(&response).unwrap_or(json!({}));
-                if tx
-                    .send(send(
-                        json!({"type": "next", "id": op_id, "payload": payload}),
-                        false,
-                    ))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
+        let task = match alike {
+            Some(key) => {
+                let subscriber = self
+                    .state
+                    .shared
+                    .join(key, &self.state.schema, request, phase);
+                tokio::spawn(follow(subscriber, op_id, generation, tx))
             }
-            let _ = tx
-                .send(Outgoing::Finished {
-                    id: op_id.clone(),
-                    generation,
-                })
-                .await;
-        });
+            None => tokio::spawn(execute(
+                self.state.schema.clone(),
+                request,
+                phase,
+                op_id,
+                generation,
+                tx,
+            )),
+        };
         self.operations.insert(id, (generation, task));
     }
+}
+
+/// Sends a shared subscription's messages to one socket as operation `id`.
+async fn follow(
+    subscriber: shared::Subscriber,
+    id: String,
+    generation: u64,
+    tx: mpsc::Sender<Outgoing>,
+) {
+    let quoted = Value::from(id.as_str()).to_string();
+    loop {
+        let item = subscriber.next().await;
+        let (message, last) = match &*item {
+            shared::Item::Next { payload, .. } => (
+                format!(r#"{{"type":"next","id":{quoted},"payload":{payload}}}"#),
+                false,
+            ),
+            shared::Item::Error(errors) => (
+                format!(r#"{{"type":"error","id":{quoted},"payload":{errors}}}"#),
+                true,
+            ),
+            shared::Item::Complete => {
+                let _ = tx.send(Outgoing::Finished { id, generation }).await;
+                return;
+            }
+        };
+        let sent = tx.send(Outgoing::Send {
+            id: id.clone(),
+            generation,
+            message,
+            last,
+        });
+        if sent.await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Runs operation `id` of one socket on its own.
+async fn execute(
+    schema: crate::schema::ApiSchema,
+    request: async_graphql::Request,
+    phase: Phase,
+    id: String,
+    generation: u64,
+    tx: mpsc::Sender<Outgoing>,
+) {
+    let quoted = Value::from(id.as_str()).to_string();
+    let mut stream = schema.execute_stream(request);
+    let mut first = true;
+    while let Some(response) = stream.next().await {
+        // The document did not parse or validate: an `error` message, no `complete`.
+        let refused = first && !phase.validated() && response.is_err();
+        first = false;
+        let message = if refused {
+            let errors = serde_json::to_string(&response.errors).unwrap_or_else(|_| "[]".into());
+            format!(r#"{{"type":"error","id":{quoted},"payload":{errors}}}"#)
+        } else {
+            let payload = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
+            format!(r#"{{"type":"next","id":{quoted},"payload":{payload}}}"#)
+        };
+        let sent = tx.send(Outgoing::Send {
+            id: id.clone(),
+            generation,
+            message,
+            last: refused,
+        });
+        if sent.await.is_err() || refused {
+            return;
+        }
+    }
+    let _ = tx.send(Outgoing::Finished { id, generation }).await;
 }
 
 /// Whether a ticket's socket may run the operation `name` (or the document's only one):
