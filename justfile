@@ -86,7 +86,8 @@ _frontend:
 
 # Benchmarks (programs, not tests): `just bench [all|throughput|rss|fleet|rescue|ratelimit|import]`,
 # `just bench api` for the GraphQL read beside its pgbench floor and PostGraphile,
-# `just bench compare REV` (REV's throughput beside the work tree's, alternately), and
+# `just bench compare REV` (REV's throughput beside the work tree's, alternately),
+# `just bench fanout [CLIENTSxSEARCHES …]` for live progress to many websocket clients, and
 # `just bench web` for the web app's search page; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash

@@ -18,6 +18,9 @@ use worker::{Runner, WorkerConfig};
 
 const RUNS: usize = 3;
 
+#[path = "bench/fanout.rs"]
+mod fanout;
+
 #[derive(Clone, Copy, Debug)]
 enum Backend {
     Postgres,
@@ -226,6 +229,11 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("fast-flights bench — {cores} cores, {cpu}");
+    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`
+    if std::env::args().nth(1).as_deref() == Some("fanout") {
+        let cases: Vec<String> = std::env::args().skip(2).collect();
+        return fanout::run(&cases).await;
+    }
     println!(
         "simulated provider at 0 ms latency; one worker; task concurrency 16; median of {RUNS} runs\n"
     );
@@ -248,7 +256,7 @@ async fn main() -> anyhow::Result<()> {
             "import"
         ]
         .contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite]"
+        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite], or fast-flights-bench fanout [CLIENTSxSEARCHES …]"
     );
     if part == "rescue" {
         return fleet::rescue().await;
