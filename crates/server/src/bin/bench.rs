@@ -120,8 +120,9 @@ const DESTINATIONS: &[&str] = &[
     "BKK", "SIN", "HND", "NRT", "ICN", "HKG", "KUL", "MNL", "CGK", "DEL",
 ];
 
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A `/proc/<pid>/status` figure (`VmRSS:`, `VmHWM:`) of a process, in KiB; 0 if gone.
+fn status_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -130,6 +131,11 @@ fn rss_kib(field: &str) -> u64 {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// This process's `field` (see [`status_kib`]).
+fn rss_kib(field: &str) -> u64 {
+    status_kib("self", field)
 }
 
 struct RunResult {
@@ -825,15 +831,7 @@ mod import {
 
     /// The largest VmHWM (peak resident memory) seen of `pid`, in KiB.
     fn peak_kib(pid: u32) -> u64 {
-        std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse().ok())
-            })
-            .unwrap_or(0)
+        super::status_kib(&pid.to_string(), "VmHWM:")
     }
 
     struct Ours {

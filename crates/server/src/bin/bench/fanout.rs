@@ -530,15 +530,7 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
+    super::status_kib(&pid.to_string(), "VmRSS:")
 }
 
 /// User + system CPU seconds of a process so far.
