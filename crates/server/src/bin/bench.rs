@@ -382,7 +382,8 @@ mod fleet {
 
     const SEARCHES: usize = 8;
 
-    fn binary() -> anyhow::Result<std::path::PathBuf> {
+    /// The `fast-flights` binary beside this one.
+    pub(super) fn binary() -> anyhow::Result<std::path::PathBuf> {
         let path = std::env::current_exe()?.with_file_name("fast-flights");
         anyhow::ensure!(
             path.exists(),

@@ -92,7 +92,7 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
         .transpose()
         .context("FF_FANOUT_WINDOW_SECS")?
         .unwrap_or(10);
-    let mut binaries = vec![("this build".to_string(), this_binary()?)];
+    let mut binaries = vec![("this build".to_string(), super::fleet::binary()?)];
     if let Ok(path) = std::env::var("FF_BENCH_BASELINE_BIN") {
         let path = PathBuf::from(path);
         anyhow::ensure!(
@@ -151,16 +151,6 @@ fn short(name: &str) -> &str {
     } else {
         name
     }
-}
-
-fn this_binary() -> anyhow::Result<PathBuf> {
-    let path = std::env::current_exe()?.with_file_name("fast-flights");
-    anyhow::ensure!(
-        path.exists(),
-        "{} is missing; build it with `cargo build --release`",
-        path.display()
-    );
-    Ok(path)
 }
 
 /// Sockets are files: the clients and the server (a child, which inherits the limit) each
