@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use domain::{JobStatus, SearchSpec, TaskCursor};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,7 +13,7 @@ use uuid::Uuid;
 use crate::entity::{flight_offer, search_job};
 use crate::leases::{ClaimRules, Lease, LeaseKind, WithoutLease, fenced};
 use crate::records::{
-    ERROR_SAMPLE_SIZE, JobRecord, JobRow, NewOffer, Page, TaskError, select_jobs,
+    ERROR_SAMPLE_SIZE, JobRecord, JobRow, NewOffer, Page, StoredJson, TaskError, select_jobs,
 };
 use crate::{Result, Store, StoreError};
 
@@ -67,19 +66,6 @@ pub struct Checkpoint {
 pub enum CheckpointOutcome {
     Committed(Box<JobRecord>),
     LeaseLost,
-}
-
-const OFFERS_PER_INSERT: usize = 512;
-
-/// Rows in the next multi-row insert: the largest power of two that fits, so that the
-/// statements have a handful of shapes and the driver's prepared-statement cache (which
-/// keeps each distinct SQL text) stays small however the batches vary.
-fn insert_chunk_len(remaining: usize) -> usize {
-    if remaining >= OFFERS_PER_INSERT {
-        OFFERS_PER_INSERT
-    } else {
-        1 << (usize::BITS - 1 - remaining.leading_zeros())
-    }
 }
 
 /// Which claimable search goes first: that of the account with the fewest searches running,
@@ -470,7 +456,11 @@ impl Store {
     /// Commits a checkpoint in one transaction: offers (each stored once per job),
     /// counters, best price, cursor, lease. Fenced by the lease token.
     #[tracing::instrument(skip_all, fields(job_id = %lease.id, offers = cp.offers.len()), err)]
-    pub async fn checkpoint(&self, lease: &mut Lease, cp: Checkpoint) -> Result<CheckpointOutcome> {
+    pub async fn checkpoint(
+        &self,
+        lease: &mut Lease,
+        cp: &Checkpoint,
+    ) -> Result<CheckpointOutcome> {
         let now = self.now();
         let txn = self.db.begin().await?;
         // The fenced update comes first: it takes the row (and, on SQLite, the write) lock.
@@ -491,17 +481,20 @@ impl Store {
             txn.rollback().await?;
             return Ok(CheckpointOutcome::LeaseLost);
         }
-        let current = search_job::Entity::find_by_id(lease.id)
+        let current = select_jobs()
+            .filter(search_job::Column::Id.eq(lease.id))
+            .into_model::<JobRow>()
             .one(&txn)
             .await?
             .ok_or(StoreError::JobNotFound(lease.id))?;
+        let current_sample = current.error_sample.map(StoredJson::into_text);
 
         let cheapest = cp.offers.iter().map(|o| o.offer.price.minor_units).min();
         let inserted = match self.backend() {
             DatabaseBackend::Postgres => {
                 crate::offer_insert::insert_offers_pg(&txn, lease.id, &cp.offers, now).await?
             }
-            _ => insert_offers(&txn, lease.id, cp.offers, now).await?,
+            _ => crate::offer_insert::insert_offers_sqlite(&txn, lease.id, &cp.offers, now).await?,
         };
 
         // The cheapest stored offer, read back: a redone task's offers may have been
@@ -527,12 +520,10 @@ impl Store {
 
         let done: Vec<u64> = cp.cursor.done_above().collect();
         let error_sample = if cp.errors.is_empty() {
-            current.error_sample.clone()
+            None
         } else {
-            let mut sample: Vec<TaskError> = current
-                .error_sample
-                .clone()
-                .and_then(|v| serde_json::from_value(v).ok())
+            let mut sample: Vec<TaskError> = current_sample
+                .and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or_default();
             sample.extend(cp.errors.iter().cloned());
             let excess = sample.len().saturating_sub(ERROR_SAMPLE_SIZE);
@@ -563,8 +554,10 @@ impl Store {
                 search_job::Column::EtaSeconds,
                 Expr::value(cp.eta_seconds.filter(|_| cp.finish.is_none()).map(to_i64)),
             )
-            .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now))
-            .col_expr(search_job::Column::ErrorSample, Expr::value(error_sample));
+            .col_expr(search_job::Column::LastCheckpointAt, Expr::value(now));
+        if let Some(sample) = error_sample {
+            update = update.col_expr(search_job::Column::ErrorSample, Expr::value(sample));
+        }
         if cp.completed > 0 {
             update = update.col_expr(search_job::Column::ClaimsWithoutProgress, Expr::value(0));
         }
@@ -598,11 +591,14 @@ impl Store {
             .filter(search_job::Column::Id.eq(lease.id))
             .exec(&txn)
             .await?;
-        let row = search_job::Entity::find_by_id(lease.id)
+        let job = select_jobs()
+            .filter(search_job::Column::Id.eq(lease.id))
+            .into_model::<JobRow>()
             .one(&txn)
             .await?
+            .map(JobRecord::try_from)
+            .transpose()?
             .ok_or(StoreError::JobNotFound(lease.id))?;
-        let job = JobRecord::try_from(row)?;
         if self.events_in_transaction() {
             // Delivered at commit, and only if the commit succeeds.
             let event = crate::JobEvent::Progress(job.progress());
@@ -616,92 +612,10 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
-        self.offers_stored(inserted).await;
+        self.offers_stored(inserted);
         if let Some(expires_at) = renewed {
             lease.expires_at = expires_at;
         }
         Ok(CheckpointOutcome::Committed(Box::new(job)))
-    }
-}
-
-/// Stores `offers` in multi-row inserts, each once per job: how many were new.
-async fn insert_offers(
-    txn: &sea_orm::DatabaseTransaction,
-    job_id: Uuid,
-    offers: Vec<NewOffer>,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let rows: Vec<flight_offer::ActiveModel> = offers
-        .into_iter()
-        .map(|o| offer_row(job_id, o, now))
-        .collect();
-    let mut inserted = 0;
-    let mut rest = rows.as_slice();
-    while !rest.is_empty() {
-        let (chunk, tail) = rest.split_at(insert_chunk_len(rest.len()));
-        rest = tail;
-        let res = flight_offer::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing_on([
-                flight_offer::Column::JobId,
-                flight_offer::Column::OfferKey,
-            ])
-            .exec_without_returning(txn)
-            .await?;
-        if let sea_orm::TryInsertResult::Inserted(n) = res {
-            inserted += n;
-        }
-    }
-    Ok(inserted)
-}
-
-fn offer_row(job_id: Uuid, o: NewOffer, now: DateTime<Utc>) -> flight_offer::ActiveModel {
-    let f = o.offer;
-    flight_offer::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        job_id: Set(job_id),
-        task_index: Set(to_i64(o.task_index)),
-        provider: Set(f.provider),
-        offer_key: Set(f.key),
-        origin: Set(f.origin.to_string()),
-        destination: Set(f.destination.to_string()),
-        departure_date: Set(o.departure_date),
-        return_date: Set(o.return_date),
-        departure_at: Set(f.departure_at),
-        arrival_at: Set(f.arrival_at),
-        return_departure_at: Set(f.return_departure_at),
-        return_arrival_at: Set(f.return_arrival_at),
-        carrier: Set(f.carrier),
-        flight_numbers: Set(serde_json::json!(f.flight_numbers)),
-        stops: Set(i16::from(f.stops)),
-        duration_minutes: Set(i32::try_from(f.duration_minutes).unwrap_or(i32::MAX)),
-        price_minor: Set(f.price.minor_units),
-        currency: Set(f.price.currency.code().to_string()),
-        cabin: Set(f.cabin.as_str().to_string()),
-        deep_link: Set(f.deep_link),
-        found_at: Set(now),
-        segments: Set((!f.segments.is_empty()).then(|| serde_json::json!(f.segments))),
-        expires_at: Set(f.expires_at),
-        booking_token: Set(f.booking_token),
-        raw_payload: Set(f.raw),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn insert_chunks_are_powers_of_two_that_add_up() {
-        for n in [1usize, 2, 3, 7, 500, 511, 512, 513, 1234, 5000] {
-            let mut rest = n;
-            let mut shapes = std::collections::HashSet::new();
-            while rest > 0 {
-                let c = insert_chunk_len(rest);
-                assert!(c.is_power_of_two() && c <= rest && c <= OFFERS_PER_INSERT);
-                shapes.insert(c);
-                rest -= c;
-            }
-            assert!(shapes.len() <= 10);
-        }
     }
 }

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Result, StoreError};
@@ -59,6 +59,9 @@ pub struct Store {
     offer_statistics: std::sync::Arc<statistics::OfferStatistics>,
 }
 
+/// SQLite's page cache per connection, in KiB (its default is 2,000).
+const SQLITE_CACHE_KIB: u32 = 65_536;
+
 impl Store {
     /// Opens a database from a `postgres://` or `sqlite:` URL. For SQLite the file's folder
     /// is created if missing.
@@ -87,15 +90,22 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // On every connection of the pool, not only the first: readers do not block the
+            // writer and the file survives a crash mid-write (WAL; NORMAL syncs at
+            // checkpoints, not at every commit), and a checkpoint's offers are inserted into
+            // pages held in memory instead of spilling the default 2 MiB page cache to the
+            // file mid-transaction.
+            .map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+                    .pragma("temp_store", "MEMORY")
+            });
         let db = Database::connect(options)
             .await
             .map_err(|e| connect_err(e.to_string()))?;
-        if db.get_database_backend() == DatabaseBackend::Sqlite {
-            // Readers do not block the writer, and the file survives a crash mid-write.
-            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
-            db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
-        }
         Ok(Self {
             db,
             clock: std::sync::Arc::new(SystemClock),

@@ -75,6 +75,13 @@ pub(crate) enum StoredJson {
 }
 
 impl StoredJson {
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Value(value) => value.to_string(),
+        }
+    }
+
     fn decode<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
         match self {
             Self::Text(text) => serde_json::from_str(&text),

@@ -4,9 +4,10 @@
 //! (a minute or more later) PostgreSQL plans the first read of them without statistics —
 //! a bitmap scan and a sort of every row of the job instead of the
 //! `(job_id, price_minor, id)` index. So the process that stores offers analyzes the table
-//! itself, after its commit, once it has stored enough of them since the last time: a
-//! fixed number, or a fifth of the rows the table had then (what autovacuum does, sooner),
-//! so a growing table is analyzed a few dozen times over its life, not on every checkpoint.
+//! itself, right after its commit and beside it, once it has stored enough of them since
+//! the last time: a fixed number, or a fifth of the rows the table had then (what
+//! autovacuum does, sooner), so a growing table is analyzed a few dozen times over its
+//! life, not on every checkpoint.
 //! SQLite needs none of this: without statistics its planner already picks the index that
 //! matches the equality and the order.
 
@@ -37,10 +38,11 @@ impl OfferStatistics {
 }
 
 impl Store {
-    /// Notes `stored` new offers, committed; runs `ANALYZE flight_offers` when they make
-    /// the table's statistics stale. Call it after the transaction that stored them, never
-    /// inside it. A failed ANALYZE is logged, not returned: the offers are stored either way.
-    pub async fn offers_stored(&self, stored: u64) {
+    /// Notes `stored` new offers, committed; when they make the table's statistics stale,
+    /// runs `ANALYZE flight_offers` in a task of its own, so the worker that stored them
+    /// goes on at once. Call it after the transaction that stored them, never inside it. A
+    /// failed ANALYZE is logged, not returned: the offers are stored either way.
+    pub fn offers_stored(&self, stored: u64) {
         if stored == 0 || self.backend() != DatabaseBackend::Postgres {
             return;
         }
@@ -49,20 +51,24 @@ impl Store {
         if !stats.due() {
             return;
         }
-        let Ok(_running) = stats.running.try_lock() else {
-            return;
-        };
-        if !stats.due() {
-            return;
-        }
-        let pending = stats.stored.swap(0, Ordering::Relaxed);
-        match self.analyze_offers().await {
-            Ok(rows) => stats.rows.store(rows, Ordering::Relaxed),
-            Err(e) => {
-                stats.stored.fetch_add(pending, Ordering::Relaxed);
-                tracing::warn!(error = %e, "cannot analyze flight_offers");
+        let store = self.clone();
+        tokio::spawn(async move {
+            let stats = &store.offer_statistics;
+            let Ok(_running) = stats.running.try_lock() else {
+                return;
+            };
+            if !stats.due() {
+                return;
             }
-        }
+            let pending = stats.stored.swap(0, Ordering::Relaxed);
+            match store.analyze_offers().await {
+                Ok(rows) => stats.rows.store(rows, Ordering::Relaxed),
+                Err(e) => {
+                    stats.stored.fetch_add(pending, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "cannot analyze flight_offers");
+                }
+            }
+        });
     }
 
     /// `ANALYZE flight_offers`; the rows it counted.

@@ -174,7 +174,10 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     let mut cursor = TaskCursor::default();
     cursor.mark_done(0);
     let late = store
-        .checkpoint(&mut a.lease, checkpoint(&cursor, vec![offer("stale", 100)]))
+        .checkpoint(
+            &mut a.lease,
+            &checkpoint(&cursor, vec![offer("stale", 100)]),
+        )
         .await
         .expect("checkpoint");
     assert!(
@@ -195,7 +198,10 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
 
     // B's own checkpoint goes through.
     let ok = store
-        .checkpoint(&mut b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
+        .checkpoint(
+            &mut b.lease,
+            &checkpoint(&cursor, vec![offer("fresh", 200)]),
+        )
         .await
         .expect("checkpoint");
     let CheckpointOutcome::Committed(job) = ok else {
@@ -207,7 +213,10 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
 
     // The same offer again (a redone task) is stored once.
     let again = store
-        .checkpoint(&mut b.lease, checkpoint(&cursor, vec![offer("fresh", 200)]))
+        .checkpoint(
+            &mut b.lease,
+            &checkpoint(&cursor, vec![offer("fresh", 200)]),
+        )
         .await
         .expect("checkpoint");
     let CheckpointOutcome::Committed(job) = again else {
@@ -313,7 +322,7 @@ async fn renewal_keeps_a_lease(postgres: bool) {
     let mut cursor = TaskCursor::default();
     cursor.mark_done(0);
     let committed = store
-        .checkpoint(&mut a.lease, checkpoint(&cursor, Vec::new()))
+        .checkpoint(&mut a.lease, &checkpoint(&cursor, Vec::new()))
         .await
         .expect("checkpoint");
     assert!(matches!(committed, CheckpointOutcome::Committed(_)));
@@ -507,7 +516,7 @@ async fn postgres_a_lease_ends_with_its_workers_session() {
     cursor.mark_done(0);
     assert!(matches!(
         store
-            .checkpoint(&mut a.lease, checkpoint(&cursor, vec![offer("stale", 1)]))
+            .checkpoint(&mut a.lease, &checkpoint(&cursor, vec![offer("stale", 1)]))
             .await
             .expect("checkpoint"),
         CheckpointOutcome::LeaseLost

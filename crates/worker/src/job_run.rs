@@ -266,7 +266,7 @@ impl RunState {
         let mut attempt = 0;
         loop {
             let started = Instant::now();
-            let result = store.checkpoint(&mut self.lease, cp.clone()).await;
+            let result = store.checkpoint(&mut self.lease, &cp).await;
             metrics::histogram!("fast_flights_checkpoint_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
             match result {
