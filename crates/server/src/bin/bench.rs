@@ -16,6 +16,9 @@ use sea_orm::{ConnectionTrait, Database};
 use store::{InMemoryEventBus, Store};
 use worker::{Runner, WorkerConfig};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RUNS: usize = 3;
 
 #[path = "bench/fanout.rs"]
