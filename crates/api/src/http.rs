@@ -192,7 +192,7 @@ async fn run(
     if caller.caller.0.is_none() && !state.ctx.limits.exposure.anonymous_introspection {
         request = request.disable_introspection();
     }
-    let response = state.schema.execute(request).await;
+    let response = state.schema.execute(request, &phase, caller.caller).await;
     let (status, body) = if phase.executed() {
         // Straight to text: no `serde_json::Value` of the whole answer in between.
         let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_string());

@@ -544,16 +544,17 @@ impl Connection {
         let op_id = id.clone();
         let task = match alike {
             Some(key) => {
-                let subscriber = self
-                    .state
-                    .shared
-                    .join(key, &self.state.schema, request, phase);
+                let subscriber =
+                    self.state
+                        .shared
+                        .join(key, &self.state.schema, request, phase, self.caller);
                 tokio::spawn(follow(subscriber, op_id, generation, tx))
             }
             None => tokio::spawn(execute(
                 self.state.schema.clone(),
                 request,
                 phase,
+                self.caller,
                 op_id,
                 generation,
                 tx,
@@ -604,12 +605,13 @@ async fn execute(
     schema: crate::schema::ApiSchema,
     request: async_graphql::Request,
     phase: Phase,
+    caller: crate::auth::Caller,
     id: String,
     generation: u64,
     tx: mpsc::Sender<Outgoing>,
 ) {
     let quoted = Value::from(id.as_str()).to_string();
-    let mut stream = schema.execute_stream(request);
+    let mut stream = schema.execute_stream(request, phase.clone(), caller);
     let mut first = true;
     while let Some(response) = stream.next().await {
         // The document did not parse or validate: an `error` message, no `complete`.

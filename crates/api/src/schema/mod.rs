@@ -22,7 +22,8 @@ use store::{EventBus, Store};
 
 use crate::auth::Tokens;
 use crate::loaders::{JobLoader, OfferLoader, UserLoader};
-use crate::phase::PhaseTracker;
+pub use crate::phase::ApiSchema;
+use crate::phase::Checks;
 
 pub use accounts::{GqlRole, User};
 pub use types::{GqlJobStatus, Money};
@@ -53,7 +54,8 @@ pub struct Subscription(
     notifications::NotificationSubscription,
 );
 
-pub type ApiSchema = Schema<Query, Mutation, Subscription>;
+/// The types as async-graphql runs them; the API runs two of these (see `crate::phase`).
+pub type GraphqlSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers need from the rest of the process.
 #[derive(Clone)]
@@ -181,14 +183,17 @@ impl Default for ApiLimits {
 /// Directives one field may carry.
 const MAX_DIRECTIVES: usize = 5;
 
-fn builder(limits: &ApiLimits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+/// The schema of the checking pass: the limits, and nothing to resolve with.
+fn checks_builder(
+    limits: &ApiLimits,
+) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
     .limit_directives(MAX_DIRECTIVES)
-    .extension(PhaseTracker)
+    .extension(Checks)
     .extension(crate::query_limits::QueryLimits {
         max_cost: limits.max_complexity,
         max_depth: limits.max_depth,
@@ -205,25 +210,33 @@ fn builder(limits: &ApiLimits) -> async_graphql::SchemaBuilder<Query, Mutation, 
 
 /// The schema with its limits and no data behind it: what it would refuse of a document
 /// can be checked without a database (the web app's documents are, in a test).
-pub fn limits_schema(limits: &ApiLimits) -> ApiSchema {
-    builder(limits).finish()
+pub fn limits_schema(limits: &ApiLimits) -> GraphqlSchema {
+    checks_builder(limits).finish()
 }
 
 pub fn build_schema(ctx: ApiContext) -> ApiSchema {
-    builder(&ctx.limits)
-        .data(DataLoader::new(
-            OfferLoader(ctx.store.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
-        .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
-        .data(live::LiveFeed::new(
-            ctx.store.clone(),
-            ctx.events.clone(),
-            ctx.limits.refresh_followed,
-        ))
-        .data(ctx)
-        .finish()
+    // The executing pass: documents come to it parsed and validated by the checking pass,
+    // so it only runs the checks that cost nothing.
+    let runs = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_directives(MAX_DIRECTIVES)
+    .validation_mode(async_graphql::ValidationMode::Fast)
+    .data(DataLoader::new(
+        OfferLoader(ctx.store.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
+    .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
+    .data(live::LiveFeed::new(
+        ctx.store.clone(),
+        ctx.events.clone(),
+        ctx.limits.refresh_followed,
+    ));
+    let checks = checks_builder(&ctx.limits).finish();
+    ApiSchema::new(checks, runs.data(ctx).finish())
 }
 
 /// The schema's SDL, as committed in `schema/schema.graphql`.

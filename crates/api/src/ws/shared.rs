@@ -106,8 +106,9 @@ impl SharedSubscriptions {
         schema: &ApiSchema,
         request: async_graphql::Request,
         phase: Phase,
+        caller: crate::auth::Caller,
     ) -> Subscriber {
-        self.join_with(key, || items(schema.clone(), request, phase))
+        self.join_with(key, || items(schema.clone(), request, phase, caller))
     }
 
     /// Joins the running subscription alike to `key`, or starts it with the messages of
@@ -210,21 +211,24 @@ fn items(
     schema: ApiSchema,
     request: async_graphql::Request,
     phase: Phase,
+    caller: crate::auth::Caller,
 ) -> impl Stream<Item = Item> {
     let mut first = true;
-    schema.execute_stream(request).map(move |response| {
-        let item = if first && !phase.validated() && response.is_err() {
-            // The document did not parse or validate: an `error` message, no `complete`.
-            Item::Error(json(&response.errors))
-        } else {
-            Item::Next {
-                status: status_of(&response.data),
-                payload: json(&response),
-            }
-        };
-        first = false;
-        item
-    })
+    schema
+        .execute_stream(request, phase.clone(), caller)
+        .map(move |response| {
+            let item = if first && !phase.validated() && response.is_err() {
+                // The document did not parse or validate: an `error` message, no `complete`.
+                Item::Error(json(&response.errors))
+            } else {
+                Item::Next {
+                    status: status_of(&response.data),
+                    payload: json(&response),
+                }
+            };
+            first = false;
+            item
+        })
 }
 
 /// Hands each message to every subscriber, for as long as anyone follows.
