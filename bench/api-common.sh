@@ -1,6 +1,7 @@
 # Sourced by bench/api*.sh: start a fast-flights binary on a fresh PostgreSQL database
 # holding one finished search, and the read the benchmarks ask for.
-# Needs: admin_url, base_url, work (a folder with files `pids` and `databases`).
+# Needs: admin_url, base_url, work (a folder with files `pids` and `databases`); db_params,
+# if set, goes after the database name in the server's URL (e.g. `?sslmode=disable`).
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -10,7 +11,7 @@ gql() { # url token json-body
 
 # Starts BIN serving database DB on PORT, noting its pid; returns once it answers.
 start_server() { # bin db port log
-    DATABASE_URL="$base_url/$2" LISTEN_ADDR="127.0.0.1:$3" JWT_SECRET="bench-secret-bench-secret-bench-secret-0123" \
+    DATABASE_URL="$base_url/$2${db_params:-}" LISTEN_ADDR="127.0.0.1:$3" JWT_SECRET="bench-secret-bench-secret-bench-secret-0123" \
         SIMULATED_LATENCY_MS=1 MAX_SOCKETS_PER_IP=100000 RUST_LOG=warn "$1" serve >> "$4" 2>&1 &
     echo $! >> "$work/pids"
     until curl -fsS "http://127.0.0.1:$3/healthz" >/dev/null 2>&1; do sleep 0.2; done

@@ -9,7 +9,11 @@
 # The three are run in turn, ROUNDS times; each round prints req/s (pgbench: tx/s), p50 and
 # p99, and the end prints the medians and the ratios ours ÷ floor and ours ÷ PostGraphile.
 #
-#   bench/api.sh BIN     (ROUNDS=3 DURATION=10 CONNECTIONS=32 PGBENCH_CLIENTS=16)
+#   bench/api.sh BIN     (ROUNDS=3 DURATION=10 CONNECTIONS=32 PGBENCH_CLIENTS=16 PGSSLMODE=disable)
+#
+# All three connect to PostgreSQL with the same `sslmode` (PGSSLMODE, `disable` by default:
+# on loopback TLS only adds cost, and PostGraphile's driver does not use it unless told,
+# while sqlx and libpq would by default).
 #
 # Needs wrk, pgbench, psql, curl, jq, python3, node/npm, and PostgreSQL at TEST_DATABASE_URL
 # (superuser: it reads the server log and sets log_statement on the bench database).
@@ -19,6 +23,7 @@ rounds="${ROUNDS:-3}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-32}"
 pgbench_clients="${PGBENCH_CLIENTS:-16}"
+db_params="?sslmode=${PGSSLMODE:-disable}"
 admin_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 base_url="${admin_url%/*}"
 graphile_dir="${POSTGRAPHILE_DIR:-$HOME/.cache/postgraphile4}"
@@ -114,7 +119,7 @@ mapfile -t pgbench_args < "$work/pgbench.args"
 
 # --- PostGraphile v4 on the same database --------------------------------------------------
 gport="$(free_port)"
-"$graphile_dir/node_modules/.bin/postgraphile" -c "$base_url/$db" -n 127.0.0.1 -p "$gport" \
+"$graphile_dir/node_modules/.bin/postgraphile" -c "$base_url/$db$db_params" -n 127.0.0.1 -p "$gport" \
     --disable-query-log -b -M --cluster-workers "$(nproc)" > "$work/postgraphile.log" 2>&1 &
 echo $! >> "$work/pids"
 gurl="http://127.0.0.1:$gport"
@@ -147,7 +152,7 @@ run_wrk() { # url lua -> "rps p50 p99"
 run_pgbench() { # -> "tps p50 p99"
     rm -f "$work"/pgb*
     pgbench -n -M prepared -c "$pgbench_clients" -j 2 -T "$duration" -f "$work/read.sql" "${pgbench_args[@]}" \
-        -l --log-prefix="$work/pgb" "$base_url/$db" > "$work/pgbench.out" 2>&1 \
+        -l --log-prefix="$work/pgb" "$base_url/$db$db_params" > "$work/pgbench.out" 2>&1 \
         || { cat "$work/pgbench.out" >&2; exit 1; }
     local tps lat
     tps="$(awk '/^tps = / {print $3}' "$work/pgbench.out")"
