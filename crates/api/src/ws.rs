@@ -28,7 +28,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -156,10 +156,27 @@ enum Outgoing {
     Finished { id: String, generation: u64 },
 }
 
-/// Messages an operation may have queued before the writer takes them; beyond this its
-/// task waits, so a slow client slows its operations instead of growing memory (and a
-/// shared subscription's newest state replaces older ones, see [`shared`]).
+/// Messages an operation of its own may have queued before the writer takes them; beyond
+/// this its task waits, so a slow client slows its operations instead of growing memory.
+/// (A shared subscription's messages wait in its mailbox instead, where the newest state
+/// replaces older ones, see [`shared`].)
 const OUTGOING_QUEUE: usize = 16;
+
+/// How an operation of a socket runs.
+enum Running {
+    /// On a task of its own, which sends its messages through the socket's channel.
+    Alone(JoinHandle<()>),
+    /// As a place in a shared subscription, whose messages the socket takes itself.
+    Shared(shared::Subscriber),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Running::Alone(task) = self {
+            task.abort();
+        }
+    }
+}
 
 struct Connection {
     socket: WebSocket,
@@ -176,10 +193,12 @@ struct Connection {
     expires_at: Option<tokio::time::Instant>,
     /// Opened with a socket ticket: subscriptions only.
     ticket: bool,
-    operations: HashMap<String, (u64, JoinHandle<()>)>,
+    operations: HashMap<String, (u64, Running)>,
     generations: u64,
     tx: mpsc::Sender<Outgoing>,
     rx: mpsc::Receiver<Outgoing>,
+    /// Notified when a message of a shared subscription waits.
+    shared_ready: Arc<Notify>,
     /// Shared by every operation of the socket.
     auth_budget: AuthBudget,
     /// When the oldest unanswered `ping` runs out of time.
@@ -216,6 +235,7 @@ impl Connection {
             generations: 0,
             tx,
             rx,
+            shared_ready: Arc::default(),
             auth_budget: AuthBudget::per_connection(AUTH_BUDGET_PERIOD),
             pong_due: None,
             _ip_slot: ip_slot,
@@ -229,9 +249,7 @@ impl Connection {
         } else {
             self.serve().await
         };
-        for (_, (_, op)) in self.operations.drain() {
-            op.abort();
-        }
+        self.operations.clear();
         if close.0 != 0 {
             let _ = self
                 .socket
@@ -252,12 +270,19 @@ impl Connection {
         let keep_alive = self.state.ctx.limits.sockets.ping_interval;
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+        // The two deadlines' timers, made again only when a deadline moves: one made and
+        // dropped on every turn of the loop would cost more than the message it sends.
+        let mut pong_timer = Deadline::new(self.pong_due);
+        let mut expiry_timer = Deadline::new(self.expires_at);
+        let shared_ready = Arc::clone(&self.shared_ready);
         loop {
+            pong_timer.set(self.pong_due);
+            expiry_timer.set(self.expires_at);
             tokio::select! {
                 _ = &mut init_deadline, if !self.init_received => {
                     return Close(4408, "Connection initialisation timeout".into());
                 }
-                _ = sleep_until(self.pong_due), if self.pong_due.is_some() => {
+                _ = pong_timer.elapsed(), if self.pong_due.is_some() => {
                     let waited = self.state.ctx.limits.sockets.pong_timeout;
                     return Close(NO_PONG, format!("Terminated: no pong within {} ms of a ping", waited.as_millis()));
                 }
@@ -269,12 +294,17 @@ impl Connection {
                         self.pong_due = Some(tokio::time::Instant::now() + self.state.ctx.limits.sockets.pong_timeout);
                     }
                 }
-                _ = sleep_until(self.expires_at), if self.expires_at.is_some() => {
+                _ = expiry_timer.elapsed(), if self.expires_at.is_some() => {
                     return Close(4403, "Forbidden: the token has expired".into());
                 }
                 _ = recheck.tick(), if self.caller.0.is_some() => {
                     if let Err(close) = self.refresh_caller(Some(RECHECK_EVERY)).await {
                         return close;
+                    }
+                }
+                _ = shared_ready.notified() => {
+                    if self.send_shared().await.is_err() {
+                        return Close::gone();
                     }
                 }
                 out = self.rx.recv() => {
@@ -382,9 +412,7 @@ impl Connection {
                     .get("id")
                     .and_then(Value::as_str)
                     .ok_or_else(|| invalid("Invalid message received: complete needs an id"))?;
-                if let Some((_, op)) = self.operations.remove(id) {
-                    op.abort();
-                }
+                self.operations.remove(id);
                 Ok(())
             }
             other => Err(invalid(&format!(
@@ -538,65 +566,65 @@ impl Connection {
             .data(self.caller)
             .data(self.ip)
             .data(self.auth_budget.clone());
-        let tx = self.tx.clone();
         self.generations += 1;
         let generation = self.generations;
-        let op_id = id.clone();
-        let task = match alike {
-            Some(key) => {
-                let subscriber =
-                    self.state
-                        .shared
-                        .join(key, &self.state.schema, request, phase, self.caller);
-                tokio::spawn(follow(subscriber, op_id, generation, tx))
-            }
-            None => tokio::spawn(execute(
+        let running = match alike {
+            Some(key) => Running::Shared(self.state.shared.join(
+                key,
+                &self.state.schema,
+                request,
+                phase,
+                self.caller,
+                Arc::clone(&self.shared_ready),
+            )),
+            None => Running::Alone(tokio::spawn(execute(
                 self.state.schema.clone(),
                 request,
                 phase,
                 self.caller,
-                op_id,
+                id.clone(),
                 generation,
-                tx,
-            )),
+                self.tx.clone(),
+            ))),
         };
-        self.operations.insert(id, (generation, task));
+        // A shared subscription may already hold its newest state.
+        self.shared_ready.notify_one();
+        self.operations.insert(id, (generation, running));
     }
-}
 
-/// Sends a shared subscription's messages to one socket as operation `id`.
-async fn follow(
-    subscriber: shared::Subscriber,
-    id: String,
-    generation: u64,
-    tx: mpsc::Sender<Outgoing>,
-) {
-    let quoted = Value::from(id.as_str()).to_string();
-    loop {
-        let item = subscriber.next().await;
-        let (message, last) = match &*item {
-            shared::Item::Next { payload, .. } => (
-                format!(r#"{{"type":"next","id":{quoted},"payload":{payload}}}"#),
-                false,
-            ),
-            shared::Item::Error(errors) => (
-                format!(r#"{{"type":"error","id":{quoted},"payload":{errors}}}"#),
-                true,
-            ),
-            shared::Item::Complete => {
-                let _ = tx.send(Outgoing::Finished { id, generation }).await;
-                return;
+    /// Sends every message waiting in the socket's shared subscriptions, oldest first for
+    /// each; an operation whose stream ended is over.
+    async fn send_shared(&mut self) -> Result<(), axum::Error> {
+        let mut waiting = Vec::new();
+        for (id, (_, running)) in &self.operations {
+            let Running::Shared(subscriber) = running else {
+                continue;
+            };
+            while let Some(item) = subscriber.take() {
+                let ends = item.ends();
+                waiting.push((id.clone(), item));
+                if ends {
+                    break;
+                }
             }
-        };
-        let sent = tx.send(Outgoing::Send {
-            id: id.clone(),
-            generation,
-            message,
-            last,
-        });
-        if sent.await.is_err() || last {
-            return;
         }
+        for (id, item) in waiting {
+            let quoted = Value::from(id.as_str()).to_string();
+            let message = match &*item {
+                shared::Item::Next { payload, .. } => {
+                    format!(r#"{{"type":"next","id":{quoted},"payload":{payload}}}"#)
+                }
+                shared::Item::Error(errors) => {
+                    format!(r#"{{"type":"error","id":{quoted},"payload":{errors}}}"#)
+                }
+                shared::Item::Complete => format!(r#"{{"type":"complete","id":{quoted}}}"#),
+            };
+            if item.ends() {
+                self.operations.remove(&id);
+            }
+            self.send_text(message).await?;
+        }
+        Ok(())
     }
 }
 
@@ -696,9 +724,31 @@ fn token_of(payload: &Value) -> Credential {
     Credential::Missing
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// A timer for a deadline that may move or be unset; it waits forever while unset.
+struct Deadline {
+    at: Option<tokio::time::Instant>,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Deadline {
+    fn new(at: Option<tokio::time::Instant>) -> Self {
+        let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
+        Self {
+            at,
+            sleep: Box::pin(tokio::time::sleep_until(at.unwrap_or(far))),
+        }
+    }
+
+    fn set(&mut self, at: Option<tokio::time::Instant>) {
+        if at != self.at {
+            *self = Self::new(at);
+        }
+    }
+
+    async fn elapsed(&mut self) {
+        match self.at {
+            Some(_) => self.sleep.as_mut().await,
+            None => std::future::pending().await,
+        }
     }
 }

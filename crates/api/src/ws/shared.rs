@@ -85,7 +85,8 @@ pub enum Item {
 }
 
 impl Item {
-    fn ends(&self) -> bool {
+    /// Nothing follows this message.
+    pub fn ends(&self) -> bool {
         !matches!(self, Item::Next { .. })
     }
 }
@@ -107,19 +108,20 @@ impl SharedSubscriptions {
         request: async_graphql::Request,
         phase: Phase,
         caller: crate::auth::Caller,
+        ready: Arc<Notify>,
     ) -> Subscriber {
-        self.join_with(key, || items(schema.clone(), request, phase, caller))
+        self.join_with(key, ready, || items(schema.clone(), request, phase, caller))
     }
 
     /// Joins the running subscription alike to `key`, or starts it with the messages of
-    /// `start()` (called only then).
-    fn join_with<S>(&self, key: Key, start: impl FnOnce() -> S) -> Subscriber
+    /// `start()` (called only then). `ready` is notified whenever a message waits.
+    fn join_with<S>(&self, key: Key, ready: Arc<Notify>, start: impl FnOnce() -> S) -> Subscriber
     where
         S: Stream<Item = Item> + Send + 'static,
     {
         // The lock is let go before any `Shared` may drop: its drop takes the lock too.
         let running = lock(&self.running).get(&key).and_then(Weak::upgrade);
-        if let Some(subscriber) = running.and_then(|shared| shared.subscriber()) {
+        if let Some(subscriber) = running.and_then(|shared| shared.subscriber(&ready)) {
             return subscriber;
         }
         let shared = Arc::new(Shared {
@@ -128,7 +130,7 @@ impl SharedSubscriptions {
             state: Mutex::new(State::default()),
             task: OnceLock::new(),
         });
-        let Some(subscriber) = shared.subscriber() else {
+        let Some(subscriber) = shared.subscriber(&ready) else {
             unreachable!("a new subscription has not ended");
         };
         lock(&self.running).insert(key, Arc::downgrade(&shared));
@@ -163,12 +165,12 @@ struct State {
 
 impl Shared {
     /// A new subscriber, starting from the newest state; `None` once the stream has ended.
-    fn subscriber(self: &Arc<Self>) -> Option<Subscriber> {
+    fn subscriber(self: &Arc<Self>, ready: &Arc<Notify>) -> Option<Subscriber> {
         let mut state = lock(&self.state);
         if state.latest.as_ref().is_some_and(|item| item.ends()) {
             return None;
         }
-        let mailbox = Arc::new(Mailbox::default());
+        let mailbox = Arc::new(Mailbox::new(Arc::clone(ready)));
         if let Some(latest) = &state.latest {
             mailbox.put(Arc::clone(latest));
         }
@@ -270,15 +272,22 @@ fn status_of(data: &async_graphql::Value) -> Option<Box<str>> {
     }
 }
 
-/// One socket's place in a shared subscription.
+/// One socket's place in a shared subscription. The socket takes its messages itself when
+/// told they wait, with no task or channel of its own between the two.
 pub struct Subscriber {
     _shared: Arc<Shared>,
     mailbox: Arc<Mailbox>,
 }
 
 impl Subscriber {
+    /// The oldest message waiting for this socket, if any.
+    pub fn take(&self) -> Option<Arc<Item>> {
+        self.mailbox.take()
+    }
+
     /// The next message for this socket; after one that ends the stream, nothing more.
-    pub async fn next(&self) -> Arc<Item> {
+    #[cfg(test)]
+    async fn next(&self) -> Arc<Item> {
         loop {
             if let Some(item) = self.mailbox.take() {
                 return item;
@@ -289,13 +298,20 @@ impl Subscriber {
 }
 
 /// What waits for one subscriber's socket.
-#[derive(Default)]
 struct Mailbox {
     queue: Mutex<VecDeque<Arc<Item>>>,
-    ready: Notify,
+    /// The socket's, shared by its subscriptions.
+    ready: Arc<Notify>,
 }
 
 impl Mailbox {
+    fn new(ready: Arc<Notify>) -> Self {
+        Self {
+            queue: Mutex::new(VecDeque::new()),
+            ready,
+        }
+    }
+
     fn put(&self, item: Arc<Item>) {
         let mut queue = lock(&self.queue);
         let same_status = |waiting: &Item| match (waiting, &*item) {
@@ -342,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_slow_subscriber_gets_the_newest_state_and_every_status_change() {
-        let mailbox = Mailbox::default();
+        let mailbox = Mailbox::new(Arc::default());
         for n in 0..1000 {
             mailbox.put(Arc::new(next("RUNNING", n)));
         }
@@ -370,7 +386,7 @@ mod tests {
 
     #[test]
     fn states_without_a_status_are_all_coalesced_but_the_end_is_kept() {
-        let mailbox = Mailbox::default();
+        let mailbox = Mailbox::new(Arc::default());
         for n in 0..10 {
             mailbox.put(Arc::new(Item::Next {
                 payload: format!("{n}").into(),
@@ -428,16 +444,18 @@ mod tests {
     #[tokio::test]
     async fn alike_subscriptions_share_one_execution_until_the_last_leaves() {
         let shared = SharedSubscriptions::default();
-        let a = shared.join_with(key(), futures::stream::pending);
-        let b = shared.join_with(key(), || -> futures::stream::Pending<Item> {
-            unreachable!("b joins a")
-        });
+        let a = shared.join_with(key(), Arc::default(), futures::stream::pending);
+        let b = shared.join_with(
+            key(),
+            Arc::default(),
+            || -> futures::stream::Pending<Item> { unreachable!("b joins a") },
+        );
         assert_eq!(shared.running(), 1);
         drop(a);
         assert_eq!(shared.running(), 1);
         drop(b);
         assert_eq!(shared.running(), 0);
-        let c = shared.join_with(key(), futures::stream::pending);
+        let c = shared.join_with(key(), Arc::default(), futures::stream::pending);
         assert_eq!(shared.running(), 1);
         drop(c);
     }
@@ -446,14 +464,16 @@ mod tests {
     async fn a_joiner_starts_from_the_newest_state_and_an_ended_stream_is_not_joined() {
         let shared = SharedSubscriptions::default();
         let (tx, rx) = futures::channel::mpsc::unbounded::<Item>();
-        let first = shared.join_with(key(), || rx);
+        let first = shared.join_with(key(), Arc::default(), || rx);
         tx.unbounded_send(next("RUNNING", 1)).expect("send");
         assert_eq!(payload(&*first.next().await), "RUNNING:{\"n\":1}");
         tx.unbounded_send(next("RUNNING", 2)).expect("send");
         assert_eq!(payload(&*first.next().await), "RUNNING:{\"n\":2}");
-        let second = shared.join_with(key(), || -> futures::stream::Pending<Item> {
-            unreachable!("second joins first")
-        });
+        let second = shared.join_with(
+            key(),
+            Arc::default(),
+            || -> futures::stream::Pending<Item> { unreachable!("second joins first") },
+        );
         assert_eq!(payload(&*second.next().await), "RUNNING:{\"n\":2}");
         tx.unbounded_send(next("SUCCEEDED", 3)).expect("send");
         drop(tx);
@@ -462,7 +482,7 @@ mod tests {
             assert_eq!(payload(&*s.next().await), "complete");
         }
         // The stream ended: a new subscription runs anew, with nothing of the old one.
-        let third = shared.join_with(key(), futures::stream::pending);
+        let third = shared.join_with(key(), Arc::default(), futures::stream::pending);
         assert!(
             third.mailbox.take().is_none(),
             "the new subscription has nothing of the old one"
