@@ -16,6 +16,13 @@ const EVERY_FIELD: &str = "id jobId provider origin destination departureDate re
   segments { direction carrier flightNumber origin destination departureAt arrivalAt }
   expiresAt deepLink bookingToken rawPayload foundAt";
 
+/// Every field but `rawPayload` and `job`.
+const PLAIN_FIELDS: &str = "id jobId provider origin destination departureDate returnDate
+  departureAt arrivalAt returnDepartureAt returnArrivalAt carrier flightNumbers stops
+  durationMinutes price { __typename minorUnits currency amount } cabin
+  segments { __typename direction carrier flightNumber origin destination departureAt arrivalAt }
+  expiresAt deepLink bookingToken foundAt";
+
 const A_FEW_FIELDS: &str = "id price { minorUnits currency } origin destination carrier stops";
 
 async fn finished_search(app: &TestApp) -> String {
@@ -137,6 +144,37 @@ async fn a_query_gets_the_fields_it_asks_for(backend: Backend) {
             .expect("segments")
             .is_empty()
     );
+    // Every field a page answers in one pass (see `OfferNode`), with aliases and
+    // `__typename`: the same as `flight` answers them the usual way, field by field.
+    let plain = format!("__typename {PLAIN_FIELDS} fare: price {{ __typename amount }}");
+    let page = app
+        .data(
+            &format!(
+                "query($job: UUID!) {{ flights(jobId: $job, first: 30) {{ nodes {{ {plain} }} }} }}"
+            ),
+            json!({ "job": job }),
+        )
+        .await;
+    let page = nodes(&page, "/flights/nodes");
+    assert_eq!(page.len(), full.len());
+    for (node, full) in page.iter().zip(&full).take(5) {
+        let alone = app
+            .data(
+                &format!("query($id: UUID!) {{ flight(id: $id) {{ {plain} }} }}"),
+                json!({ "id": node["id"] }),
+            )
+            .await;
+        assert_eq!(node, &alone["flight"]);
+        assert_eq!(node["__typename"], "FlightOffer");
+        assert_eq!(node["fare"]["amount"], full["price"]["amount"]);
+        let mut segments = node["segments"].clone();
+        for segment in segments.as_array_mut().expect("segments") {
+            assert_eq!(segment["__typename"], "FlightSegment");
+            segment.as_object_mut().expect("a segment").remove("__typename");
+        }
+        assert_eq!(segments, full["segments"]);
+    }
+
     // ...and asking for little, the same little.
     let little = app
         .data(

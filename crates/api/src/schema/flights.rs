@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::ApiContext;
 use super::jobs::visible_job;
-use super::types::{Date, FlightOffer, Money, offer_columns};
+use super::types::{Date, FlightOffer, Money, OfferNode, offer_columns};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -139,7 +139,7 @@ impl FlightQuery {
         after: Option<String>,
         #[graphql(default)] order_by: FlightOrder,
         filter: Option<FlightFilter>,
-    ) -> Result<Connection<FlightEdgeCursor, FlightOffer>> {
+    ) -> Result<Connection<FlightEdgeCursor, OfferNode>> {
         let api = ctx.data::<ApiContext>()?;
         let look = ctx.look_ahead();
         let columns = offer_columns(&look.field("edges").field("node"))
@@ -179,7 +179,7 @@ impl FlightQuery {
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(page.items.into_iter().map(|offer| {
             let key = FlightEdgeCursor(OfferAfter::of(&offer, order));
-            Edge::new(key, FlightOffer::from(offer))
+            Edge::new(key, OfferNode(FlightOffer::from(offer)))
         }));
         Ok(connection)
     }

@@ -1,6 +1,9 @@
 //! GraphQL types shared by several areas, each built from a domain or store value.
 
-use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::{ComplexObject, Context, Enum, Positioned, Result, SimpleObject, Value};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use domain::{AirportCode, AirportDb, Cabin, JobStatus};
 use store::{JobRecord, OfferRecord};
@@ -22,13 +25,25 @@ pub struct Money {
 impl Money {
     /// The amount as a decimal string, e.g. "123.45".
     async fn amount(&self) -> String {
-        let m = self.domain();
-        let text = m.to_string();
-        text.split(' ').next().unwrap_or_default().to_string()
+        self.amount_text()
     }
 }
 
 impl Money {
+    fn amount_text(&self) -> String {
+        let text = self.domain().to_string();
+        text.split(' ').next().unwrap_or_default().to_string()
+    }
+
+    fn plain_field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "minorUnits" => scalar(&self.minor_units),
+            "currency" => Value::String(self.currency.to_string()),
+            "amount" => Value::String(self.amount_text()),
+            _ => return None,
+        })
+    }
+
     fn domain(&self) -> domain::Money {
         domain::Money {
             minor_units: self.minor_units,
@@ -442,6 +457,124 @@ pub struct FlightSegment {
     pub arrival_at: DateTime<FixedOffset>,
 }
 
+impl FlightOffer {
+    /// The value of `field` when it needs nothing but the offer itself.
+    fn plain_field(&self, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        Some(match field.name.node.as_str() {
+            "id" => scalar(&self.id),
+            "jobId" => scalar(&self.job_id),
+            "provider" => scalar(&self.provider),
+            "origin" => scalar(&self.origin),
+            "destination" => scalar(&self.destination),
+            "departureDate" => scalar(&self.departure_date),
+            "returnDate" => optional(&self.return_date),
+            "departureAt" => scalar(&self.departure_at),
+            "arrivalAt" => scalar(&self.arrival_at),
+            "returnDepartureAt" => optional(&self.return_departure_at),
+            "returnArrivalAt" => optional(&self.return_arrival_at),
+            "carrier" => scalar(&self.carrier),
+            "flightNumbers" => Value::List(self.flight_numbers.iter().map(scalar).collect()),
+            "stops" => scalar(&self.stops),
+            "durationMinutes" => scalar(&self.duration_minutes),
+            "price" => plain_object(set, "Money", |f| self.price.plain_field(f))?,
+            "cabin" => async_graphql::resolver_utils::enum_value(self.cabin),
+            "segments" => Value::List(
+                self.segments
+                    .iter()
+                    .map(|seg| plain_object(set, "FlightSegment", |f| seg.plain_field(f)))
+                    .collect::<Option<_>>()?,
+            ),
+            "expiresAt" => optional(&self.expires_at),
+            "deepLink" => optional(&self.deep_link),
+            "bookingToken" => optional(&self.booking_token),
+            "foundAt" => scalar(&self.found_at),
+            _ => return None,
+        })
+    }
+}
+
+impl FlightSegment {
+    fn plain_field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "direction" => async_graphql::resolver_utils::enum_value(self.direction),
+            "carrier" => scalar(&self.carrier),
+            "flightNumber" => scalar(&self.flight_number),
+            "origin" => scalar(&self.origin),
+            "destination" => scalar(&self.destination),
+            "departureAt" => scalar(&self.departure_at),
+            "arrivalAt" => scalar(&self.arrival_at),
+            _ => return None,
+        })
+    }
+}
+
+/// A `FlightOffer` as a page's node. async-graphql resolves every field of an object
+/// through a boxed future of its own, most of a page's cost (BENCHMARKS.md, issue 15): a
+/// selection of plain fields (no fragment, directive, argument or repeated name) is
+/// answered here in one pass instead, anything else the usual way.
+pub struct OfferNode(pub FlightOffer);
+
+impl async_graphql::OutputType for OfferNode {
+    fn type_name() -> Cow<'static, str> {
+        <FlightOffer as async_graphql::OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <FlightOffer as async_graphql::OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> async_graphql::ServerResult<Value> {
+        match plain_object(&ctx.item.node, "FlightOffer", |f| self.0.plain_field(f)) {
+            Some(value) => Ok(value),
+            None => async_graphql::OutputType::resolve(&self.0, ctx, field).await,
+        }
+    }
+}
+
+fn scalar<T: async_graphql::ScalarType>(value: &T) -> Value {
+    value.to_value()
+}
+
+fn optional<T: async_graphql::ScalarType>(value: &Option<T>) -> Value {
+    value.as_ref().map_or(Value::Null, scalar)
+}
+
+/// An object of `type_name` whose selection `set` holds plain fields only, each answered by
+/// `field`; `None` when any is not, so that the caller resolves it the usual way.
+fn plain_object(
+    set: &SelectionSet,
+    type_name: &str,
+    field: impl Fn(&Field) -> Option<Value>,
+) -> Option<Value> {
+    let mut object = async_graphql::indexmap::IndexMap::with_capacity(set.items.len());
+    for item in &set.items {
+        let Selection::Field(f) = &item.node else {
+            return None;
+        };
+        let f = &f.node;
+        if !f.directives.is_empty() || !f.arguments.is_empty() {
+            return None;
+        }
+        let value = if f.name.node == "__typename" {
+            Value::String(type_name.to_string())
+        } else {
+            field(f)?
+        };
+        if object
+            .insert(f.response_key().node.clone(), value)
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(Value::Object(object))
+}
+
 /// The JSON columns a selection of `FlightOffer` fields needs.
 pub(crate) fn offer_columns(offer: &async_graphql::Lookahead<'_>) -> store::OfferColumns {
     store::OfferColumns {
@@ -550,5 +683,95 @@ impl async_graphql::ScalarType for Date {
 
     fn to_value(&self) -> async_graphql::Value {
         async_graphql::Value::String(self.0.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+
+    fn offer() -> FlightOffer {
+        let at = DateTime::parse_from_rfc3339("2027-03-01T10:00:00+00:00").expect("time");
+        FlightOffer {
+            id: Uuid::nil(),
+            job_id: Uuid::nil(),
+            provider: "simulated".into(),
+            origin: "LHR".into(),
+            destination: "BKK".into(),
+            departure_date: Date(at.date_naive()),
+            return_date: None,
+            departure_at: at,
+            arrival_at: at,
+            return_departure_at: None,
+            return_arrival_at: None,
+            carrier: "BA".into(),
+            flight_numbers: vec!["BA9".into()],
+            stops: 0,
+            duration_minutes: 700,
+            price: Money {
+                minor_units: 12345,
+                currency: "EUR",
+            },
+            cabin: GqlCabin::Economy,
+            segments: Vec::new(),
+            expires_at: None,
+            deep_link: None,
+            booking_token: None,
+            raw_payload: None,
+            found_at: at.with_timezone(&Utc),
+        }
+    }
+
+    /// The node's selection set in `query { flights { nodes { … } } }`.
+    fn node_selection(document: &ExecutableDocument) -> &SelectionSet {
+        let DocumentOperations::Single(op) = &document.operations else {
+            panic!("one operation");
+        };
+        let mut set = &op.node.selection_set.node;
+        for _ in 0..2 {
+            let Selection::Field(field) = &set.items[0].node else {
+                panic!("a field");
+            };
+            set = &field.node.selection_set.node;
+        }
+        set
+    }
+
+    fn answer(selection: &str) -> Option<serde_json::Value> {
+        let query = format!("query {{ flights {{ nodes {{ {selection} }} }} }}");
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        let offer = offer();
+        plain_object(node_selection(&document), "FlightOffer", |f| {
+            offer.plain_field(f)
+        })
+        .map(|value| value.into_json().expect("json"))
+    }
+
+    #[test]
+    fn plain_fields_are_answered_in_one_pass_and_anything_else_is_left_alone() {
+        assert_eq!(
+            answer("__typename id cost: price { amount currency } returnDate cabin stops"),
+            Some(serde_json::json!({
+                "__typename": "FlightOffer",
+                "id": Uuid::nil().to_string(),
+                "cost": { "amount": "123.45", "currency": "EUR" },
+                "returnDate": null,
+                "cabin": "ECONOMY",
+                "stops": 0,
+            }))
+        );
+        for usual in [
+            "id rawPayload",
+            "id job { id }",
+            "id ... on FlightOffer { carrier }",
+            "...F",
+            "id id",
+            "id price { amount amount }",
+            "id carrier @deprecated",
+            "price { ... on Money { amount } }",
+        ] {
+            assert_eq!(answer(usual), None, "{usual}");
+        }
     }
 }
