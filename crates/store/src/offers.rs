@@ -71,7 +71,7 @@ pub struct CalendarCell {
 }
 
 /// The offers table as an [`OfferRow`] read: every plain column, and the JSON ones that
-/// `columns` asks for.
+/// `columns` asks for, in the order `OfferRow` reads them.
 fn select_offers(columns: OfferColumns) -> sea_orm::Select<flight_offer::Entity> {
     flight_offer::Entity::find()
         .select_only()

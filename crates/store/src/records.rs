@@ -360,7 +360,9 @@ pub(crate) fn offer_json<T: serde::de::DeserializeOwned>(
 }
 
 /// An offer as read: its JSON columns as text, NULL when the read did not ask for them.
-#[derive(Debug, sea_orm::FromQueryResult)]
+/// Read by position, in the order of `offers::select_offers` (by name, each of a page's
+/// ~1,300 values was a hashed lookup of its column's name).
+#[derive(Debug)]
 pub(crate) struct OfferRow {
     pub id: Uuid,
     pub job_id: Uuid,
@@ -388,6 +390,51 @@ pub(crate) struct OfferRow {
     pub expires_at: Option<DateTime<Utc>>,
     pub booking_token: Option<String>,
     pub raw_payload: Option<String>,
+}
+
+impl sea_orm::FromQueryResult for OfferRow {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self::from_query_result_nullable(res, pre)?)
+    }
+
+    fn from_query_result_nullable(
+        res: &sea_orm::QueryResult,
+        _pre: &str,
+    ) -> Result<Self, sea_orm::TryGetError> {
+        let mut column = 0;
+        let mut at = || {
+            column += 1;
+            column - 1
+        };
+        Ok(Self {
+            id: res.try_get_by_index_nullable(at())?,
+            job_id: res.try_get_by_index_nullable(at())?,
+            task_index: res.try_get_by_index_nullable(at())?,
+            provider: res.try_get_by_index_nullable(at())?,
+            offer_key: res.try_get_by_index_nullable(at())?,
+            origin: res.try_get_by_index_nullable(at())?,
+            destination: res.try_get_by_index_nullable(at())?,
+            departure_date: res.try_get_by_index_nullable(at())?,
+            return_date: res.try_get_by_index_nullable(at())?,
+            departure_at: res.try_get_by_index_nullable(at())?,
+            arrival_at: res.try_get_by_index_nullable(at())?,
+            return_departure_at: res.try_get_by_index_nullable(at())?,
+            return_arrival_at: res.try_get_by_index_nullable(at())?,
+            carrier: res.try_get_by_index_nullable(at())?,
+            stops: res.try_get_by_index_nullable(at())?,
+            duration_minutes: res.try_get_by_index_nullable(at())?,
+            price_minor: res.try_get_by_index_nullable(at())?,
+            currency: res.try_get_by_index_nullable(at())?,
+            cabin: res.try_get_by_index_nullable(at())?,
+            deep_link: res.try_get_by_index_nullable(at())?,
+            found_at: res.try_get_by_index_nullable(at())?,
+            expires_at: res.try_get_by_index_nullable(at())?,
+            booking_token: res.try_get_by_index_nullable(at())?,
+            flight_numbers: res.try_get_by_index_nullable(at())?,
+            segments: res.try_get_by_index_nullable(at())?,
+            raw_payload: res.try_get_by_index_nullable(at())?,
+        })
+    }
 }
 
 impl TryFrom<OfferRow> for OfferRecord {
