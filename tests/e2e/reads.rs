@@ -170,7 +170,10 @@ async fn a_query_gets_the_fields_it_asks_for(backend: Backend) {
         let mut segments = node["segments"].clone();
         for segment in segments.as_array_mut().expect("segments") {
             assert_eq!(segment["__typename"], "FlightSegment");
-            segment.as_object_mut().expect("a segment").remove("__typename");
+            segment
+                .as_object_mut()
+                .expect("a segment")
+                .remove("__typename");
         }
         assert_eq!(segments, full["segments"]);
     }
