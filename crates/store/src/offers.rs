@@ -9,7 +9,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::flight_offer::{self, Column};
-use crate::records::{OfferColumns, OfferRecord, OfferRow, Page, offer_json_column};
+use crate::records::{
+    OfferColumns, OfferRecord, OfferRow, Page, offer_json_column, offer_plain_column,
+};
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,36 +72,40 @@ pub struct CalendarCell {
     pub offers: i64,
 }
 
-/// The offers table as an [`OfferRow`] read: every plain column, and the JSON ones that
-/// `columns` asks for, in the order `OfferRow` reads them.
+/// The offers table as an [`OfferRow`] read: the columns always read, and the optional ones
+/// that `columns` asks for, in the order `OfferRow` reads them.
 fn select_offers(columns: OfferColumns) -> sea_orm::Select<flight_offer::Entity> {
-    flight_offer::Entity::find()
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::JobId,
-            Column::TaskIndex,
-            Column::Provider,
-            Column::OfferKey,
-            Column::Origin,
-            Column::Destination,
-            Column::DepartureDate,
-            Column::ReturnDate,
-            Column::DepartureAt,
-            Column::ArrivalAt,
-            Column::ReturnDepartureAt,
-            Column::ReturnArrivalAt,
-            Column::Carrier,
-            Column::Stops,
-            Column::DurationMinutes,
-            Column::PriceMinor,
-            Column::Currency,
-            Column::Cabin,
-            Column::DeepLink,
-            Column::FoundAt,
-            Column::ExpiresAt,
-            Column::BookingToken,
-        ])
+    let mut select = flight_offer::Entity::find().select_only().columns([
+        Column::Id,
+        Column::JobId,
+        Column::Origin,
+        Column::Destination,
+        Column::DepartureDate,
+        Column::ReturnDate,
+        Column::Carrier,
+        Column::Stops,
+        Column::DurationMinutes,
+        Column::PriceMinor,
+        Column::Currency,
+        Column::Cabin,
+    ]);
+    let optional = [
+        ("departure_at", "TIMESTAMPTZ", columns.times),
+        ("arrival_at", "TIMESTAMPTZ", columns.times),
+        ("return_departure_at", "TIMESTAMPTZ", columns.times),
+        ("return_arrival_at", "TIMESTAMPTZ", columns.times),
+        ("task_index", "BIGINT", columns.details),
+        ("provider", "TEXT", columns.details),
+        ("offer_key", "TEXT", columns.details),
+        ("deep_link", "TEXT", columns.details),
+        ("found_at", "TIMESTAMPTZ", columns.details),
+        ("expires_at", "TIMESTAMPTZ", columns.details),
+        ("booking_token", "TEXT", columns.details),
+    ];
+    for (column, sql_type, wanted) in optional {
+        select = select.expr_as(offer_plain_column(column, sql_type, wanted), column);
+    }
+    select
         .expr_as(
             offer_json_column("flight_numbers", columns.flight_numbers),
             "flight_numbers",

@@ -303,14 +303,21 @@ pub struct OfferRecord {
     pub offer: FlightOffer,
 }
 
-/// Which of an offer's JSON columns a read brings back. The others are not selected (their
-/// place in the row is a NULL), so they are neither sent by the database nor decoded, and
-/// the record holds them empty.
+/// Which of an offer's optional columns a read brings back: its JSON columns, its times and
+/// its details. The others are not selected (their place in the row is a NULL), so they are
+/// neither sent by the database nor decoded, and the record holds them empty (times at the
+/// epoch, texts empty). Always read: the id, the job, the route, the dates, the carrier,
+/// stops, duration, price and cabin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OfferColumns {
     pub flight_numbers: bool,
     pub segments: bool,
     pub raw_payload: bool,
+    /// `departure_at`, `arrival_at`, `return_departure_at`, `return_arrival_at`.
+    pub times: bool,
+    /// `task_index`, `provider`, `offer_key`, `deep_link`, `found_at`, `expires_at`,
+    /// `booking_token`.
+    pub details: bool,
 }
 
 impl OfferColumns {
@@ -319,12 +326,16 @@ impl OfferColumns {
         flight_numbers: true,
         segments: true,
         raw_payload: true,
+        times: true,
+        details: true,
     };
-    /// None of the JSON columns.
+    /// Only the columns always read.
     pub const NONE: Self = Self {
         flight_numbers: false,
         segments: false,
         raw_payload: false,
+        times: false,
+        details: false,
     };
 
     /// The columns either read needs.
@@ -333,7 +344,23 @@ impl OfferColumns {
             flight_numbers: self.flight_numbers || other.flight_numbers,
             segments: self.segments || other.segments,
             raw_payload: self.raw_payload || other.raw_payload,
+            times: self.times || other.times,
+            details: self.details || other.details,
         }
+    }
+}
+
+/// The SELECT expression of an optional plain column: the column when wanted, else a NULL
+/// of its type.
+pub(crate) fn offer_plain_column(
+    column: &'static str,
+    sql_type: &'static str,
+    wanted: bool,
+) -> sea_orm::sea_query::SimpleExpr {
+    if wanted {
+        sea_orm::sea_query::Expr::cust(column)
+    } else {
+        sea_orm::sea_query::Expr::cust(format!("CAST(NULL AS {sql_type})"))
     }
 }
 
@@ -366,29 +393,32 @@ pub(crate) fn offer_json<T: serde::de::DeserializeOwned>(
 pub(crate) struct OfferRow {
     pub id: Uuid,
     pub job_id: Uuid,
-    pub task_index: i64,
-    pub provider: String,
-    pub offer_key: String,
     pub origin: String,
     pub destination: String,
     pub departure_date: NaiveDate,
     pub return_date: Option<NaiveDate>,
-    pub departure_at: DateTime<Utc>,
-    pub arrival_at: DateTime<Utc>,
-    pub return_departure_at: Option<DateTime<Utc>>,
-    pub return_arrival_at: Option<DateTime<Utc>>,
     pub carrier: String,
-    pub flight_numbers: Option<String>,
     pub stops: i16,
     pub duration_minutes: i32,
     pub price_minor: i64,
     pub currency: String,
     pub cabin: String,
+    // Times: NULL unless asked for (the return ones may be NULL anyway).
+    pub departure_at: Option<DateTime<Utc>>,
+    pub arrival_at: Option<DateTime<Utc>>,
+    pub return_departure_at: Option<DateTime<Utc>>,
+    pub return_arrival_at: Option<DateTime<Utc>>,
+    // Details: NULL unless asked for.
+    pub task_index: Option<i64>,
+    pub provider: Option<String>,
+    pub offer_key: Option<String>,
     pub deep_link: Option<String>,
-    pub found_at: DateTime<Utc>,
-    pub segments: Option<String>,
+    pub found_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub booking_token: Option<String>,
+    // JSON, as text: NULL unless asked for.
+    pub flight_numbers: Option<String>,
+    pub segments: Option<String>,
     pub raw_payload: Option<String>,
 }
 
@@ -409,23 +439,23 @@ impl sea_orm::FromQueryResult for OfferRow {
         Ok(Self {
             id: res.try_get_by_index_nullable(at())?,
             job_id: res.try_get_by_index_nullable(at())?,
-            task_index: res.try_get_by_index_nullable(at())?,
-            provider: res.try_get_by_index_nullable(at())?,
-            offer_key: res.try_get_by_index_nullable(at())?,
             origin: res.try_get_by_index_nullable(at())?,
             destination: res.try_get_by_index_nullable(at())?,
             departure_date: res.try_get_by_index_nullable(at())?,
             return_date: res.try_get_by_index_nullable(at())?,
-            departure_at: res.try_get_by_index_nullable(at())?,
-            arrival_at: res.try_get_by_index_nullable(at())?,
-            return_departure_at: res.try_get_by_index_nullable(at())?,
-            return_arrival_at: res.try_get_by_index_nullable(at())?,
             carrier: res.try_get_by_index_nullable(at())?,
             stops: res.try_get_by_index_nullable(at())?,
             duration_minutes: res.try_get_by_index_nullable(at())?,
             price_minor: res.try_get_by_index_nullable(at())?,
             currency: res.try_get_by_index_nullable(at())?,
             cabin: res.try_get_by_index_nullable(at())?,
+            departure_at: res.try_get_by_index_nullable(at())?,
+            arrival_at: res.try_get_by_index_nullable(at())?,
+            return_departure_at: res.try_get_by_index_nullable(at())?,
+            return_arrival_at: res.try_get_by_index_nullable(at())?,
+            task_index: res.try_get_by_index_nullable(at())?,
+            provider: res.try_get_by_index_nullable(at())?,
+            offer_key: res.try_get_by_index_nullable(at())?,
             deep_link: res.try_get_by_index_nullable(at())?,
             found_at: res.try_get_by_index_nullable(at())?,
             expires_at: res.try_get_by_index_nullable(at())?,
@@ -460,10 +490,10 @@ impl TryFrom<OfferRow> for OfferRecord {
         Ok(Self {
             id: m.id,
             job_id: m.job_id,
-            task_index: non_negative(m.task_index, "task_index")?,
+            task_index: non_negative(m.task_index.unwrap_or(0), "task_index")?,
             departure_date: m.departure_date,
             return_date: m.return_date,
-            found_at: m.found_at,
+            found_at: m.found_at.unwrap_or(DateTime::UNIX_EPOCH),
             offer: FlightOffer {
                 origin: code(&m.origin)?,
                 destination: code(&m.destination)?,
@@ -473,10 +503,10 @@ impl TryFrom<OfferRow> for OfferRecord {
                 price: Money::new(m.price_minor, currency).map_err(|e| corrupt(e.to_string()))?,
                 cabin: Cabin::parse(&m.cabin)
                     .ok_or_else(|| corrupt(format!("cabin {}", m.cabin)))?,
-                key: m.offer_key,
-                provider: m.provider,
-                departure_at: m.departure_at,
-                arrival_at: m.arrival_at,
+                key: m.offer_key.unwrap_or_default(),
+                provider: m.provider.unwrap_or_default(),
+                departure_at: m.departure_at.unwrap_or(DateTime::UNIX_EPOCH),
+                arrival_at: m.arrival_at.unwrap_or(DateTime::UNIX_EPOCH),
                 return_departure_at: m.return_departure_at,
                 return_arrival_at: m.return_arrival_at,
                 carrier: m.carrier,

@@ -243,6 +243,12 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     assert_eq!(stored.offer, sent);
 
     // A read that does not ask for the JSON columns gets every other field all the same.
+    let without_json_columns = store::OfferColumns {
+        flight_numbers: false,
+        segments: false,
+        raw_payload: false,
+        ..store::OfferColumns::ALL
+    };
     let page = store
         .offers_page(
             job.id,
@@ -250,7 +256,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
             &store::OfferFilter::default(),
             10,
             None,
-            store::OfferColumns::NONE,
+            without_json_columns,
         )
         .await
         .expect("offers");
@@ -268,6 +274,49 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     assert_eq!(without_json(&lean.offer), without_json(&sent));
     assert_eq!(lean.id, stored.id);
     assert_eq!(lean.found_at, stored.found_at);
+
+    // The leanest read: what is always read comes back as stored, the rest empty.
+    let page = store
+        .offers_page(
+            job.id,
+            store::OfferOrder::PriceAsc,
+            &store::OfferFilter::default(),
+            10,
+            None,
+            store::OfferColumns::NONE,
+        )
+        .await
+        .expect("offers");
+    let [least] = page.items.as_slice() else {
+        panic!("one offer stored, got {}", page.items.len())
+    };
+    let (got, sent) = (&least.offer, &sent);
+    assert_eq!(
+        (
+            least.id,
+            least.job_id,
+            least.departure_date,
+            least.return_date
+        ),
+        (
+            stored.id,
+            stored.job_id,
+            stored.departure_date,
+            stored.return_date
+        )
+    );
+    assert_eq!(
+        (&got.origin, &got.destination, &got.carrier, got.stops),
+        (&sent.origin, &sent.destination, &sent.carrier, sent.stops)
+    );
+    assert_eq!(
+        (got.duration_minutes, got.price),
+        (sent.duration_minutes, sent.price)
+    );
+    assert_eq!(got.departure_at, chrono::DateTime::UNIX_EPOCH);
+    assert!(got.return_arrival_at.is_none() && got.deep_link.is_none());
+    assert!(got.provider.is_empty() && got.key.is_empty());
+    assert_eq!(least.found_at, chrono::DateTime::UNIX_EPOCH);
 
     store.close().await.expect("close");
     drop_database(db).await;

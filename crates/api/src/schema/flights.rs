@@ -142,10 +142,12 @@ impl FlightQuery {
     ) -> Result<Connection<FlightEdgeCursor, OfferNode>> {
         let api = ctx.data::<ApiContext>()?;
         let look = ctx.look_ahead();
-        let columns = offer_columns(&look.field("edges").field("node"))
+        let mut columns = offer_columns(&look.field("edges").field("node"))
             .or(offer_columns(&look.field("nodes")));
         let first = cursor::page_size(first)?;
         let order: OfferOrder = order_by.into();
+        // The edges' cursors carry the sort key.
+        columns.times |= order == OfferOrder::DepartureAsc;
         let after = match after {
             None => None,
             Some(raw) => Some(

@@ -575,12 +575,26 @@ fn plain_object(
     Some(Value::Object(object))
 }
 
-/// The JSON columns a selection of `FlightOffer` fields needs.
+/// The optional columns a selection of `FlightOffer` fields needs.
 pub(crate) fn offer_columns(offer: &async_graphql::Lookahead<'_>) -> store::OfferColumns {
+    let any = |fields: &[&str]| fields.iter().any(|f| offer.field(f).exists());
     store::OfferColumns {
-        flight_numbers: offer.field("flightNumbers").exists(),
-        segments: offer.field("segments").exists(),
-        raw_payload: offer.field("rawPayload").exists(),
+        flight_numbers: any(&["flightNumbers"]),
+        segments: any(&["segments"]),
+        raw_payload: any(&["rawPayload"]),
+        times: any(&[
+            "departureAt",
+            "arrivalAt",
+            "returnDepartureAt",
+            "returnArrivalAt",
+        ]),
+        details: any(&[
+            "provider",
+            "deepLink",
+            "bookingToken",
+            "expiresAt",
+            "foundAt",
+        ]),
     }
 }
 
