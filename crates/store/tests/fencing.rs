@@ -225,20 +225,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     assert_eq!(job.found_flights, 1);
 
     // Everything an offer carries comes back as it went in.
-    let page = store
-        .offers_page(
-            job.id,
-            store::OfferOrder::PriceAsc,
-            &store::OfferFilter::default(),
-            10,
-            None,
-            store::OfferColumns::ALL,
-        )
-        .await
-        .expect("offers");
-    let [stored] = page.items.as_slice() else {
-        panic!("one offer stored, got {}", page.items.len())
-    };
+    let stored = &only_offer(&store, job.id, store::OfferColumns::ALL).await;
     let sent = offer("fresh", 200).offer;
     assert_eq!(stored.offer, sent);
 
@@ -249,20 +236,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
         raw_payload: false,
         ..store::OfferColumns::ALL
     };
-    let page = store
-        .offers_page(
-            job.id,
-            store::OfferOrder::PriceAsc,
-            &store::OfferFilter::default(),
-            10,
-            None,
-            without_json_columns,
-        )
-        .await
-        .expect("offers");
-    let [lean] = page.items.as_slice() else {
-        panic!("one offer stored, got {}", page.items.len())
-    };
+    let lean = &only_offer(&store, job.id, without_json_columns).await;
     assert!(lean.offer.segments.is_empty() && lean.offer.raw.is_none());
     assert!(lean.offer.flight_numbers.is_empty());
     let without_json = |o: &FlightOffer| FlightOffer {
@@ -276,20 +250,7 @@ async fn a_worker_that_lost_its_lease_writes_nothing(postgres: bool) {
     assert_eq!(lean.found_at, stored.found_at);
 
     // The leanest read: what is always read comes back as stored, the rest empty.
-    let page = store
-        .offers_page(
-            job.id,
-            store::OfferOrder::PriceAsc,
-            &store::OfferFilter::default(),
-            10,
-            None,
-            store::OfferColumns::NONE,
-        )
-        .await
-        .expect("offers");
-    let [least] = page.items.as_slice() else {
-        panic!("one offer stored, got {}", page.items.len())
-    };
+    let least = &only_offer(&store, job.id, store::OfferColumns::NONE).await;
     let (got, sent) = (&least.offer, &sent);
     assert_eq!(
         (
@@ -788,4 +749,26 @@ async fn sqlite_search_limits_hold_per_account() {
 #[tokio::test]
 async fn postgres_search_limits_hold_per_account() {
     search_limits_hold_per_account(true).await;
+}
+
+/// The one offer of `job`, read with `columns`.
+async fn only_offer(
+    store: &Store,
+    job: uuid::Uuid,
+    columns: store::OfferColumns,
+) -> store::OfferRecord {
+    let page = store
+        .offers_page(
+            job,
+            store::OfferOrder::PriceAsc,
+            &store::OfferFilter::default(),
+            10,
+            None,
+            columns,
+        )
+        .await
+        .expect("offers");
+    let [offer] = <[_; 1]>::try_from(page.items)
+        .unwrap_or_else(|items| panic!("one offer stored, got {}", items.len()));
+    offer
 }
