@@ -270,8 +270,8 @@ impl Connection {
         let keep_alive = self.state.ctx.limits.sockets.ping_interval;
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
-        // The two deadlines' timers, made again only when a deadline moves: one made and
-        // dropped on every turn of the loop would cost more than the message it sends.
+        // The two deadlines' timers, made again only when a deadline moves rather than on
+        // every turn of the loop (every message sent).
         let mut pong_timer = Deadline::new(self.pong_due);
         let mut expiry_timer = Deadline::new(self.expires_at);
         let shared_ready = Arc::clone(&self.shared_ready);

@@ -461,8 +461,8 @@ async fn client(
     let mut subscribed = false;
     let mut lags = Vec::new();
     let mut permit = Some(permit);
-    // One timer per client, made again only when the window changes: a timer made and
-    // dropped per message would cost the shared machine more than the message.
+    // One timer per client, made again only when the window changes rather than for every
+    // message.
     let mut limits = *window.borrow();
     let mut window_ends = Box::pin(sleep_until(limits.map(|(_, until)| until)));
     loop {
