@@ -189,10 +189,40 @@ def search(fares, q, base_url):
 
 
 def parse_book(body):
+    """A BookRequest, checked: (offer id, adults, idempotency key, expected price)."""
     offer_id = field(body, "offerId", lambda v: isinstance(v, str) and v, "a non-empty string")
     field(body, "bookingToken", lambda v: v is None or isinstance(v, str), "null or a string")
-    field(body, "adults", lambda v: is_int(v, 1), "an integer >= 1")
-    digest = hashlib.sha256(offer_id.encode()).digest()
+    adults = field(body, "adults", lambda v: is_int(v, 1), "an integer >= 1")
+    key = field(body, "idempotencyKey", lambda v: isinstance(v, str) and 0 < len(v) <= 400,
+                "a string of 1-400 characters")
+    passengers = field(body, "passengers", lambda v: isinstance(v, list) and len(v) == adults,
+                       f"a list of {adults} passenger(s)")
+    for i, pax in enumerate(passengers):
+        for name in ("givenName", "familyName"):
+            if not (isinstance(pax, dict) and isinstance(pax.get(name), str) and pax[name].strip()):
+                raise BadRequest(f"passengers[{i}].{name}: must be a non-empty string")
+    price = field(body, "expectedPrice", lambda v: isinstance(v, dict), "an object")
+    amount = field(price, "amountMinor", lambda v: is_int(v, 0), "an integer >= 0")
+    currency = field(price, "currency", lambda v: isinstance(v, str) and CODE.match(v), "an ISO 4217 code")
+    return offer_id, adults, key, (amount, currency)
+
+
+def current_price(fares_by_number, offer_id, adults, reprice_percent):
+    """What the offer costs now, for all passengers: its flights' fares, moved by --reprice-percent.
+    None when the id names no flight of the CSV."""
+    parts = offer_id.split("-")
+    if len(parts) not in (2, 4):
+        return None
+    numbers = parts[0::2]
+    fares = [fares_by_number.get(n) for n in numbers]
+    if any(f is None for f in fares):
+        return None
+    per_adult = sum(f["price"] for f in fares)
+    return per_adult * adults * (100 + reprice_percent) // 100, fares[0]["currency"]
+
+
+def reference_of(key):
+    digest = hashlib.sha256(key.encode()).digest()
     return "".join(chr(ord("A") + b % 26) for b in digest[:6])
 
 
@@ -205,7 +235,11 @@ class State:
         self.rng = random.Random(args.seed)
         self.seen_bodies = set()
         self.stats = dict.fromkeys(
-            ("requests", "search", "ok", "status_429", "status_500", "malformed", "slow", "unauthorized"), 0)
+            ("requests", "search", "ok", "status_429", "status_500", "malformed", "slow", "unauthorized",
+             "book_calls", "bookings"), 0)
+        self.fares_by_number = {f["flight_number"]: f for rows in fares.values() for f in rows}
+        self.booked = {}  # idempotency key -> (offer id, reference)
+        self.hung = set()  # keys whose first answer --fault book-hang held back
 
     def count(self, *keys):
         with self.lock:
@@ -288,12 +322,38 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, {"error": f"body is not valid JSON: {e}"})
         try:
             if path == "/book":
-                return self.send_json(200, {"reference": parse_book(body)})
+                return self.book(parse_book(body))
             offers = search(st.fares, parse_search(body), st.base_url)
         except BadRequest as e:
             return self.send_json(400, {"error": str(e)})
         st.count("ok")
         self.send_json(200, {"offers": offers})
+
+    def book(self, request):
+        """Books once per idempotency key: the same key again answers the same reference."""
+        st = self.state
+        offer_id, adults, key, expected = request
+        now = current_price(st.fares_by_number, offer_id, adults, st.args.reprice_percent)
+        if now is None:
+            return self.send_json(410, {"error": f"no offer {offer_id}"})
+        with st.lock:
+            st.stats["book_calls"] += 1
+            if key in st.booked:
+                booked_offer, reference = st.booked[key]
+                if booked_offer != offer_id:
+                    return self.send_json(422, {"error": "idempotency key used for another offer"})
+                return self.send_json(200, {"reference": reference})
+            if expected != now:
+                return self.send_json(409, {"error": "price changed",
+                                            "currentPrice": {"amountMinor": now[0], "currency": now[1]}})
+            reference = reference_of(key)
+            st.booked[key] = (offer_id, reference)
+            st.stats["bookings"] += 1
+            hang = st.args.fault == "book-hang" and key not in st.hung
+            st.hung.add(key)
+        if hang:  # booked, but the answer is held back: the caller may die waiting
+            time.sleep(st.args.delay_ms / 1000)
+        return self.send_json(200, {"reference": reference})
 
     def inject_fault(self, raw):
         """Misbehaves as --fault says; True when that answered the request."""
@@ -333,10 +393,16 @@ def main():
     p.add_argument("--fares", type=Path, default=Path(__file__).resolve().parent / "fares.csv",
                    help="fares CSV (default: fares.csv next to this script)")
     p.add_argument("--api-key", help="require 'Authorization: Bearer KEY' on /search and /book")
-    p.add_argument("--fault", default="none", choices=("none", "malformed", "500", "429", "slow", "flaky"),
-                   help="misbehave on purpose on /search (default none)")
+    p.add_argument("--fault", default="none",
+                   choices=("none", "malformed", "500", "429", "slow", "flaky", "book-hang"),
+                   help="misbehave on purpose on /search; book-hang: book, then hold the first "
+                        "answer to each booking for --delay-ms (default none)")
+    p.add_argument("--reprice-percent", type=int, default=0,
+                   help="/book: offers now cost this many percent more than /search said, "
+                        "so bookings at the old price get 409 with the current price (default 0)")
     p.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds for --fault 429 (default 1)")
-    p.add_argument("--delay-ms", type=int, default=3000, help="delay for --fault slow (default 3000)")
+    p.add_argument("--delay-ms", type=int, default=3000,
+                   help="delay for --fault slow and book-hang (default 3000)")
     p.add_argument("--fail-rate", type=float, default=0.3, help="share of 500s for --fault flaky (default 0.3)")
     p.add_argument("--seed", type=int, default=1, help="random seed for --fault flaky (default 1)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")

@@ -103,6 +103,10 @@ export type NightsInput = {
 };
 
 export type NotificationKind =
+  | 'BOOKING_CANCELLED'
+  | 'BOOKING_CONFIRMED'
+  /** Not booked: the message says why (a new price, the offer gone, the provider). */
+  | 'BOOKING_FAILED'
   | 'IMPORT_FAILED'
   | 'IMPORT_SUCCEEDED'
   | 'SEARCH_CANCELLED'

@@ -13,6 +13,7 @@ mod m20261126_000007_provider_settings;
 mod m20261201_000008_workers;
 mod m20261201_000009_sessions;
 mod m20261201_000010_login_limits;
+mod m20261202_000011_bookings_and_events;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_workers::Migration),
             Box::new(m20261201_000009_sessions::Migration),
             Box::new(m20261201_000010_login_limits::Migration),
+            Box::new(m20261202_000011_bookings_and_events::Migration),
         ]
     }
 }

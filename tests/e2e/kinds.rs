@@ -121,7 +121,7 @@ async fn postgres_each_kind_of_work_scales_on_its_own() {
 async fn an_unknown_kind_of_work_is_named() {
     let out = tokio::process::Command::new(BIN)
         .arg("worker")
-        .env("WORKER_KINDS", "search,booking")
+        .env("WORKER_KINDS", "search,webhook")
         .env("DATABASE_URL", "sqlite::memory:")
         .output()
         .await
@@ -129,7 +129,9 @@ async fn an_unknown_kind_of_work_is_named() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("`booking` is not a kind of work; the kinds are search, import"),
+        stderr.contains(
+            "`webhook` is not a kind of work; the kinds are search, import, booking, consumer"
+        ),
         "{stderr}"
     );
 }

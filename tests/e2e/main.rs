@@ -6,6 +6,7 @@ mod support;
 
 mod api;
 mod auth;
+mod bookings;
 mod cli;
 mod cors;
 mod crash;

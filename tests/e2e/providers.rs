@@ -15,13 +15,13 @@ use crate::support;
 use crate::support::{Backend, TestApp, TestDb, days_from_now};
 
 /// The example provider, started by the test on a free port.
-struct ExampleProvider {
-    url: String,
+pub(crate) struct ExampleProvider {
+    pub(crate) url: String,
     _child: Child,
 }
 
 impl ExampleProvider {
-    async fn spawn(args: &[&str]) -> Self {
+    pub(crate) async fn spawn(args: &[&str]) -> Self {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/http-provider/server.py");
         let mut child = Command::new("python3")
@@ -51,7 +51,7 @@ impl ExampleProvider {
         Self { url, _child: child }
     }
 
-    async fn stats(&self) -> Value {
+    pub(crate) async fn stats(&self) -> Value {
         reqwest::get(format!("{}/stats", self.url))
             .await
             .expect("GET /stats")
@@ -62,7 +62,7 @@ impl ExampleProvider {
 }
 
 /// A providers file in a directory that lives as long as the returned guard.
-fn providers_file(toml: &str) -> (tempfile::TempDir, String) {
+pub(crate) fn providers_file(toml: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("providers.toml");
     std::fs::write(&path, toml).expect("write providers file");

@@ -30,6 +30,9 @@ pub enum ApiError {
         quota: store::QuotaExceeded,
         admin: bool,
     },
+    /// A booking the store refused: SOLD_OUT, OFFER_EXPIRED, PRICE_CHANGED (with
+    /// `extensions.newPrice`), or CONFLICT.
+    Booking(store::BookingRefused),
     /// The cause is logged where it happens; clients see only "internal error".
     Internal,
 }
@@ -51,6 +54,13 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::RateLimited(_) | ApiError::RetryLater { .. } => "RATE_LIMITED",
             ApiError::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
+            ApiError::Booking(refusal) => match refusal {
+                store::BookingRefused::SoldOut => "SOLD_OUT",
+                store::BookingRefused::OfferExpired(_) => "OFFER_EXPIRED",
+                store::BookingRefused::PriceChanged { .. } => "PRICE_CHANGED",
+                store::BookingRefused::KeyReused(_)
+                | store::BookingRefused::NotCancellable { .. } => "CONFLICT",
+            },
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -65,6 +75,7 @@ impl ApiError {
             | ApiError::RateLimited(why)
             | ApiError::RetryLater { message: why, .. } => why.clone(),
             ApiError::QuotaExceeded { quota, .. } => quota.to_string(),
+            ApiError::Booking(refusal) => refusal.to_string(),
             ApiError::Internal => "internal error".to_string(),
         }
     }
@@ -75,6 +86,8 @@ impl From<store::StoreError> for ApiError {
         match e {
             store::StoreError::JobNotFound(id) => ApiError::NotFound(format!("search job {id}")),
             store::StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            store::StoreError::BookingNotFound(id) => ApiError::NotFound(format!("booking {id}")),
+            store::StoreError::BookingRefused(refusal) => ApiError::Booking(refusal),
             store::StoreError::UserNotFound(id) => ApiError::NotFound(format!("account {id}")),
             store::StoreError::SessionEnded(_) => {
                 ApiError::Unauthenticated("this session has ended; log in again".into())
@@ -114,6 +127,18 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("used", quota.used);
             ext.set("requested", quota.requested);
             ext.set("max", quota.max);
+        }
+        if let ApiError::Booking(store::BookingRefused::PriceChanged { price }) = &e {
+            let mut new_price = async_graphql::indexmap::IndexMap::new();
+            new_price.insert(
+                async_graphql::Name::new("minorUnits"),
+                async_graphql::Value::from(price.minor_units),
+            );
+            new_price.insert(
+                async_graphql::Name::new("currency"),
+                async_graphql::Value::from(price.currency.code()),
+            );
+            ext.set("newPrice", async_graphql::Value::Object(new_price));
         }
         error
     }

@@ -2,6 +2,7 @@
 //! through a constructor that checks it, so an invalid one cannot exist past the edge.
 
 pub mod airport;
+pub mod booking;
 pub mod cursor;
 pub mod inventory;
 pub mod job;
@@ -12,6 +13,10 @@ pub mod spec;
 pub mod user;
 
 pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
+pub use booking::{
+    BookingInputError, BookingStatus, Passenger, RawPassenger, event_type, parse_idempotency_key,
+    parse_passengers,
+};
 pub use cursor::TaskCursor;
 pub use inventory::{CsvHeader, FlightError, InventoryFlight, RawFlight};
 pub use job::{JobProgress, JobStatus};

@@ -62,6 +62,10 @@ pub struct ProviderConfig {
     pub latency_ms: Option<u64>,
     pub error_rate: Option<f64>,
     pub seed: Option<u64>,
+    /// `simulated`: share of bookings refused, and of offers whose price has moved when
+    /// they are booked.
+    pub booking_failure_rate: Option<f64>,
+    pub price_change_rate: Option<f64>,
 }
 
 fn enabled_by_default() -> bool {
@@ -139,6 +143,8 @@ impl ProviderConfig {
             ("latency_ms", self.latency_ms.is_some()),
             ("error_rate", self.error_rate.is_some()),
             ("seed", self.seed.is_some()),
+            ("booking_failure_rate", self.booking_failure_rate.is_some()),
+            ("price_change_rate", self.price_change_rate.is_some()),
         ] {
             if set {
                 return Err(invalid(format!(
@@ -172,12 +178,18 @@ impl ProviderConfig {
                 "rate_limit must be a positive number of calls per second, not {rate}"
             )));
         }
-        if let Some(rate) = self.error_rate
-            && !(0.0..=1.0).contains(&rate)
-        {
-            return Err(invalid(format!(
-                "error_rate must be within 0 and 1, not {rate}"
-            )));
+        for (field, rate) in [
+            ("error_rate", self.error_rate),
+            ("booking_failure_rate", self.booking_failure_rate),
+            ("price_change_rate", self.price_change_rate),
+        ] {
+            if let Some(rate) = rate
+                && !(0.0..=1.0).contains(&rate)
+            {
+                return Err(invalid(format!(
+                    "{field} must be within 0 and 1, not {rate}"
+                )));
+            }
         }
         if let Some(retries) = self.retries
             && retries > 20
@@ -258,7 +270,7 @@ fn typed_value(field: &str, raw: &str) -> Result<toml::Value, String> {
             "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
             _ => Err(format!("expected true or false, got `{raw}`")),
         },
-        "rate_limit" | "error_rate" => value
+        "rate_limit" | "error_rate" | "booking_failure_rate" | "price_change_rate" => value
             .parse::<f64>()
             .map(toml::Value::Float)
             .map_err(|_| format!("expected a number, got `{raw}`")),

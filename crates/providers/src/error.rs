@@ -28,6 +28,15 @@ pub enum ProviderError {
     /// An answer that breaks the contract.
     #[error("{0}")]
     BadResponse(String),
+    /// The offer cannot be booked any more (sold out, withdrawn, past its validity).
+    #[error("{0}")]
+    OfferGone(String),
+    /// The offer is still there, at another price: nothing was booked.
+    #[error("the price is now {price}")]
+    PriceChanged { price: domain::Money },
+    /// The provider refused this booking (passenger data, payment, its own rules).
+    #[error("{0}")]
+    Refused(String),
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),
     #[error("calls to the provider are paused after repeated failures (circuit open)")]

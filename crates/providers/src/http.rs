@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+use crate::{BookingRequest, Capabilities, Confirmation, FlightProvider, ProviderError};
 
 /// The most a `/search` answer may weigh.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -460,7 +460,7 @@ impl FlightProvider for HttpProvider {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
         if !self.capabilities.booking {
             return Err(ProviderError::Unsupported("booking"));
@@ -479,31 +479,80 @@ impl FlightProvider for HttpProvider {
                     .unwrap_or(&offer.key)
                     .to_string()
             });
+        let passengers: Vec<serde_json::Value> = request
+            .passengers
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "givenName": p.given_name,
+                    "familyName": p.family_name,
+                    "bornOn": p.born_on.map(|d| d.to_string()),
+                    "email": p.email,
+                })
+            })
+            .collect();
         let body = serde_json::json!({
             "offerId": offer_id,
             "bookingToken": offer.booking_token,
-            "adults": passengers.adults,
+            "adults": request.passengers.len(),
+            "idempotencyKey": request.idempotency_key,
+            "passengers": passengers,
+            "expectedPrice": {
+                "amountMinor": request.expected_price.minor_units,
+                "currency": request.expected_price.currency.code(),
+            },
         });
         let (status, headers, bytes) = self.post("/book", &body).await?;
         match status.as_u16() {
-            200 => {
+            200 | 201 => {
                 #[derive(Deserialize)]
                 struct Booked {
                     reference: String,
                 }
                 let booked: Booked = serde_json::from_slice(&bytes)
                     .map_err(|e| self.contract_error("/book", &e.to_string()))?;
+                if booked.reference.trim().is_empty() || booked.reference.len() > 200 {
+                    return Err(
+                        self.contract_error("/book", "`reference` must be 1 to 200 characters")
+                    );
+                }
                 Ok(Confirmation {
                     reference: booked.reference,
                 })
             }
             404 | 501 => Err(ProviderError::Unsupported("booking")),
-            409 | 410 => {
-                tracing::warn!(provider = %self.name, %status, detail = error_message(&bytes, self.api_key.as_ref()), "offer gone");
-                Err(ProviderError::InvalidQuery(format!(
-                    "the provider says the offer is gone (HTTP {})",
-                    status.as_u16()
-                )))
+            409 => {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Repriced {
+                    current_price: WireMoney,
+                }
+                match serde_json::from_slice::<Repriced>(&bytes) {
+                    Ok(r) => {
+                        let price = domain::Currency::parse(&r.current_price.currency)
+                            .ok()
+                            .and_then(|c| domain::Money::new(r.current_price.amount_minor, c).ok())
+                            .ok_or_else(|| {
+                                self.contract_error("/book", "`currentPrice` is not a price")
+                            })?;
+                        Err(ProviderError::PriceChanged { price })
+                    }
+                    Err(_) => {
+                        tracing::warn!(provider = %self.name, %status, detail = error_message(&bytes, self.api_key.as_ref()), "offer gone");
+                        Err(ProviderError::OfferGone(
+                            "the provider says the offer is gone (HTTP 409)".into(),
+                        ))
+                    }
+                }
+            }
+            410 => Err(ProviderError::OfferGone(
+                "the provider says the offer is gone (HTTP 410)".into(),
+            )),
+            422 => {
+                tracing::warn!(provider = %self.name, %status, detail = error_message(&bytes, self.api_key.as_ref()), "booking refused");
+                Err(ProviderError::Refused(
+                    "the provider refused the booking (HTTP 422)".into(),
+                ))
             }
             _ => Err(self.status_error(status, &headers, &bytes, "/book")),
         }

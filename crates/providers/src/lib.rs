@@ -37,6 +37,10 @@ pub struct Capabilities {
     pub typical_latency_ms: u32,
     /// The provider can book the offers it returns.
     pub booking: bool,
+    /// A booking sent twice with the same idempotency key books once, so a booking call
+    /// that timed out or was cut off by a crash may be sent again.
+    #[serde(default)]
+    pub idempotent_booking: bool,
 }
 
 impl Default for Capabilities {
@@ -48,6 +52,7 @@ impl Default for Capabilities {
             max_results: None,
             typical_latency_ms: 0,
             booking: false,
+            idempotent_booking: false,
         }
     }
 }
@@ -64,9 +69,16 @@ impl Capabilities {
     }
 }
 
+/// What a booking asks of a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Passengers {
-    pub adults: u8,
+pub struct BookingRequest {
+    /// The same key books once, however often it is sent (see
+    /// [`Capabilities::idempotent_booking`]).
+    pub idempotency_key: String,
+    pub passengers: Vec<domain::Passenger>,
+    /// The price the traveller agreed to, for all passengers. A provider that would charge
+    /// another answers [`ProviderError::PriceChanged`] and books nothing.
+    pub expected_price: domain::Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +96,7 @@ pub trait FlightProvider: Send + Sync {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError>;
 
     /// How calls to this provider have gone in this process, when it is measured (the

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use crate::quota::{LocalQuota, Quota};
 use tokio::time::Instant;
 
-use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+use crate::{BookingRequest, Capabilities, Confirmation, FlightProvider, ProviderError};
 
 /// How a provider is called. Defaults suit a remote API.
 #[derive(Debug, Clone)]
@@ -126,13 +126,14 @@ impl Timeout {
 impl FlightProvider for Timeout {
     delegate!();
 
-    /// A booking is bounded by the same timeout (it is never retried: it is not idempotent).
+    /// A booking is bounded by the same timeout. The middleware never retries one: the
+    /// booking worker does, and only where the provider's bookings are idempotent.
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        tokio::time::timeout(self.limit, self.inner.book(offer, passengers))
+        tokio::time::timeout(self.limit, self.inner.book(offer, request))
             .await
             .unwrap_or(Err(ProviderError::Timeout(self.limit)))
     }
@@ -165,9 +166,9 @@ impl FlightProvider for ConcurrencyLimit {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        self.inner.book(offer, request).await
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
@@ -210,9 +211,9 @@ impl FlightProvider for RateLimit {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        self.inner.book(offer, request).await
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
@@ -312,9 +313,9 @@ impl FlightProvider for CircuitBreaker {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        self.inner.book(offer, request).await
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
@@ -378,9 +379,9 @@ impl FlightProvider for Retry {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        self.inner.book(offer, request).await
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
@@ -458,9 +459,9 @@ impl FlightProvider for Measured {
     async fn book(
         &self,
         offer: &FlightOffer,
-        passengers: &Passengers,
+        request: &BookingRequest,
     ) -> Result<Confirmation, ProviderError> {
-        self.inner.book(offer, passengers).await
+        self.inner.book(offer, request).await
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {

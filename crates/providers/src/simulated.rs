@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use domain::{AirportCode, AirportDb, Cabin, Direction, FlightOffer, FlightQuery, Money, Segment};
 use siphasher::sip::SipHasher13;
 
-use crate::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+use crate::{BookingRequest, Capabilities, Confirmation, FlightProvider, ProviderError};
 
 pub const NAME: &str = "simulated";
 
@@ -36,6 +36,12 @@ pub struct SimulatedConfig {
     pub date_window_days: u32,
     pub nights_range: bool,
     pub max_destinations: u32,
+    /// Share of bookings, 0.0 to 1.0, refused (decided by the idempotency key, so the same
+    /// booking is refused every time it is sent).
+    pub booking_failure_rate: f64,
+    /// Share of offers, 0.0 to 1.0, whose price has moved by +7% when they are booked
+    /// (decided by the offer's key): booking them at the old price answers PriceChanged.
+    pub price_change_rate: f64,
 }
 
 impl Default for SimulatedConfig {
@@ -47,6 +53,8 @@ impl Default for SimulatedConfig {
             date_window_days: 1,
             nights_range: false,
             max_destinations: 1,
+            booking_failure_rate: 0.0,
+            price_change_rate: 0.0,
         }
     }
 }
@@ -375,7 +383,8 @@ impl FlightProvider for SimulatedProvider {
             max_destinations: self.config.max_destinations.max(1),
             max_results: None,
             typical_latency_ms: self.config.latency.as_millis() as u32,
-            booking: false,
+            booking: true,
+            idempotent_booking: true,
         }
     }
 
@@ -395,8 +404,37 @@ impl FlightProvider for SimulatedProvider {
         Ok(self.offers(query, (self.today)()))
     }
 
-    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
-        Err(ProviderError::Unsupported("booking"))
+    /// Books deterministically: the reference follows from the idempotency key, so the
+    /// same request sent again answers the same booking.
+    async fn book(
+        &self,
+        offer: &FlightOffer,
+        request: &BookingRequest,
+    ) -> Result<Confirmation, ProviderError> {
+        if !self.config.latency.is_zero() {
+            tokio::time::sleep(self.config.latency).await;
+        }
+        let share = |h: u64| (h % 1_000_000) as f64 / 1_000_000.0;
+        if share(self.hash(&[b"reprice", offer.key.as_bytes()])) < self.config.price_change_rate {
+            let current = Money {
+                minor_units: offer.price.minor_units.saturating_mul(107) / 100,
+                currency: offer.price.currency,
+            };
+            if request.expected_price != current {
+                return Err(ProviderError::PriceChanged { price: current });
+            }
+        } else if request.expected_price != offer.price {
+            return Err(ProviderError::PriceChanged { price: offer.price });
+        }
+        let key = self.hash(&[b"book", request.idempotency_key.as_bytes()]);
+        if share(key) < self.config.booking_failure_rate {
+            return Err(ProviderError::Refused(
+                "the provider refused the booking (simulated failure)".into(),
+            ));
+        }
+        Ok(Confirmation {
+            reference: format!("SIM-{:010X}", key & 0xff_ffff_ffff),
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use fast_flights_providers::middleware::{
     BreakerState, CircuitBreaker, ConcurrencyLimit, RateLimit, Retry, Timeout,
 };
 use fast_flights_providers::{
-    CallPolicy, Capabilities, Confirmation, FlightProvider, Passengers, ProviderError,
+    BookingRequest, CallPolicy, Capabilities, Confirmation, FlightProvider, ProviderError,
 };
 use tokio::time::Instant;
 
@@ -70,7 +70,11 @@ impl FlightProvider for Scripted {
         }
     }
 
-    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
+    async fn book(
+        &self,
+        _: &FlightOffer,
+        _: &BookingRequest,
+    ) -> Result<Confirmation, ProviderError> {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
@@ -281,11 +285,19 @@ async fn a_slow_booking_times_out_too() {
     };
     let started = Instant::now();
     let err = provider
-        .book(&offer, &fast_flights_providers::Passengers { adults: 1 })
+        .book(
+            &offer,
+            &BookingRequest {
+                idempotency_key: "k".into(),
+                passengers: Vec::new(),
+                expected_price: offer.price,
+            },
+        )
         .await
         .expect_err("times out");
     assert_eq!(err, ProviderError::Timeout(Duration::from_secs(2)));
-    // Not retried: a booking is not idempotent.
+    // Not retried by the middleware: retries of a booking are the booking worker's, and
+    // only at providers whose bookings are idempotent.
     assert_eq!(started.elapsed(), Duration::from_secs(2));
 }
 

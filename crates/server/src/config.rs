@@ -128,10 +128,15 @@ pub struct Config {
     #[arg(long, env = "WORKER_ID", global = true)]
     pub worker_id: Option<String>,
 
-    /// The kinds of lease-held work this process runs, comma-separated (search, import), so
+    /// The kinds of lease-held work this process runs, comma-separated (search, import,
+    /// booking), so
     /// each workload scales on its own: e.g. `fast-flights worker --kinds import`.
     #[arg(long = "kinds", env = "WORKER_KINDS", value_delimiter = ',', value_parser = parse_kind, default_values_t = store::LeaseKind::ALL, global = true)]
     pub worker_kinds: Vec<store::LeaseKind>,
+
+    /// Bookings' provider calls one worker process has in flight at once.
+    #[arg(long, env = "MAX_CONCURRENT_BOOKINGS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub max_concurrent_bookings: u16,
 
     /// Searches one worker process runs at once.
     #[arg(long, env = "MAX_CONCURRENT_SEARCHES", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), global = true)]
@@ -264,6 +269,16 @@ pub struct Config {
     /// Share of simulated provider calls that fail, 0.0 to 1.0.
     #[arg(long, env = "SIMULATED_ERROR_RATE", default_value_t = 0.0, value_parser = parse_rate, global = true)]
     pub simulated_error_rate: f64,
+
+    /// Share of bookings through a simulated provider that it refuses, 0.0 to 1.0.
+    #[arg(long, env = "SIMULATED_BOOKING_FAILURE_RATE", default_value_t = 0.0, value_parser = parse_rate, global = true)]
+    pub simulated_booking_failure_rate: f64,
+
+    /// Share of a simulated provider's offers whose price has moved (by +7%) when they are
+    /// booked, 0.0 to 1.0: their bookings fail with PRICE_CHANGED until the new price is
+    /// accepted.
+    #[arg(long, env = "SIMULATED_PRICE_CHANGE_RATE", default_value_t = 0.0, value_parser = parse_rate, global = true)]
+    pub simulated_price_change_rate: f64,
 
     /// Seed of the simulated provider's fares and schedules.
     #[arg(long, env = "SIMULATED_SEED", default_value_t = 42, global = true)]
@@ -529,6 +544,7 @@ impl Config {
             provider_timeout: Duration::from_millis(self.task_timeout_ms),
             max_failed_share: self.max_failed_share,
             max_claims_without_progress: self.max_claims_without_progress,
+            booking_concurrency: usize::from(self.max_concurrent_bookings),
         }
     }
 
@@ -672,6 +688,8 @@ impl Config {
             seed: self.simulated_seed,
             latency: Duration::from_millis(self.simulated_latency_ms),
             error_rate: self.simulated_error_rate,
+            booking_failure_rate: self.simulated_booking_failure_rate,
+            price_change_rate: self.simulated_price_change_rate,
             ..providers::SimulatedConfig::default()
         }
     }

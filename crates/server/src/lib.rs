@@ -124,7 +124,11 @@ fn build_provider(
         max_destinations: entry.max_destinations.unwrap_or(defaults.max_destinations),
         max_results: entry.max_results.or(defaults.max_results),
         typical_latency_ms: entry.typical_latency_ms.unwrap_or(typical_latency_ms),
-        booking: entry.booking.unwrap_or(defaults.booking),
+        booking: entry
+            .booking
+            .unwrap_or(defaults.booking || entry.kind == ProviderKind::Simulated),
+        // The http contract and the simulated provider book once per idempotency key.
+        idempotent_booking: matches!(entry.kind, ProviderKind::Http | ProviderKind::Simulated),
     };
     Ok(match entry.kind {
         ProviderKind::Simulated => (
@@ -134,6 +138,12 @@ fn build_provider(
                     seed: entry.seed.unwrap_or(config.simulated_seed),
                     latency,
                     error_rate: entry.error_rate.unwrap_or(config.simulated_error_rate),
+                    booking_failure_rate: entry
+                        .booking_failure_rate
+                        .unwrap_or(config.simulated_booking_failure_rate),
+                    price_change_rate: entry
+                        .price_change_rate
+                        .unwrap_or(config.simulated_price_change_rate),
                     date_window_days: capabilities.date_window_days,
                     nights_range: capabilities.nights_range,
                     max_destinations: capabilities.max_destinations,

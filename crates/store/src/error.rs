@@ -16,6 +16,10 @@ pub enum StoreError {
         status: &'static str,
         action: &'static str,
     },
+    #[error("booking {0} not found")]
+    BookingNotFound(Uuid),
+    #[error("{0}")]
+    BookingRefused(crate::BookingRefused),
     #[error("{0}")]
     QuotaExceeded(crate::QuotaExceeded),
     #[error("no account {0}")]

@@ -24,6 +24,9 @@ pub enum JobEvent {
     Progress(JobProgress),
     /// An import was queued or moved on: workers wake, `importProgress` re-reads it.
     Import(Uuid),
+    /// A booking was stored or changed: booking workers wake, its owner's subscriptions
+    /// read it again.
+    Booking(Uuid),
     /// Events may have been missed (the listener reconnected): read the state again.
     Resync,
 }

@@ -639,6 +639,19 @@ impl Store {
             .filter(import_chunk::Column::ImportId.eq(lease.id))
             .exec(&txn)
             .await?;
+        let finished = import::Entity::find_by_id(lease.id)
+            .one(&txn)
+            .await?
+            .map(ImportRecord::try_from)
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt(format!("import {} vanished", lease.id)))?;
+        crate::outbox::append(
+            &txn,
+            self.backend(),
+            now,
+            &[crate::outbox::import_finished(&finished)],
+        )
+        .await?;
         txn.commit().await?;
         Ok(true)
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use domain::{
     AirportCode, Currency, Direction, FlightOffer, FlightQuery, Money, NightsRange, Segment,
 };
-use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+use providers::{BookingRequest, Capabilities, Confirmation, FlightProvider, ProviderError};
 
 use crate::{InventoryRecord, Store};
 
@@ -39,7 +39,10 @@ impl InventoryProvider {
             max_destinations: 10,
             max_results: Some(MAX_RESULTS as u32),
             typical_latency_ms: 5,
-            booking: false,
+            // Booked in the database by the API itself (`Store::create_booking`), never
+            // through `book`.
+            booking: true,
+            idempotent_booking: true,
         }
     }
 }
@@ -52,7 +55,7 @@ fn db_error(e: crate::StoreError) -> ProviderError {
 
 /// A seat's price in the search's currency, for all passengers. The catalogue may price in
 /// another currency: it is converted at the indicative rates of [`Currency::per_euro`].
-fn fare(price: Money, adults: u8, currency: Currency) -> Money {
+pub(crate) fn fare(price: Money, adults: u8, currency: Currency) -> Money {
     let per_seat = if price.currency == currency {
         price.minor_units
     } else {
@@ -235,7 +238,13 @@ impl FlightProvider for InventoryProvider {
         Ok(offers)
     }
 
-    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
-        Err(ProviderError::Unsupported("booking"))
+    /// Catalogue seats are taken by the booking's own transaction (`Store::create_booking`),
+    /// never through a provider call.
+    async fn book(
+        &self,
+        _: &FlightOffer,
+        _: &BookingRequest,
+    ) -> Result<Confirmation, ProviderError> {
+        Err(ProviderError::Unsupported("booking outside the database"))
     }
 }

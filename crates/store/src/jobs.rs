@@ -345,8 +345,10 @@ impl Store {
     pub async fn fail_crash_looping(&self, max_claims: u32) -> Result<Vec<JobRecord>> {
         let now = self.now();
         let max_claims = i32::try_from(Ord::max(max_claims, 1)).unwrap_or(i32::MAX);
+        let txn = self.db.begin().await?;
         let looped = self
             .update_abandoned(
+                &txn,
                 LeaseKind::Search,
                 |set| {
                     set.raw("status = 'FAILED', error = ")
@@ -369,10 +371,20 @@ impl Store {
         if !looped.is_empty() {
             tracing::error!(jobs = looped.len(), "crash-looping jobs marked FAILED");
         }
-        let mut failed = Vec::with_capacity(looped.len());
-        for id in looped {
-            failed.extend(self.job(id).await?);
-        }
+        let failed: Vec<JobRecord> = select_jobs()
+            .filter(search_job::Column::Id.is_in(looped))
+            .into_model::<JobRow>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(JobRecord::try_from)
+            .collect::<Result<_>>()?;
+        let events: Vec<_> = failed
+            .iter()
+            .filter_map(|job| crate::outbox::search_finished(job, None))
+            .collect();
+        crate::outbox::append(&txn, self.backend(), now, &events).await?;
+        txn.commit().await?;
         Ok(failed)
     }
 
@@ -391,8 +403,8 @@ impl Store {
         let rules = ClaimRules {
             set: ", claims_without_progress = claims_without_progress + 1",
             max_claims: Some(max_claims),
-            only: None,
             order_by: FAIR_ORDER.into(),
+            ..ClaimRules::default()
         };
         let Some(claim) = self
             .claim(LeaseKind::Search, owner, lease_ttl, rules)
@@ -405,12 +417,14 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::JobNotFound(id))?;
+        let model_owner = model.owner_id;
         let job = match JobRecord::try_from(model) {
             Ok(job) => job,
             Err(e) => {
                 // A row that cannot be read would be claimed again and again: end it.
                 tracing::error!(job_id = %id, error = %e, "unreadable job marked FAILED");
-                self.fail_unreadable(id, &e.to_string()).await?;
+                self.fail_unreadable(id, model_owner, &e.to_string())
+                    .await?;
                 return Err(e);
             }
         };
@@ -421,23 +435,37 @@ impl Store {
         }))
     }
 
-    async fn fail_unreadable(&self, id: Uuid, reason: &str) -> Result<()> {
+    async fn fail_unreadable(&self, id: Uuid, owner: Option<Uuid>, reason: &str) -> Result<()> {
         let now = self.now();
+        let error = format!("the stored job cannot be read: {reason}");
+        let txn = self.db.begin().await?;
         search_job::Entity::update_many()
             .col_expr(
                 search_job::Column::Status,
                 Expr::value(JobStatus::Failed.as_str()),
             )
-            .col_expr(
-                search_job::Column::Error,
-                Expr::value(format!("the stored job cannot be read: {reason}")),
-            )
+            .col_expr(search_job::Column::Error, Expr::value(error.clone()))
             .col_expr(search_job::Column::FinishedAt, Expr::value(now))
             .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
             .without_lease()
             .filter(search_job::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        let event = crate::outbox::NewEvent {
+            event_type: domain::event_type::SEARCH_FAILED,
+            subject_id: id,
+            account_id: owner,
+            payload: serde_json::json!({
+                "v": crate::outbox::PAYLOAD_VERSION,
+                "jobId": id,
+                "accountId": owner,
+                "status": "FAILED",
+                "error": error,
+                "finishedAt": now,
+            }),
+        };
+        crate::outbox::append(&txn, self.backend(), now, &[event]).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -599,6 +627,23 @@ impl Store {
             .map(JobRecord::try_from)
             .transpose()?
             .ok_or(StoreError::JobNotFound(lease.id))?;
+        let best_route = match (cp.finish.is_some(), job.best_offer_id) {
+            (true, Some(best)) => {
+                flight_offer::Entity::find_by_id(best)
+                    .select_only()
+                    .column(flight_offer::Column::Origin)
+                    .column(flight_offer::Column::Destination)
+                    .into_tuple::<(String, String)>()
+                    .one(&txn)
+                    .await?
+            }
+            _ => None,
+        };
+        if cp.finish.is_some()
+            && let Some(event) = crate::outbox::search_finished(&job, best_route)
+        {
+            crate::outbox::append(&txn, self.backend(), now, &[event]).await?;
+        }
         if self.events_in_transaction() {
             // Delivered at commit, and only if the commit succeeds.
             let event = crate::JobEvent::Progress(job.progress());

@@ -27,15 +27,26 @@ use crate::{Result, Store, StoreError};
 pub enum LeaseKind {
     Search,
     Import,
+    /// A booking's provider call.
+    Booking,
+    /// A durable consumer of the outbox.
+    Consumer,
 }
 
 impl LeaseKind {
-    pub const ALL: [LeaseKind; 2] = [LeaseKind::Search, LeaseKind::Import];
+    pub const ALL: [LeaseKind; 4] = [
+        LeaseKind::Search,
+        LeaseKind::Import,
+        LeaseKind::Booking,
+        LeaseKind::Consumer,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             LeaseKind::Search => "search",
             LeaseKind::Import => "import",
+            LeaseKind::Booking => "booking",
+            LeaseKind::Consumer => "consumer",
         }
     }
 
@@ -49,6 +60,8 @@ impl LeaseKind {
         match self {
             LeaseKind::Search => "search_jobs",
             LeaseKind::Import => "imports",
+            LeaseKind::Booking => "booking_calls",
+            LeaseKind::Consumer => "event_consumers",
         }
     }
 }
@@ -88,6 +101,8 @@ pub(crate) struct ClaimRules {
     pub max_claims: Option<i32>,
     /// Only this row.
     pub only: Option<Uuid>,
+    /// ` AND …` conditions on the candidate (no bound values).
+    pub and: String,
     /// ORDER BY of the candidates (the candidate row is `c`).
     pub order_by: String,
 }
@@ -97,14 +112,14 @@ const SESSION_LOCK_CLASS: i32 = 0x4646_0001;
 
 /// A statement under construction, with placeholders in the backend's style. Values must be
 /// bound in the order they appear in the text (SQLite numbers `?` by position).
-struct Sql {
+pub(crate) struct Sql {
     backend: DatabaseBackend,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    fn new(backend: DatabaseBackend) -> Self {
+    pub(crate) fn new(backend: DatabaseBackend) -> Self {
         Self {
             backend,
             text: String::new(),
@@ -112,12 +127,12 @@ impl Sql {
         }
     }
 
-    fn push(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
 
-    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.values.push(value.into());
         match self.backend {
             DatabaseBackend::Postgres => {
@@ -129,7 +144,7 @@ impl Sql {
         self
     }
 
-    fn statement(self) -> Statement {
+    pub(crate) fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }
@@ -229,6 +244,7 @@ impl Store {
         if let Some(id) = rules.only {
             sql.push(" AND id = ").bind(id);
         }
+        sql.push(&rules.and);
         sql.push(&format!(" ORDER BY {} LIMIT 1", rules.order_by));
         if self.backend() == DatabaseBackend::Postgres {
             sql.push(" FOR UPDATE SKIP LOCKED");
@@ -255,6 +271,7 @@ impl Store {
     /// what a kind does to rows whose holder is gone (searches fail crash-looping ones).
     pub(crate) async fn update_abandoned(
         &self,
+        conn: &impl ConnectionTrait,
         kind: LeaseKind,
         set: impl FnOnce(&mut SqlSet<'_>),
         and: &str,
@@ -267,7 +284,7 @@ impl Store {
         push_lease_free(&mut sql, now);
         sql.push(and);
         sql.push(" RETURNING id");
-        let rows = self.db.query_all_raw(sql.statement()).await?;
+        let rows = conn.query_all_raw(sql.statement()).await?;
         Ok(rows
             .iter()
             .map(|row| row.try_get::<Uuid>("", "id"))

@@ -1,11 +1,15 @@
 //! Persistence for fast-flights: SeaORM entities and the repositories over them. This is
 //! the only crate that writes SQL. PostgreSQL in production; SQLite as the embedded default.
 
+mod analytics;
+mod bookings;
 pub mod clock;
+mod consumers;
 mod entity;
 mod error;
 pub mod events;
 pub mod imports;
+mod inbox;
 mod inventory;
 mod inventory_provider;
 mod jobs;
@@ -13,6 +17,7 @@ pub mod leases;
 pub mod login_limits;
 mod offer_insert;
 mod offers;
+pub mod outbox;
 mod provider_settings;
 mod quota;
 mod records;
@@ -27,18 +32,23 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
 
+pub use analytics::{RouteDay, RouteDayDelta};
+pub use bookings::{Booked, BookingRecord, BookingRefused, CallResult, NewBooking};
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use consumers::{ClaimedConsumer, ConsumerLag, consumer_id};
 pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use imports::{
     ClaimedImport, ImportCheckpoint, ImportRecord, ImportSource, ImportStatus, NewImport,
 };
+pub use inbox::{InboxRecord, NewNotification};
 pub use inventory::{InventoryAfter, InventoryFilter, InventoryRecord};
 pub use inventory_provider::InventoryProvider;
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, LeaseState};
 pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSession};
 pub use login_limits::{Backoff, LoginClaim, LoginCounters, RedisLoginCounters, WindowCount};
 pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+pub use outbox::{EventRecord, NewEvent};
 pub use quota::SharedQuota;
 pub use records::{
     ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferColumns, OfferRecord, Page, TaskError,

@@ -3,8 +3,12 @@
 //! runs its items: [`SearchExecutor`] runs searches ([`job_run`]), [`ImportExecutor`] CSV
 //! imports ([`import_run`]).
 
+mod analytics;
+mod booking_run;
+pub mod consumers;
 pub mod import_run;
 mod job_run;
+mod notifications;
 mod runner;
 
 use std::sync::{Arc, Mutex};
@@ -14,6 +18,7 @@ use async_trait::async_trait;
 use providers::ProviderRegistry;
 use store::{EventBus, JobEvent, LeaseKind, Store};
 
+pub use consumers::{ConsumerError, ConsumerExecutor, EventConsumer};
 pub use import_run::ImportRun;
 pub use runner::{Executor, Outcome, Run, Runner, Stop};
 
@@ -40,6 +45,8 @@ pub struct WorkerConfig {
     pub max_failed_share: f64,
     /// A job claimed this many times in a row without committing progress is failed.
     pub max_claims_without_progress: u32,
+    /// Booking calls to providers in flight at once in this process.
+    pub booking_concurrency: usize,
 }
 
 impl Default for WorkerConfig {
@@ -55,6 +62,7 @@ impl Default for WorkerConfig {
             provider_timeout: Duration::from_secs(300),
             max_failed_share: 0.5,
             max_claims_without_progress: 5,
+            booking_concurrency: 16,
         }
     }
 }
@@ -96,6 +104,18 @@ impl Runner {
                     store.clone(),
                     Arc::clone(&events),
                     config.lease_ttl,
+                )),
+                LeaseKind::Booking => runner.register(BookingExecutor {
+                    store: store.clone(),
+                    providers: Arc::clone(&providers),
+                    events: Arc::clone(&events),
+                    lease_ttl: config.lease_ttl,
+                    concurrency: config.booking_concurrency,
+                }),
+                LeaseKind::Consumer => runner.register(ConsumerExecutor::built_in(
+                    store.clone(),
+                    Arc::clone(&events),
+                    &config,
                 )),
             };
         }
@@ -215,6 +235,52 @@ impl Executor for ImportExecutor {
                 c,
                 self.lease_ttl,
             )) as Box<dyn Run>
+        }))
+    }
+}
+
+/// Runs bookings' provider calls, many at once: each mostly waits on its provider.
+pub struct BookingExecutor {
+    pub store: Store,
+    pub providers: Arc<ProviderRegistry>,
+    pub events: Arc<dyn EventBus>,
+    pub lease_ttl: Duration,
+    pub concurrency: usize,
+}
+
+#[async_trait]
+impl Executor for BookingExecutor {
+    fn kind(&self) -> LeaseKind {
+        LeaseKind::Booking
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    fn woken_by(&self, event: &JobEvent) -> bool {
+        matches!(event, JobEvent::Booking(_))
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        only: Option<uuid::Uuid>,
+    ) -> Result<Option<Box<dyn Run>>, WorkerError> {
+        let claimed = self
+            .store
+            .claim_booking_call(owner, self.lease_ttl, only)
+            .await?;
+        Ok(claimed.map(|(lease, attempts, booking)| {
+            Box::new(booking_run::BookingRun {
+                store: self.store.clone(),
+                providers: Arc::clone(&self.providers),
+                events: Arc::clone(&self.events),
+                lease,
+                lease_ttl: self.lease_ttl,
+                attempts,
+                booking,
+            }) as Box<dyn Run>
         }))
     }
 }

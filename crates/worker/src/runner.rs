@@ -227,13 +227,18 @@ impl Runner {
     }
 
     /// Runs claimable items one after another, kind by kind, until none is left. For
-    /// tests, benchmarks and tools that want a deterministic end.
+    /// tests, benchmarks and tools that want a deterministic end. Consumers, which run until
+    /// shutdown, are not run here.
     pub async fn run_until_idle(&self) -> Result<Vec<(LeaseKind, Outcome)>, WorkerError> {
         let ownership = Arc::clone(self.ownership().await?);
         let mut outcomes = Vec::new();
         loop {
             let mut ran = false;
-            for executor in &self.executors {
+            for executor in self
+                .executors
+                .iter()
+                .filter(|e| e.kind() != LeaseKind::Consumer)
+            {
                 let Some(lease_lost) = ownership.lease_lost().await else {
                     continue;
                 };

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use clap::Parser;
 use domain::{FlightOffer, FlightQuery, Money};
-use providers::{Capabilities, Confirmation, FlightProvider, Passengers, ProviderError};
+use providers::{BookingRequest, Capabilities, Confirmation, FlightProvider, ProviderError};
 use server::{
     Application, Cli, default_registry, install_metrics, open_store, register_in_process,
     shutdown_on_signals, telemetry,
@@ -79,7 +79,11 @@ impl FlightProvider for Charter {
         }])
     }
 
-    async fn book(&self, _: &FlightOffer, _: &Passengers) -> Result<Confirmation, ProviderError> {
+    async fn book(
+        &self,
+        _: &FlightOffer,
+        _: &BookingRequest,
+    ) -> Result<Confirmation, ProviderError> {
         Err(ProviderError::Unsupported("booking"))
     }
 }

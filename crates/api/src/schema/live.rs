@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use domain::JobProgress;
-use store::{EventBus, ImportRecord, JobEvent, JobRecord, Store};
+use store::{BookingRecord, EventBus, ImportRecord, JobEvent, JobRecord, Store};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
@@ -25,6 +25,8 @@ pub enum News {
     JobEnded(Arc<JobRecord>),
     /// An import moved on (it may have ended).
     Import(Arc<ImportRecord>),
+    /// A booking was stored or changed.
+    Booking(Arc<BookingRecord>),
 }
 
 /// Subscribers' `notifications` may fall this far behind before they miss news.
@@ -178,6 +180,7 @@ async fn dispatch(
             Ok(JobEvent::Progress(progress)) => feed.progressed(progress).await,
             Ok(JobEvent::Queued(id)) => feed.queued(id).await,
             Ok(JobEvent::Import(id)) => feed.import_moved(id).await,
+            Ok(JobEvent::Booking(id)) => feed.booking_moved(id).await,
             // Events may be gone: read again whatever is followed.
             Ok(JobEvent::Resync) | Err(RecvError::Lagged(_)) => feed.resync().await,
             Err(RecvError::Closed) => return,
@@ -251,6 +254,22 @@ impl Inner {
             .inspect_err(|e| tracing::warn!(error = %e, job_id = %id, "cannot read a job for its subscribers"))
             .ok()
             .flatten()
+    }
+
+    async fn booking_moved(&self, id: Uuid) {
+        if self.news.receiver_count() == 0 {
+            return;
+        }
+        metrics::counter!("fast_flights_subscription_reads_total").increment(1);
+        match self.store.booking(id).await {
+            Ok(Some(booking)) => {
+                let _ = self.news.send(News::Booking(Arc::new(booking)));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, booking_id = %id, "cannot read a booking for its subscribers")
+            }
+        }
     }
 
     async fn read_import(&self, id: Uuid) -> Option<ImportRecord> {

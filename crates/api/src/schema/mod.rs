@@ -2,8 +2,12 @@
 
 mod accounts;
 mod airports;
+mod analytics;
+mod bookings;
+mod events;
 mod flights;
 mod imports;
+mod inbox;
 mod inventory;
 mod jobs;
 mod live;
@@ -36,6 +40,10 @@ pub struct Query(
     airports::AirportQuery,
     inventory::InventoryQuery,
     imports::ImportQuery,
+    bookings::BookingQuery,
+    events::EventQuery,
+    inbox::InboxQuery,
+    analytics::AnalyticsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +53,8 @@ pub struct Mutation(
     jobs::JobMutation,
     inventory::InventoryMutation,
     imports::ImportMutation,
+    bookings::BookingMutation,
+    inbox::InboxMutation,
 );
 
 #[derive(MergedSubscription, Default)]

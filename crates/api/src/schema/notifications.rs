@@ -25,6 +25,28 @@ pub enum NotificationKind {
     SearchCancelled,
     ImportSucceeded,
     ImportFailed,
+    BookingConfirmed,
+    /// Not booked: the message says why (a new price, the offer gone, the provider).
+    BookingFailed,
+    BookingCancelled,
+}
+
+impl NotificationKind {
+    /// The kind stored in the inbox as `name` (`BOOKING_CONFIRMED`, …).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "SEARCH_QUEUED" => Self::SearchQueued,
+            "SEARCH_SUCCEEDED" => Self::SearchSucceeded,
+            "SEARCH_FAILED" => Self::SearchFailed,
+            "SEARCH_CANCELLED" => Self::SearchCancelled,
+            "IMPORT_SUCCEEDED" => Self::ImportSucceeded,
+            "IMPORT_FAILED" => Self::ImportFailed,
+            "BOOKING_CONFIRMED" => Self::BookingConfirmed,
+            "BOOKING_FAILED" => Self::BookingFailed,
+            "BOOKING_CANCELLED" => Self::BookingCancelled,
+            _ => return None,
+        })
+    }
 }
 
 /// Something that happened to the account's searches (or, for admins, imports).
@@ -35,6 +57,8 @@ pub struct Notification {
     pub job_id: Option<Uuid>,
     /// The import it is about.
     pub import_id: Option<Uuid>,
+    /// The booking it is about.
+    pub booking_id: Option<Uuid>,
     /// One line, e.g. "London to Bangkok finished".
     pub title: String,
     pub message: String,
@@ -109,6 +133,7 @@ fn about_job(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notificati
         kind,
         job_id: Some(job.id),
         import_id: None,
+        booking_id: None,
         title,
         message,
         at: job.finished_at.unwrap_or(job.updated_at),
@@ -124,6 +149,7 @@ fn queued(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notification>
         kind: NotificationKind::SearchQueued,
         job_id: Some(job.id),
         import_id: None,
+        booking_id: None,
         title: format!("{} queued", search_name(job)),
         message: match job.total_tasks {
             1 => "1 provider query to make.".to_string(),
@@ -155,17 +181,59 @@ fn about_import(import: &store::ImportRecord) -> Option<Notification> {
         kind,
         job_id: None,
         import_id: Some(import.id),
+        booking_id: None,
         title,
         message,
         at: import.finished_at.unwrap_or(import.updated_at),
     })
 }
 
+fn about_booking(b: &store::BookingRecord, viewer: crate::Viewer) -> Option<Notification> {
+    if b.account_id != viewer.id {
+        return None;
+    }
+    let route = format!("{} → {}", b.offer.origin, b.offer.destination);
+    let seats = plural(u64::from(b.seats), "seat");
+    let departing = b.offer.departure_at.format("%-d %b %Y");
+    let (kind, title, message) = match b.status {
+        domain::BookingStatus::Confirmed => (
+            NotificationKind::BookingConfirmed,
+            format!("Booking confirmed: {route}"),
+            format!(
+                "{seats}, departing {departing}, {} — reference {}",
+                b.price,
+                b.provider_reference.as_deref().unwrap_or("")
+            ),
+        ),
+        domain::BookingStatus::Failed => (
+            NotificationKind::BookingFailed,
+            format!("Booking not made: {route}"),
+            b.error.clone().unwrap_or_default(),
+        ),
+        domain::BookingStatus::Cancelled => (
+            NotificationKind::BookingCancelled,
+            format!("Booking cancelled: {route}"),
+            format!("{seats}, departing {departing}, {}", b.price),
+        ),
+        domain::BookingStatus::Pending => return None,
+    };
+    Some(Notification {
+        kind,
+        job_id: Some(b.job_id),
+        import_id: None,
+        booking_id: Some(b.id),
+        title,
+        message,
+        at: b.updated_at,
+    })
+}
+
 #[Subscription]
 impl NotificationSubscription {
     /// The signed-in account's searches as they are queued (started or resumed) and as they
-    /// end (succeeded, failed, cancelled), and for admins imports as they end. Only what
-    /// happens while subscribed; each end is told once.
+    /// end (succeeded, failed, cancelled), its bookings as they are confirmed, fail or are
+    /// cancelled, and for admins imports as they end. Only what happens while subscribed;
+    /// each end is told once. What happened while away is kept in `inbox`.
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +243,7 @@ impl NotificationSubscription {
         Ok(async_stream::stream! {
             // An end is announced once, however many events repeat it.
             let mut told: HashSet<Uuid> = HashSet::new();
+            let mut told_bookings: HashSet<(Uuid, domain::BookingStatus)> = HashSet::new();
             loop {
                 let note = match news.recv().await {
                     Ok(News::JobEnded(job)) if !told.contains(&job.id) => about_job(&job, viewer),
@@ -182,11 +251,18 @@ impl NotificationSubscription {
                     Ok(News::Import(import)) if viewer.is_admin() && !told.contains(&import.id) => {
                         about_import(&import)
                     }
+                    Ok(News::Booking(booking)) => {
+                        if told_bookings.insert((booking.id, booking.status)) {
+                            about_booking(&booking, viewer)
+                        } else {
+                            None
+                        }
+                    }
                     Ok(_) | Err(RecvError::Lagged(_)) => None,
                     Err(RecvError::Closed) => break,
                 };
                 if let Some(note) = note {
-                    if note.kind != NotificationKind::SearchQueued {
+                    if note.kind != NotificationKind::SearchQueued && note.booking_id.is_none() {
                         told.insert(note.job_id.or(note.import_id).unwrap_or_default());
                     }
                     yield note;

@@ -1,5 +1,6 @@
 //! SeaORM entities: the database's shape, kept apart from domain and API types.
 
+pub mod booking_call;
 pub mod flight_offer;
 pub mod import;
 pub mod import_chunk;
