@@ -55,6 +55,9 @@ export default defineConfig({
         // (sessions.spec.ts waits past expiry on purpose).
         JWT_TTL_SECS: process.env.E2E_JWT_TTL_SECS ?? "15",
         SIMULATED_LATENCY_MS: "100",
+        // Booked offers of the simulated provider cost 7% more than found: bookings.spec.ts
+        // books one, is told PRICE_CHANGED and takes the new price.
+        SIMULATED_PRICE_CHANGE_RATE: "1",
         CHECKPOINT_EVERY_MS: "250",
         POLL_INTERVAL_MS: "100",
         RUST_LOG: "warn",

@@ -30,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <nav aria-label="Main">
               <Link href="/searches">My searches</Link>
               <Link href="/searches/new">New search</Link>
+              <Link href="/bookings">My bookings</Link>
               {me.role === "ADMIN" ? <Link href="/admin">Admin</Link> : null}
             </nav>
           ) : null}

@@ -30,8 +30,15 @@ type Documents = {
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": typeof types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": typeof types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": typeof types.SetProviderEnabledDocument,
-    "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n": typeof types.NotificationsDocument,
-    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.ResultRowFragmentDoc,
+    "\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n": typeof types.MyBookingsDocument,
+    "\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n": typeof types.AllBookingsDocument,
+    "\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n": typeof types.BookingStatsDocument,
+    "\n  fragment BookingItem on Booking {\n    id\n    jobId\n    status\n    seats\n    provider\n    providerReference\n    error\n    errorCode\n    idempotencyKey\n    createdAt\n    confirmedAt\n    cancelledAt\n    price { amount currency minorUnits }\n    newPrice { amount currency minorUnits }\n    passengers { givenName familyName bornOn email }\n    offer { id origin destination departureAt returnDepartureAt carrier flightNumbers }\n  }\n": typeof types.BookingItemFragmentDoc,
+    "\n  mutation BookFlight($input: BookFlightInput!) {\n    bookFlight(input: $input) { ...BookingItem }\n  }\n": typeof types.BookFlightDocument,
+    "\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n": typeof types.CancelBookingDocument,
+    "\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n": typeof types.BookingNowDocument,
+    "\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n": typeof types.NotificationsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": typeof types.ResultRowFragmentDoc,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": typeof types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": typeof types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": typeof types.SearchPageDocument,
@@ -43,7 +50,7 @@ type Documents = {
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.CancelSearchDocument,
     "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": typeof types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
-    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": typeof types.BestOfferFragmentDoc,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": typeof types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": typeof types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": typeof types.MeDocument,
@@ -65,8 +72,15 @@ const documents: Documents = {
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": types.SetProviderEnabledDocument,
-    "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n": types.NotificationsDocument,
-    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.ResultRowFragmentDoc,
+    "\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n": types.MyBookingsDocument,
+    "\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n": types.AllBookingsDocument,
+    "\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n": types.BookingStatsDocument,
+    "\n  fragment BookingItem on Booking {\n    id\n    jobId\n    status\n    seats\n    provider\n    providerReference\n    error\n    errorCode\n    idempotencyKey\n    createdAt\n    confirmedAt\n    cancelledAt\n    price { amount currency minorUnits }\n    newPrice { amount currency minorUnits }\n    passengers { givenName familyName bornOn email }\n    offer { id origin destination departureAt returnDepartureAt carrier flightNumbers }\n  }\n": types.BookingItemFragmentDoc,
+    "\n  mutation BookFlight($input: BookFlightInput!) {\n    bookFlight(input: $input) { ...BookingItem }\n  }\n": types.BookFlightDocument,
+    "\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n": types.CancelBookingDocument,
+    "\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n": types.BookingNowDocument,
+    "\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n": types.NotificationsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": types.ResultRowFragmentDoc,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": types.SearchPageDocument,
@@ -78,7 +92,7 @@ const documents: Documents = {
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.CancelSearchDocument,
     "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
-    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n": types.BestOfferFragmentDoc,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": types.MeDocument,
@@ -165,11 +179,39 @@ export function graphql(source: "\n  mutation SetProviderEnabled($name: String!,
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n"): (typeof documents)["\n  subscription Notifications {\n    notifications { kind jobId importId title message at }\n  }\n"];
+export function graphql(source: "\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n"): (typeof documents)["\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"];
+export function graphql(source: "\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n"): (typeof documents)["\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n"): (typeof documents)["\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BookingItem on Booking {\n    id\n    jobId\n    status\n    seats\n    provider\n    providerReference\n    error\n    errorCode\n    idempotencyKey\n    createdAt\n    confirmedAt\n    cancelledAt\n    price { amount currency minorUnits }\n    newPrice { amount currency minorUnits }\n    passengers { givenName familyName bornOn email }\n    offer { id origin destination departureAt returnDepartureAt carrier flightNumbers }\n  }\n"): (typeof documents)["\n  fragment BookingItem on Booking {\n    id\n    jobId\n    status\n    seats\n    provider\n    providerReference\n    error\n    errorCode\n    idempotencyKey\n    createdAt\n    confirmedAt\n    cancelledAt\n    price { amount currency minorUnits }\n    newPrice { amount currency minorUnits }\n    passengers { givenName familyName bornOn email }\n    offer { id origin destination departureAt returnDepartureAt carrier flightNumbers }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BookFlight($input: BookFlightInput!) {\n    bookFlight(input: $input) { ...BookingItem }\n  }\n"): (typeof documents)["\n  mutation BookFlight($input: BookFlightInput!) {\n    bookFlight(input: $input) { ...BookingItem }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n"): (typeof documents)["\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n"): (typeof documents)["\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n"): (typeof documents)["\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -217,7 +259,7 @@ export function graphql(source: "\n  subscription JobProgressLive($jobId: UUID!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"): (typeof documents)["\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency }\n  }\n"];
+export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"): (typeof documents)["\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -279,7 +279,51 @@ async fn never_overbooks(backend: Backend, apis: usize) {
         .await;
     assert_eq!(rebook["bookFlight"]["status"], "CONFIRMED");
     assert_eq!(scalar(&db, seats).await, 0);
-    // The analytics consumer counts today's bookings on the route: 11 confirmed (one
+    // Saving the flight again (an admin's edit, an import) cannot offer the booked seats
+    // again; a smaller total leaves none, and a cancellation then gives back none either.
+    let upsert = "mutation($i: InventoryFlightInput!) { upsertInventoryFlight(input: $i) { seatsTotal seatsAvailable } }";
+    let resave = |total: i64| {
+        json!({ "i": {
+            "flightNumber": "BA117", "airline": "BA", "origin": "LHR", "destination": "JFK",
+            "departure": format!("{day}T08:30"), "arrival": format!("{day}T11:25"),
+            "price": 45000, "currency": "GBP", "seatsTotal": total, "seatsAvailable": total
+        } })
+    };
+    assert_eq!(
+        admin.data(upsert, resave(10)).await["upsertInventoryFlight"],
+        json!({ "seatsTotal": 10, "seatsAvailable": 0 })
+    );
+    assert_eq!(
+        admin.data(upsert, resave(12)).await["upsertInventoryFlight"],
+        json!({ "seatsTotal": 12, "seatsAvailable": 2 })
+    );
+    assert_eq!(
+        admin.data(upsert, resave(8)).await["upsertInventoryFlight"],
+        json!({ "seatsTotal": 8, "seatsAvailable": 0 })
+    );
+    let cancelled = session
+        .data(cancel, json!({ "id": rebook["bookFlight"]["id"] }))
+        .await;
+    assert_eq!(cancelled["cancelBooking"]["status"], "CANCELLED");
+    assert_eq!(scalar(&db, seats).await, 0);
+    assert_eq!(
+        admin.data(upsert, resave(10)).await["upsertInventoryFlight"],
+        json!({ "seatsTotal": 10, "seatsAvailable": 1 })
+    );
+    let rebook = session
+        .data(
+            BOOK,
+            book_input(
+                &travellers[a].1,
+                "trip-third",
+                json!([passenger("Re", "Booked")]),
+            ),
+        )
+        .await;
+    assert_eq!(rebook["bookFlight"]["status"], "CONFIRMED");
+    assert_eq!(scalar(&db, seats).await, 0);
+
+    // The analytics consumer counts today's bookings on the route: 12 confirmed (two
     // cancelled), and the four searches with their best price.
     let today = chrono::Utc::now().date_naive().to_string();
     let stats = "query($d: Date!) { bookingStats(from: $d, to: $d) { day origin destination currency
@@ -287,7 +331,7 @@ async fn never_overbooks(backend: Backend, apis: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let figures = loop {
         let rows = admin.data(stats, json!({ "d": today })).await["bookingStats"].clone();
-        if rows[0]["bookings"] == 11 && rows[0]["cancellations"] == 1 && rows[0]["searches"] == 4 {
+        if rows[0]["bookings"] == 12 && rows[0]["cancellations"] == 2 && rows[0]["searches"] == 4 {
             break rows;
         }
         assert!(
@@ -300,8 +344,8 @@ async fn never_overbooks(backend: Backend, apis: usize) {
         figures,
         json!([{
             "day": today, "origin": "LHR", "destination": "JFK", "currency": "GBP",
-            "bookings": 11, "seats": 11, "revenue": { "minorUnits": 11 * 45000 },
-            "cancellations": 1, "refunded": { "minorUnits": 45000 },
+            "bookings": 12, "seats": 12, "revenue": { "minorUnits": 12 * 45000 },
+            "cancellations": 2, "refunded": { "minorUnits": 2 * 45000 },
             "searches": 4, "bestPrice": { "minorUnits": 45000 },
         }])
     );
@@ -440,6 +484,27 @@ async fn provider_bookings(backend: Backend) {
     assert_eq!(
         empty_key["errors"][0]["extensions"]["field"],
         "idempotencyKey"
+    );
+    let mut absurd = book_input(&offer, "k4", two.clone());
+    absurd["i"]["expectedPriceMinor"] = json!(1);
+    let absurd = app.gql(BOOK, absurd).await;
+    assert_eq!(
+        absurd["errors"][0]["extensions"]["field"], "expectedPriceMinor",
+        "{absurd}"
+    );
+    let invisible = app
+        .gql(
+            BOOK,
+            book_input(
+                &offer,
+                "k5",
+                json!([passenger("\u{202e}\u{200b}", "L"), passenger("C", "B")]),
+            ),
+        )
+        .await;
+    assert_eq!(
+        invisible["errors"][0]["extensions"]["field"], "passengers[0].givenName",
+        "{invisible}"
     );
     let unknown = app
         .gql(
@@ -797,4 +862,65 @@ async fn a_worker_killed_mid_call_confirms_once() {
         1
     );
     restarted.kill().await;
+}
+
+/// The same key sent 8 times at once for the last seat: every answer is the one booking
+/// (none of them SOLD_OUT), on both backends.
+async fn one_key_on_the_last_seat(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db).await;
+    let admin = app.admin().await;
+    let day = days_from_now(15);
+    admin
+        .data(
+            "mutation($i: InventoryFlightInput!) { upsertInventoryFlight(input: $i) { id } }",
+            json!({ "i": {
+                "flightNumber": "BA9", "airline": "BA", "origin": "LHR", "destination": "BKK",
+                "departure": format!("{day}T21:30"), "arrival": format!("{}T15:20", days_from_now(16)),
+                "price": 41250, "currency": "EUR", "seatsTotal": 1, "seatsAvailable": 1
+            } }),
+        )
+        .await;
+    let (_, offers) = search_offers(
+        &app,
+        json!({ "origins": ["LHR"], "destinations": ["BKK"], "departureFrom": day, "departureTo": day, "providers": ["inventory"] }),
+    )
+    .await;
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            let session = (*app).clone();
+            let input = book_input(
+                &offers[0],
+                "last-seat",
+                json!([passenger("Ada", "Lovelace")]),
+            );
+            tokio::spawn(async move { session.gql(BOOK, input).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for send in sends {
+        let body = send.await.expect("task");
+        assert_eq!(body["data"]["bookFlight"]["status"], "CONFIRMED", "{body}");
+        ids.push(body["data"]["bookFlight"]["id"].clone());
+    }
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM bookings").await, 1);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT CAST(SUM(seats_available) AS BIGINT) FROM inventory_flights"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_key_on_the_last_seat() {
+    one_key_on_the_last_seat(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_key_on_the_last_seat() {
+    one_key_on_the_last_seat(Backend::Sqlite).await;
 }

@@ -77,6 +77,12 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
 /// The earliest birth date taken: older ones are typing mistakes.
 const EARLIEST_BIRTH_YEAR: i32 = 1900;
 
+/// Format characters that show nothing or turn text around: zero-width spaces and joiners,
+/// direction marks, embeddings, overrides and isolates, the byte-order mark, soft hyphens.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn name(field: String, raw: &str) -> Result<String, BookingInputError> {
     let name = raw.trim();
     if name.is_empty() {
@@ -88,8 +94,14 @@ fn name(field: String, raw: &str) -> Result<String, BookingInputError> {
             format!("is longer than {MAX_NAME_CHARS} characters"),
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err(reject(field, "must not contain control characters"));
+    if name.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(reject(
+            field,
+            "must not contain control, invisible or text-direction characters",
+        ));
+    }
+    if !name.chars().any(char::is_alphabetic) {
+        return Err(reject(field, "must contain a letter"));
     }
     Ok(name.to_string())
 }

@@ -262,7 +262,7 @@ impl Store {
     /// Stores a booking with its events in one transaction. A catalogue booking takes its
     /// seats (or is refused SOLD_OUT, storing nothing) and is CONFIRMED at once; another
     /// provider's is PENDING, with a call queued for a worker.
-    #[tracing::instrument(skip_all, fields(offer_id = %new.offer.id, account_id = %new.account_id), err)]
+    #[tracing::instrument(skip_all, fields(offer_id = %new.offer.id, account_id = %new.account_id))]
     pub async fn create_booking(&self, new: NewBooking) -> Result<(Booked, Vec<EventRecord>)> {
         let hash = request_hash(&new);
         if let Some(done) = self.replay(&new, &hash).await? {
@@ -279,8 +279,16 @@ impl Store {
         let seats = new.passengers.len();
         let seats_i32 = i32::try_from(seats).unwrap_or(i32::MAX);
         let txn = self.db.begin().await?;
-        if let Some(flights) = &new.catalogue_flights {
-            self.take_seats(&txn, flights, seats_i32, &new, now).await?;
+        if let Some(flights) = &new.catalogue_flights
+            && let Err(refused) = self.take_seats(&txn, flights, seats_i32, &new, now).await
+        {
+            drop(txn);
+            // The same request may have taken the seats a moment ago, under this key:
+            // then that booking is the answer, not the refusal.
+            return match self.replay(&new, &hash).await? {
+                Some(done) => Ok((done, Vec::new())),
+                None => Err(refused),
+            };
         }
         let catalogue = new.catalogue_flights.is_some();
         let status = if catalogue {
@@ -412,6 +420,10 @@ impl Store {
                 Column::SeatsAvailable,
                 Expr::col(Column::SeatsAvailable).sub(seats),
             )
+            .col_expr(
+                Column::SeatsBooked,
+                Expr::col(Column::SeatsBooked).add(seats),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.is_in(flights.iter().copied()))
             .filter(Column::SeatsAvailable.gte(seats))
@@ -462,7 +474,7 @@ impl Store {
 
     /// Cancels a CONFIRMED booking; a catalogue booking's seats go back, once: only the
     /// update that moves it from CONFIRMED gives them back.
-    #[tracing::instrument(skip_all, fields(booking_id = %id), err)]
+    #[tracing::instrument(skip_all, fields(booking_id = %id))]
     pub async fn cancel_booking(&self, id: Uuid) -> Result<(BookingRecord, Vec<EventRecord>)> {
         let now = self.now();
         let txn = self.db.begin().await?;
@@ -499,22 +511,42 @@ impl Store {
         let catalogue: bool = row.try_get("", "catalogue")?;
         let ids: Option<String> = row.try_get("", "inventory_ids")?;
         if catalogue {
-            use crate::entity::inventory_flight::{Column, Entity};
             let flights: Vec<Uuid> = ids
                 .unwrap_or_default()
                 .split(',')
                 .filter(|s| !s.is_empty())
                 .map(|s| s.parse().map_err(corrupt))
                 .collect::<Result<_>>()?;
-            Entity::update_many()
-                .col_expr(
-                    Column::SeatsAvailable,
-                    Expr::col(Column::SeatsAvailable).add(seats),
-                )
-                .col_expr(Column::UpdatedAt, Expr::value(now))
-                .filter(Column::Id.is_in(flights))
-                .exec(&txn)
-                .await?;
+            // The seats go back to sale, but never beyond what the flight has now (an admin
+            // may have lowered its total since).
+            if !flights.is_empty() {
+                let mut sql = Sql::new(self.backend());
+                sql.push("UPDATE inventory_flights SET seats_available = CASE WHEN seats_total - (seats_booked - ")
+                    .bind(seats)
+                    .push(") < 0 THEN 0 WHEN seats_available + ")
+                    .bind(seats)
+                    .push(" > seats_total - (seats_booked - ")
+                    .bind(seats)
+                    .push(") THEN seats_total - (seats_booked - ")
+                    .bind(seats)
+                    .push(") ELSE seats_available + ")
+                    .bind(seats)
+                    .push(" END, seats_booked = CASE WHEN seats_booked < ")
+                    .bind(seats)
+                    .push(" THEN 0 ELSE seats_booked - ")
+                    .bind(seats)
+                    .push(" END, updated_at = ")
+                    .bind(now)
+                    .push(" WHERE id IN (");
+                for (i, id) in flights.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(*id);
+                }
+                sql.push(")");
+                txn.execute_raw(sql.statement()).await?;
+            }
         }
         let record = self
             .booking_in(&txn, id)
@@ -567,6 +599,15 @@ impl Store {
         let has_next = items.len() as u64 > first;
         items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         Ok(Page { items, has_next })
+    }
+
+    /// An account's booking made with `key`.
+    pub async fn booking_with_key(
+        &self,
+        account_id: Uuid,
+        key: &str,
+    ) -> Result<Option<BookingRecord>> {
+        Ok(self.booking_by_key(account_id, key).await?.map(|(b, _)| b))
     }
 
     /// The latest PRICE_CHANGED answer for an account's bookings of an offer: the price the

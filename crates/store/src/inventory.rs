@@ -97,8 +97,15 @@ fn active_model(
         import_id: Set(import_id),
         created_at: Set(now),
         updated_at: Set(now),
+        seats_booked: Set(0),
     }
 }
+
+/// The seats left of a flight saved again: as given, but never the seats confirmed
+/// bookings hold (`seats_total - seats_booked` at most).
+const SEATS_LEFT_ON_UPDATE: &str = "CASE WHEN excluded.seats_total - inventory_flights.seats_booked < 0 THEN 0 \
+     WHEN excluded.seats_available > excluded.seats_total - inventory_flights.seats_booked \
+     THEN excluded.seats_total - inventory_flights.seats_booked ELSE excluded.seats_available END";
 
 /// Inserts flights, or updates the stored flight with the same number and departure
 /// (keeping its id). `flights` must not repeat a key: PostgreSQL refuses to update one row
@@ -125,10 +132,10 @@ pub(crate) async fn upsert_batch<C: ConnectionTrait>(
                     Column::PriceMinor,
                     Column::Currency,
                     Column::SeatsTotal,
-                    Column::SeatsAvailable,
                     Column::ImportId,
                     Column::UpdatedAt,
                 ])
+                .value(Column::SeatsAvailable, Expr::cust(SEATS_LEFT_ON_UPDATE))
                 .to_owned(),
         )
         .exec_without_returning(conn)
@@ -193,7 +200,11 @@ pub(crate) async fn upsert_batch_by_copy(
          destination = EXCLUDED.destination, arrival_at = EXCLUDED.arrival_at, \
          departure_date = EXCLUDED.departure_date, cabin = EXCLUDED.cabin, \
          price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, \
-         seats_total = EXCLUDED.seats_total, seats_available = EXCLUDED.seats_available, \
+         seats_total = EXCLUDED.seats_total, seats_available = \
+         CASE WHEN EXCLUDED.seats_total - inventory_flights.seats_booked < 0 THEN 0 \
+         WHEN EXCLUDED.seats_available > EXCLUDED.seats_total - inventory_flights.seats_booked \
+         THEN EXCLUDED.seats_total - inventory_flights.seats_booked \
+         ELSE EXCLUDED.seats_available END, \
          import_id = EXCLUDED.import_id, updated_at = EXCLUDED.updated_at",
     )
     .execute(&mut *conn)

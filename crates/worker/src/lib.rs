@@ -18,8 +18,10 @@ use async_trait::async_trait;
 use providers::ProviderRegistry;
 use store::{EventBus, JobEvent, LeaseKind, Store};
 
+pub use analytics::Analytics;
 pub use consumers::{ConsumerError, ConsumerExecutor, EventConsumer};
 pub use import_run::ImportRun;
+pub use notifications::Notifications;
 pub use runner::{Executor, Outcome, Run, Runner, Stop};
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,8 @@ export default async function AdminLayout({ children }: { children: ReactNode })
         <Link href="/admin/inventory">Inventory</Link>
         <Link href="/admin/providers">Providers</Link>
         <Link href="/admin/searches">All searches</Link>
+        <Link href="/admin/bookings">Bookings</Link>
+        <Link href="/admin/analytics">Analytics</Link>
       </nav>
       {children}
     </>

@@ -6,16 +6,18 @@ import { toast } from "sonner";
 
 import { graphql } from "@/gql";
 import { useRestartAfterError } from "@/components/search/use-live-job";
+import { BookingNow } from "@/components/bookings/fragments";
 
 const Notifications = graphql(`
   subscription Notifications {
-    notifications { kind jobId importId title message at }
+    notifications { kind jobId importId bookingId title message at }
   }
 `);
 
 /**
  * Toasts, in any open page, when one of the user's searches (or, for admins, an import)
- * ends — and a browser notification too when the user allowed them. A search queued
+ * ends or one of their bookings is confirmed, fails or is cancelled (its new state goes
+ * into the cache, so lists of bookings follow without polling) — and a browser notification too when the user allowed them. A search queued
  * elsewhere (another tab, another device, the API) is no news, but an open list of
  * searches fetches itself again to show it.
  */
@@ -35,8 +37,14 @@ export function NotificationListener() {
         ).catch(() => {});
         return;
       }
-      const href = note.jobId ? `/searches/${note.jobId}` : "/admin/imports";
-      const show = note.kind.endsWith("SUCCEEDED") ? toast.success : note.kind.endsWith("FAILED") ? toast.error : toast.info;
+      if (note.bookingId) {
+        // The booking's new state goes into the cache: every list showing it follows.
+        void client.query({ query: BookingNow, variables: { id: note.bookingId }, fetchPolicy: "network-only" }).catch(() => {});
+      }
+      const href = note.bookingId ? "/bookings" : note.jobId ? `/searches/${note.jobId}` : "/admin/imports";
+      const show = note.kind.endsWith("SUCCEEDED") || note.kind === "BOOKING_CONFIRMED"
+        ? toast.success
+        : note.kind.endsWith("FAILED") ? toast.error : toast.info;
       show(note.title, { description: note.message, action: { label: "Open", onClick: () => router.push(href) } });
       if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.visibilityState !== "visible") {
         try {

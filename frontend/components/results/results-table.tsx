@@ -10,6 +10,8 @@ import { duration, exponent, localTime, money } from "@/lib/format";
 import { StaleNotice } from "@/components/layout/stale-notice";
 import { useSeed, useThrottledRefetch } from "@/lib/hooks";
 
+import { BookOffer } from "@/components/bookings/book-offer";
+
 import { PAGE_SIZE } from "./page-size";
 
 export const ResultRowFragment = graphql(`
@@ -25,7 +27,7 @@ export const ResultRowFragment = graphql(`
     flightNumbers
     stops
     durationMinutes
-    price { amount currency }
+    price { amount currency minorUnits }
   }
 `);
 
@@ -37,9 +39,10 @@ type Filter = { maxStops?: number; carriers?: string[]; maxPrice?: number };
  * page comes with the server-rendered page; while the search runs, the page in view is
  * read again as flights are found (at most every two seconds).
  */
-export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial }: {
+export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, initial }: {
   jobId: string;
   currency: string;
+  adults: number;
   foundFlights: number;
   seededAt: number;
   initial: FlightsQuery;
@@ -123,6 +126,7 @@ export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial 
               <th scope="col">Airline</th>
               <th scope="col">Return</th>
               <th scope="col">Source</th>
+              <th scope="col"><span className="visually-hidden">Book</span></th>
             </tr>
           </thead>
           <tbody>
@@ -137,10 +141,11 @@ export function ResultsTable({ jobId, currency, foundFlights, seededAt, initial 
                   <td>{o.carrier} <span className="muted">{o.flightNumbers.join(" ")}</span></td>
                   <td>{o.returnDepartureAt ? localTime(o.returnDepartureAt) : "one way"}</td>
                   <td>{o.provider}</td>
+                  <td><BookOffer offer={o} jobId={jobId} adults={adults} /></td>
                 </tr>
               ))
             ) : (
-              <tr><td colSpan={8} className="muted">{loading ? "Loading…" : "No flights match (yet)."}</td></tr>
+              <tr><td colSpan={9} className="muted">{loading ? "Loading…" : "No flights match (yet)."}</td></tr>
             )}
           </tbody>
         </table>

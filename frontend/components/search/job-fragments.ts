@@ -49,6 +49,6 @@ export const BestOfferFragment = graphql(`
     flightNumbers
     stops
     durationMinutes
-    price { amount currency }
+    price { amount currency minorUnits }
   }
 `);

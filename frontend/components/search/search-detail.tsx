@@ -3,6 +3,8 @@
 import { useState } from "react";
 
 import type { CalendarQuery, FlightsQuery, PriceHistoryQuery, SearchPageQuery } from "@/gql/graphql";
+import { BookOffer } from "@/components/bookings/book-offer";
+import { SearchBookings } from "@/components/bookings/my-bookings";
 import { PriceCalendar } from "@/components/results/price-calendar";
 import { PriceChart } from "@/components/results/price-chart";
 import { ResultsTable } from "@/components/results/results-table";
@@ -57,14 +59,19 @@ export function SearchDetail({ id, initial }: {
         {job.failedTasks > 0 ? <p className="muted">{job.failedTasks} queries failed after retries.</p> : null}
         {job.error ? <p className="form-error" role="alert">{job.error}</p> : null}
         {best ? (
+          <div className="row" style={{ alignItems: "center" }}>
           <p data-testid="best-offer">
             Best so far: <strong>{money(best.price)}</strong> — {best.carrier} {best.flightNumbers.join(" ")},{" "}
             {best.origin} → {best.destination}, leaves {localTime(best.departureAt)}
             {best.returnDepartureAt ? `, back ${localTime(best.returnDepartureAt)}` : ""}, {duration(best.durationMinutes)},{" "}
             {best.stops === 0 ? "direct" : `${best.stops} stop${best.stops > 1 ? "s" : ""}`} ({best.provider})
           </p>
+          {/* Beside the paragraph, not in it: the booking dialog is a block of its own. */}
+          <BookOffer offer={best} jobId={id} adults={job.spec.adults} label="Book the best flight" />
+          </div>
         ) : null}
       </section>
+      <SearchBookings jobId={id} />
       <div className="panel">
         <div className="tabs" role="tablist" aria-label="Views of the results">
           {tabs.map(([key, label]) => (
@@ -92,7 +99,7 @@ export function SearchDetail({ id, initial }: {
         </div>
         {/* The results stay mounted while hidden, so their sort, filter and page survive a look at the calendar. */}
         <div role="tabpanel" id="panel-results" aria-labelledby="tab-results" hidden={tab !== "results"}>
-          <ResultsTable jobId={id} currency={job.spec.currency} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
+          <ResultsTable jobId={id} currency={job.spec.currency} adults={job.spec.adults} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
         </div>
         {tab === "calendar" ? (
           <div role="tabpanel" id="panel-calendar" aria-labelledby="tab-calendar">

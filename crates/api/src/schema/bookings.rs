@@ -104,6 +104,8 @@ pub struct Booking {
     pub new_price: Option<Money>,
     pub idempotency_key: String,
     pub account_id: Uuid,
+    /// The search the offer was found by.
+    pub job_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -152,6 +154,7 @@ impl From<BookingRecord> for Booking {
             new_price: b.new_price.map(Into::into),
             idempotency_key: b.idempotency_key,
             account_id: b.account_id,
+            job_id: b.job_id,
             created_at: b.created_at,
             updated_at: b.updated_at,
             confirmed_at: b.confirmed_at,
@@ -306,18 +309,42 @@ impl BookingMutation {
                 )
                 .into());
             }
-            // The provider told a booking of this offer before that its price moved:
-            // nothing is booked until the traveller takes the new price.
-            if let Some(price) = api
+            // The same request again answers its booking, whatever happened since.
+            let replay = api
                 .store
-                .repriced(viewer.id, offer.id)
+                .booking_with_key(viewer.id, &key)
                 .await
                 .map_err(ApiError::from)?
-                && price != expected_price
-            {
-                return Err(
-                    ApiError::Booking(store::BookingRefused::PriceChanged { price }).into(),
-                );
+                .is_some();
+            if !replay {
+                // The provider told a booking of this offer before that its price moved:
+                // nothing is booked until the traveller takes the new price; and a price
+                // the offer was never quoted at is a mistake.
+                let repriced = api
+                    .store
+                    .repriced(viewer.id, offer.id)
+                    .await
+                    .map_err(ApiError::from)?;
+                match repriced {
+                    Some(price) if price != expected_price => {
+                        return Err(ApiError::Booking(store::BookingRefused::PriceChanged {
+                            price,
+                        })
+                        .into());
+                    }
+                    None if expected_price != offer.offer.price => {
+                        return Err(ApiError::bad_input(
+                            "expectedPriceMinor",
+                            format!(
+                                "{} is not a price this offer was quoted at: it costs {}; give \
+                                 another price only after PRICE_CHANGED, to accept the new one",
+                                expected_price, offer.offer.price
+                            ),
+                        )
+                        .into());
+                    }
+                    _ => {}
+                }
             }
             None
         };

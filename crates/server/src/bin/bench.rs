@@ -21,6 +21,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RUNS: usize = 3;
 
+#[path = "bench/bookings.rs"]
+mod bookings;
 #[path = "bench/fanout.rs"]
 mod fanout;
 
@@ -238,7 +240,10 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("fast-flights bench — {cores} cores, {cpu}");
-    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`
+    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`, or `fast-flights-bench bookings`
+    if std::env::args().nth(1).as_deref() == Some("bookings") {
+        return bookings::run().await;
+    }
     if std::env::args().nth(1).as_deref() == Some("fanout") {
         let cases: Vec<String> = std::env::args().skip(2).collect();
         return fanout::run(&cases).await;
@@ -265,7 +270,7 @@ async fn main() -> anyhow::Result<()> {
             "import"
         ]
         .contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite], or fast-flights-bench fanout [CLIENTSxSEARCHES …]"
+        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite], or fast-flights-bench fanout [CLIENTSxSEARCHES …], or fast-flights-bench bookings"
     );
     if part == "rescue" {
         return fleet::rescue().await;

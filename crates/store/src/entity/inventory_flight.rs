@@ -20,6 +20,8 @@ pub struct Model {
     pub import_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Seats held by confirmed bookings.
+    pub seats_booked: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
