@@ -14,6 +14,7 @@ mod m20261201_000008_workers;
 mod m20261201_000009_sessions;
 mod m20261201_000010_login_limits;
 mod m20261202_000011_bookings_and_events;
+mod m20261202_000012_seats_booked;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_sessions::Migration),
             Box::new(m20261201_000010_login_limits::Migration),
             Box::new(m20261202_000011_bookings_and_events::Migration),
+            Box::new(m20261202_000012_seats_booked::Migration),
         ]
     }
 }

@@ -2,8 +2,6 @@ use sea_orm_migration::prelude::*;
 
 /// Bookings and the transactional outbox.
 ///
-/// - `inventory_flights.seats_booked`: seats held by confirmed bookings, so re-saving a
-///   flight (an import, an admin's edit) cannot offer them again.
 /// - `bookings`: what a traveller booked, with a snapshot of the offer at booking time;
 ///   the idempotency key is unique per account.
 /// - `booking_calls`: the lease-held provider call of a booking that is not in the
@@ -47,12 +45,6 @@ enum Bookings {
     UpdatedAt,
     ConfirmedAt,
     CancelledAt,
-}
-
-#[derive(DeriveIden)]
-enum InventoryFlights {
-    Table,
-    SeatsBooked,
 }
 
 #[derive(DeriveIden)]
@@ -171,19 +163,6 @@ fn timestamp_null(col: impl IntoIden) -> ColumnDef {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(InventoryFlights::Table)
-                    .add_column(
-                        ColumnDef::new(InventoryFlights::SeatsBooked)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await?;
         use Bookings as B;
         manager
             .create_table(
@@ -475,13 +454,6 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(InventoryFlights::Table)
-                    .drop_column(InventoryFlights::SeatsBooked)
-                    .to_owned(),
-            )
-            .await
+        Ok(())
     }
 }
