@@ -25,3 +25,21 @@ pub fn page_size(first: Option<i32>) -> Result<u64, ApiError> {
         Some(n) => Err(ApiError::bad_input("first", format!("{n}; use 1 to 100"))),
     }
 }
+
+/// The Relay connection of one keyset page: `key` gives each item's cursor (encoded with
+/// [`encode`]), `node` what its edge shows. `after`: whether the page was asked for after a
+/// cursor (there are items before it).
+pub fn connection<T, K: Serialize, N: async_graphql::OutputType>(
+    after: bool,
+    page: store::Page<T>,
+    key: impl Fn(&T) -> K,
+    node: impl Fn(T) -> N,
+) -> async_graphql::connection::Connection<String, N> {
+    let mut connection = async_graphql::connection::Connection::new(after, page.has_next);
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|item| async_graphql::connection::Edge::new(encode(&key(&item)), node(item))),
+    );
+    connection
+}

@@ -1,6 +1,6 @@
 //! Accounts: sign-up, log-in, `me`, and the admin's view of every account.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use domain::{Email, Role};
@@ -195,13 +195,12 @@ impl AccountQuery {
             .users_page(first, after)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|u| Edge::new(cursor::encode(&u.id), User::from(u))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            after.is_some(),
+            page,
+            |u| u.id,
+            User::from,
+        ))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Bookings: `bookFlight`, `cancelBooking`, `booking`, `bookings`.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -213,13 +213,12 @@ impl BookingQuery {
             .bookings_page(first, after, status.map(Into::into), account)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|b| Edge::new(cursor::encode(&b.id), Booking::from(b))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            after.is_some(),
+            page,
+            |b| b.id,
+            Booking::from,
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV imports of the flight catalogue, for admins: upload a file, follow its progress,
 //! read its rejected rows. The file is processed by the workers, never by the API process.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{
     ComplexObject, Context, Enum, Object, Result, SimpleObject, Subscription, Upload,
 };
@@ -195,13 +195,12 @@ impl ImportQuery {
             .imports_page(first, after)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|i| Edge::new(cursor::encode(&i.id), Import::from(i))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            after.is_some(),
+            page,
+            |i| i.id,
+            Import::from,
+        ))
     }
 }
 

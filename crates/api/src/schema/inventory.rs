@@ -1,6 +1,6 @@
 //! The flight catalogue, for admins: browse, add or change one flight, delete one.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, FixedOffset, Utc};
 use domain::{AirportCode, AirportDb, InventoryFlight as Flight, RawFlight};
@@ -151,15 +151,15 @@ impl InventoryQuery {
             .inventory_page(&filter, first, after)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(page.items.into_iter().map(|r| {
-            let key = InventoryCursor {
+        Ok(cursor::connection(
+            after.is_some(),
+            page,
+            |r| InventoryCursor {
                 t: r.flight.departure_at,
                 id: r.id,
-            };
-            Edge::new(cursor::encode(&key), InventoryFlight::from(r))
-        }));
-        Ok(connection)
+            },
+            InventoryFlight::from,
+        ))
     }
 }
 

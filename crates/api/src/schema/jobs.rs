@@ -1,4 +1,4 @@
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::Utc;
 use domain::{SearchRequest, SearchSpec, TaskPlan, ValidationContext};
@@ -186,13 +186,12 @@ impl JobQuery {
             .jobs_page(first, after, status.map(Into::into), owner)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|job| Edge::new(cursor::encode(&job.id), SearchJob::from(job))),
-        );
-        Ok(connection)
+        Ok(cursor::connection(
+            after.is_some(),
+            page,
+            |job| job.id,
+            SearchJob::from,
+        ))
     }
 
     /// The flight providers this server knows.
