@@ -22,6 +22,9 @@ up *ARGS: _frontend
     # A development secret kept in data/, so sessions outlive a restart.
     [ -s data/.dev-jwt-secret ] || (umask 077; head -c 48 /dev/urandom | base64 > data/.dev-jwt-secret)
     export JWT_SECRET="${JWT_SECRET:-$(cat data/.dev-jwt-secret)}"
+    # …and the key that seals webhook secrets, so they can be opened after a restart.
+    [ -s data/.dev-webhook-key ] || (umask 077; head -c 32 /dev/urandom | base64 > data/.dev-webhook-key)
+    export WEBHOOK_SECRETS_KEY="${WEBHOOK_SECRETS_KEY:-$(cat data/.dev-webhook-key)}"
     export LISTEN_ADDR="${LISTEN_ADDR:-127.0.0.1:8080}"
     cargo build --bin fast-flights
     "$CARGO_TARGET_DIR/debug/fast-flights" serve {{ARGS}} &
@@ -48,7 +51,7 @@ up *ARGS: _frontend
 
 # Every test: unit, property, API, protocol and crash tests on SQLite and PostgreSQL, then
 # the browser tests.
-test: _postgres _redis
+test: _postgres _redis _nats
     TEST_DATABASE_URL="{{pg_url}}" cargo test --workspace --all-targets --no-fail-fast
     just e2e
 
@@ -137,6 +140,27 @@ _postgres:
         for _ in $(seq 1 30); do pg_isready -q -d "{{pg_url}}" && exit 0; sleep 1; done
     fi
     echo "PostgreSQL is not reachable at {{pg_url}}; start it or set TEST_DATABASE_URL" >&2
+    exit 1
+
+# Start the local NATS (with JetStream) if it is down: the relay tests publish to it, and
+# start servers of their own to stop and start.
+_nats:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+    if up; then exit 0; fi
+    bin="$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null || true)"
+    if [ -n "$bin" ]; then
+        echo "starting NATS…"
+        mkdir -p /tmp/fast-flights-nats
+        if command -v start-stop-daemon >/dev/null; then
+            start-stop-daemon --start --oknodo --background --exec "$bin" -- -a 127.0.0.1 -p 4222 -js -sd /tmp/fast-flights-nats || true
+        else
+            nohup "$bin" -a 127.0.0.1 -p 4222 -js -sd /tmp/fast-flights-nats >/dev/null 2>&1 &
+        fi
+        for _ in $(seq 1 30); do up && exit 0; sleep 1; done
+    fi
+    echo "NATS is not reachable at 127.0.0.1:4222; start nats-server -js or set TEST_NATS_URL" >&2
     exit 1
 
 # Start the local Redis if it is down (the log-in limit tests use it, under a key prefix of

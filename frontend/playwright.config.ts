@@ -58,6 +58,10 @@ export default defineConfig({
         // Booked offers of the simulated provider cost 7% more than found: bookings.spec.ts
         // books one, is told PRICE_CHANGED and takes the new price.
         SIMULATED_PRICE_CHANGE_RATE: "1",
+        // Webhook retries 200 ms apart (webhooks.spec.ts), and a fixed test key that seals
+        // the endpoints' signing secrets, so they still open after a restart of the server.
+        WEBHOOK_RETRY_BASE_MS: "200",
+        WEBHOOK_SECRETS_KEY: "32UQ0lnI52fndwFAgSVsADMaKiIU41kB6QLdhaxLhhM=", // a test key, no secret
         CHECKPOINT_EVERY_MS: "250",
         POLL_INTERVAL_MS: "100",
         RUST_LOG: "warn",

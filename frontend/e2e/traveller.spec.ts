@@ -32,6 +32,7 @@ test("a traveller signs up, watches a search run live, sorts its results and ope
     .toBe(100);
   expect([...seen].some((v) => v > 0 && v < 100), `intermediate values seen: ${[...seen]}`).toBe(true);
   await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED");
+  await expect(page.getByTestId("best-offer")).toContainText(/^Best price: /);
   // The toast of the notifications subscription.
   await expect(page.getByText("Bangkok in spring finished")).toBeVisible();
   await shot(page, "search-finished");
@@ -94,14 +95,68 @@ test("the form shows the API's objections beside their fields", async ({ page })
   const to = page.getByRole("combobox", { name: "To", exact: true });
   await expect(to).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByText(/give at least one airport or city code/)).toBeVisible();
+  // Both bad fields at once, each beside its own field.
+  const latest = page.getByLabel("Latest departure").locator("..");
+  await expect(latest.getByText(/is before the earliest departure/)).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: /give at least one airport or city code|is before the earliest departure/ })).toHaveCount(2);
   await shot(page, "new-search-errors");
   // What the API could not even read is named beside its field, not as a parse error.
   await page.getByLabel("Earliest departure").fill("");
   await page.getByLabel("Nights, at least").fill("");
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await expect(page.getByText("give the earliest departure date")).toBeVisible();
-  await expect(page.getByText("give the nights as whole numbers, at least and at most")).toBeVisible();
+  await expect(page.getByLabel("Nights, at least").locator("..").getByText("give the fewest nights as a whole number")).toBeVisible();
   await expect(page.getByText(/Failed to parse/)).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test("the form says what a search costs as it changes, and asks before starting a big one", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("estimate"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Bangk", "BKK");
+  await page.getByLabel("Earliest departure").fill(isoDay(30));
+  await page.getByLabel("Latest departure").fill(isoDay(44));
+  const estimate = page.getByTestId("estimate");
+  await expect(estimate).toHaveText(/^≈ [\d,]+ queries · (under a minute|about .+)$/);
+  const queries = async () => Number((/≈ ([\d,]+)/.exec((await estimate.textContent()) ?? "")?.[1] ?? "0").replaceAll(",", ""));
+  const before = await queries();
+  expect(before).toBeGreaterThan(0);
+  // A longer window: more queries, said at once.
+  await page.getByLabel("Latest departure").fill(isoDay(58));
+  await expect.poll(queries).toBeGreaterThan(before);
+  // Six months, up to 30 nights and two cities is big: it asks first, and starts nothing.
+  await page.getByLabel("Latest departure").fill(isoDay(200));
+  await page.getByLabel("Nights, at least").fill("1");
+  await page.getByLabel("Nights, at most").fill("30");
+  await pickPlace(page, "destinations", "Tokyo", "TYO");
+  await expect.poll(queries).toBeGreaterThan(50_000);
+  await expect(estimate).toHaveText(/\d,\d{3}/);
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page.getByText(/Start it anyway\?/)).toBeVisible();
+  await expect(page).toHaveURL(/\/searches\/new$/);
+  // Changing the form takes the question back.
+  await page.getByLabel("Nights, at most").fill("7");
+  await expect(page.getByText(/Start it anyway\?/)).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Search", exact: true })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a search that found nothing says so, and why it may have", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("nothing"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Bangk", "BKK");
+  await page.getByLabel("Earliest departure").fill(isoDay(30));
+  await page.getByLabel("Latest departure").fill(isoDay(31));
+  await page.getByLabel("Price cap (all passengers)").fill("1");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page).toHaveURL(/\/searches\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 90_000 });
+  await expect(page.getByText("No flights found: nothing at or under the price cap of €1.00")).toBeVisible();
+  await expect(page.getByText(/\(yet\)|Best so far/)).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 
@@ -223,6 +278,28 @@ test("nobody opens another user's search", async ({ page }) => {
   expect(admin?.status()).toBe(404);
   await shot(page, "not-found");
   expect(problems).toEqual([]);
+});
+
+test("on a phone, the first objection is scrolled into view", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("phone-errors"));
+  await page.goto("/searches/new");
+  await pickPlace(page, "origins", "Lond", "LON");
+  await pickPlace(page, "destinations", "Bangk", "BKK");
+  await page.getByLabel("Earliest departure").fill(isoDay(-2));
+  await page.getByLabel("Latest departure").fill(isoDay(30));
+  // Typing the name at the foot of the form, the dates are above the screen.
+  await page.getByLabel("Name (optional)").fill("Far down");
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(page.getByLabel("Earliest departure")).not.toBeInViewport();
+  const objection = page.getByText(/is in the past/);
+  await page.getByLabel("Name (optional)").press("Enter");
+  await expect(objection).toBeVisible();
+  await expect(objection).toBeInViewport();
+  expect(problems).toEqual([]);
+  await context.close();
 });
 
 test("the app works on a phone-sized screen, by keyboard", async ({ browser }) => {

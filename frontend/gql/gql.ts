@@ -26,10 +26,21 @@ type Documents = {
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": typeof types.AdminProvidersDocument,
     "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": typeof types.AllSearchesDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": typeof types.InventoryDocument,
+    "\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n": typeof types.WebhookEndpointFieldsFragmentDoc,
+    "\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n": typeof types.WebhookEndpointsDocument,
+    "\n  query WebhookEndpointNow($id: UUID!) {\n    webhookEndpoint(id: $id) { ...WebhookEndpointFields }\n  }\n": typeof types.WebhookEndpointNowDocument,
+    "\n  fragment WebhookDeliveryFields on WebhookDelivery {\n    id endpointId eventId eventSequence eventType status attemptCount nextAttemptAt\n    lastStatusCode lastError finishedAt createdAt\n    attempts { id attemptedAt statusCode latencyMs responseBody error }\n  }\n": typeof types.WebhookDeliveryFieldsFragmentDoc,
+    "\n  query WebhookDeliveries($endpointId: UUID!, $first: Int!, $after: String, $status: WebhookDeliveryStatus) {\n    webhookDeliveries(endpointId: $endpointId, first: $first, after: $after, status: $status) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...WebhookDeliveryFields }\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
     "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n": typeof types.ImportFlightsDocument,
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": typeof types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": typeof types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": typeof types.SetProviderEnabledDocument,
+    "\n  mutation RedeliverWebhook($deliveryId: UUID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { ...WebhookDeliveryFields }\n  }\n": typeof types.RedeliverWebhookDocument,
+    "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { ...WebhookEndpointFields } }\n  }\n": typeof types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: UUID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { ...WebhookEndpointFields }\n  }\n": typeof types.UpdateWebhookEndpointDocument,
+    "\n  mutation SetWebhookEndpointEnabled($id: UUID!, $enabled: Boolean!) {\n    updateWebhookEndpoint(id: $id, input: { enabled: $enabled }) { ...WebhookEndpointFields }\n  }\n": typeof types.SetWebhookEndpointEnabledDocument,
+    "\n  mutation DeleteWebhookEndpoint($id: UUID!) { deleteWebhookEndpoint(id: $id) }\n": typeof types.DeleteWebhookEndpointDocument,
+    "\n  mutation RotateWebhookSecret($id: UUID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { ...WebhookEndpointFields } }\n  }\n": typeof types.RotateWebhookSecretDocument,
     "\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n": typeof types.MyBookingsDocument,
     "\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n": typeof types.AllBookingsDocument,
     "\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n": typeof types.BookingStatsDocument,
@@ -48,10 +59,11 @@ type Documents = {
     "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.PauseSearchDocument,
     "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.ResumeSearchDocument,
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": typeof types.JobSummaryFragmentDoc,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n": typeof types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": typeof types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
+    "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n": typeof types.EstimateSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": typeof types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": typeof types.MeDocument,
 };
@@ -68,10 +80,21 @@ const documents: Documents = {
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": types.AdminProvidersDocument,
     "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": types.AllSearchesDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": types.InventoryDocument,
+    "\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n": types.WebhookEndpointFieldsFragmentDoc,
+    "\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n": types.WebhookEndpointsDocument,
+    "\n  query WebhookEndpointNow($id: UUID!) {\n    webhookEndpoint(id: $id) { ...WebhookEndpointFields }\n  }\n": types.WebhookEndpointNowDocument,
+    "\n  fragment WebhookDeliveryFields on WebhookDelivery {\n    id endpointId eventId eventSequence eventType status attemptCount nextAttemptAt\n    lastStatusCode lastError finishedAt createdAt\n    attempts { id attemptedAt statusCode latencyMs responseBody error }\n  }\n": types.WebhookDeliveryFieldsFragmentDoc,
+    "\n  query WebhookDeliveries($endpointId: UUID!, $first: Int!, $after: String, $status: WebhookDeliveryStatus) {\n    webhookDeliveries(endpointId: $endpointId, first: $first, after: $after, status: $status) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...WebhookDeliveryFields }\n    }\n  }\n": types.WebhookDeliveriesDocument,
     "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n": types.ImportFlightsDocument,
     "\n  mutation UpsertInventoryFlight($input: InventoryFlightInput!) {\n    upsertInventoryFlight(input: $input) { id flightNumber seatsAvailable price { amount currency minorUnits } }\n  }\n": types.UpsertInventoryFlightDocument,
     "\n  mutation DeleteInventoryFlight($id: UUID!) { deleteInventoryFlight(id: $id) }\n": types.DeleteInventoryFlightDocument,
     "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n": types.SetProviderEnabledDocument,
+    "\n  mutation RedeliverWebhook($deliveryId: UUID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { ...WebhookDeliveryFields }\n  }\n": types.RedeliverWebhookDocument,
+    "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { ...WebhookEndpointFields } }\n  }\n": types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: UUID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { ...WebhookEndpointFields }\n  }\n": types.UpdateWebhookEndpointDocument,
+    "\n  mutation SetWebhookEndpointEnabled($id: UUID!, $enabled: Boolean!) {\n    updateWebhookEndpoint(id: $id, input: { enabled: $enabled }) { ...WebhookEndpointFields }\n  }\n": types.SetWebhookEndpointEnabledDocument,
+    "\n  mutation DeleteWebhookEndpoint($id: UUID!) { deleteWebhookEndpoint(id: $id) }\n": types.DeleteWebhookEndpointDocument,
+    "\n  mutation RotateWebhookSecret($id: UUID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { ...WebhookEndpointFields } }\n  }\n": types.RotateWebhookSecretDocument,
     "\n  query MyBookings {\n    bookings(first: 100) { nodes { ...BookingItem } pageInfo { hasNextPage } }\n  }\n": types.MyBookingsDocument,
     "\n  query AllBookings($status: BookingStatus) {\n    bookings(first: 100, scope: ALL, status: $status) { nodes { ...BookingItem accountId } pageInfo { hasNextPage } }\n  }\n": types.AllBookingsDocument,
     "\n  query BookingStats($from: Date!, $to: Date!) {\n    bookingStats(from: $from, to: $to) {\n      day origin destination currency bookings seats cancellations searches\n      revenue { amount currency } refunded { amount currency } bestPrice { amount currency }\n    }\n  }\n": types.BookingStatsDocument,
@@ -90,10 +113,11 @@ const documents: Documents = {
     "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.PauseSearchDocument,
     "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.ResumeSearchDocument,
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n": types.JobSummaryFragmentDoc,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n": types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
     "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
+    "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n": types.EstimateSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": types.MeDocument,
 };
@@ -163,6 +187,26 @@ export function graphql(source: "\n  query Inventory($filter: InventoryFilter, $
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n"): (typeof documents)["\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n"): (typeof documents)["\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookEndpointNow($id: UUID!) {\n    webhookEndpoint(id: $id) { ...WebhookEndpointFields }\n  }\n"): (typeof documents)["\n  query WebhookEndpointNow($id: UUID!) {\n    webhookEndpoint(id: $id) { ...WebhookEndpointFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment WebhookDeliveryFields on WebhookDelivery {\n    id endpointId eventId eventSequence eventType status attemptCount nextAttemptAt\n    lastStatusCode lastError finishedAt createdAt\n    attempts { id attemptedAt statusCode latencyMs responseBody error }\n  }\n"): (typeof documents)["\n  fragment WebhookDeliveryFields on WebhookDelivery {\n    id endpointId eventId eventSequence eventType status attemptCount nextAttemptAt\n    lastStatusCode lastError finishedAt createdAt\n    attempts { id attemptedAt statusCode latencyMs responseBody error }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookDeliveries($endpointId: UUID!, $first: Int!, $after: String, $status: WebhookDeliveryStatus) {\n    webhookDeliveries(endpointId: $endpointId, first: $first, after: $after, status: $status) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...WebhookDeliveryFields }\n    }\n  }\n"): (typeof documents)["\n  query WebhookDeliveries($endpointId: UUID!, $first: Int!, $after: String, $status: WebhookDeliveryStatus) {\n    webhookDeliveries(endpointId: $endpointId, first: $first, after: $after, status: $status) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...WebhookDeliveryFields }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n"): (typeof documents)["\n  mutation ImportFlights($file: Upload!) { importFlights(file: $file) { id status } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -176,6 +220,30 @@ export function graphql(source: "\n  mutation DeleteInventoryFlight($id: UUID!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n"): (typeof documents)["\n  mutation SetProviderEnabled($name: String!, $enabled: Boolean!) {\n    setProviderEnabled(name: $name, enabled: $enabled) { name enabled }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RedeliverWebhook($deliveryId: UUID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { ...WebhookDeliveryFields }\n  }\n"): (typeof documents)["\n  mutation RedeliverWebhook($deliveryId: UUID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { ...WebhookDeliveryFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { ...WebhookEndpointFields } }\n  }\n"): (typeof documents)["\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { ...WebhookEndpointFields } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateWebhookEndpoint($id: UUID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { ...WebhookEndpointFields }\n  }\n"): (typeof documents)["\n  mutation UpdateWebhookEndpoint($id: UUID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { ...WebhookEndpointFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWebhookEndpointEnabled($id: UUID!, $enabled: Boolean!) {\n    updateWebhookEndpoint(id: $id, input: { enabled: $enabled }) { ...WebhookEndpointFields }\n  }\n"): (typeof documents)["\n  mutation SetWebhookEndpointEnabled($id: UUID!, $enabled: Boolean!) {\n    updateWebhookEndpoint(id: $id, input: { enabled: $enabled }) { ...WebhookEndpointFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteWebhookEndpoint($id: UUID!) { deleteWebhookEndpoint(id: $id) }\n"): (typeof documents)["\n  mutation DeleteWebhookEndpoint($id: UUID!) { deleteWebhookEndpoint(id: $id) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateWebhookSecret($id: UUID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { ...WebhookEndpointFields } }\n  }\n"): (typeof documents)["\n  mutation RotateWebhookSecret($id: UUID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { ...WebhookEndpointFields } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -251,7 +319,7 @@ export function graphql(source: "\n  mutation CancelSearch($id: UUID!) { cancelS
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }\n  }\n"];
+export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -264,6 +332,10 @@ export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"): (typeof documents)["\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n"): (typeof documents)["\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -6,6 +6,7 @@ import { createClient } from "graphql-ws";
 import { map } from "rxjs";
 
 import { keepFreshest } from "./freshness";
+import { keysetList } from "./keyset-list";
 
 /** Waits 1 s, 2 s, 4 s … up to 30 s after the `attempt`-th failure, with jitter. */
 const backOff = (attempt: number) =>
@@ -90,6 +91,7 @@ export function makeClient(wsUrl: string): ApolloClient {
       PricePoint: { keyFields: false },
       Money: { keyFields: false },
       Provider: { keyFields: ["name"] },
+      Query: { fields: { webhookDeliveries: keysetList(["endpointId", "status"]) } },
     },
   });
   if (typeof window === "undefined") {

@@ -42,3 +42,33 @@ export function exponent(currency: string): number {
 }
 
 export const CURRENCIES = ["EUR", "USD", "GBP", "CHF", "JPY", "SGD", "AUD", "CAD", "SEK", "NOK", "DKK", "PLN", "THB", "INR", "AED"];
+
+/**
+ * A moment (an RFC 3339 DateTime) in UTC, e.g. "2026-12-02 06:57 UTC" (with `seconds`,
+ * "06:57:29"). The same text on the server and in any browser, whatever its time zone,
+ * so server-rendered pages hydrate without a mismatch.
+ */
+export function utcTime(iso: string | null | undefined, { seconds = false } = {}): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const text = d.toISOString();
+  return `${text.slice(0, 10)} ${text.slice(11, seconds ? 19 : 16)} UTC`;
+}
+
+/** A count with thousands separators, e.g. "135,780". */
+export function count(n: number): string {
+  return new Intl.NumberFormat("en").format(n);
+}
+
+/** A rough duration in words, e.g. "about 4 h 10 min", "under a minute". */
+export function roughly(seconds: number): string {
+  if (seconds < 60) return "under a minute";
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400 * 2) {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.round((seconds % 3600) / 60);
+    return m ? `about ${h} h ${m} min` : `about ${h} h`;
+  }
+  return `about ${Math.round(seconds / 86_400)} days`;
+}

@@ -15,6 +15,9 @@ mod m20261201_000009_sessions;
 mod m20261201_000010_login_limits;
 mod m20261202_000011_bookings_and_events;
 mod m20261202_000012_seats_booked;
+mod m20261202_000013_webhooks;
+mod m20261202_000014_webhook_open_deliveries;
+mod m20261202_000015_webhook_parallel_queue;
 
 pub struct Migrator;
 
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_login_limits::Migration),
             Box::new(m20261202_000011_bookings_and_events::Migration),
             Box::new(m20261202_000012_seats_booked::Migration),
+            Box::new(m20261202_000013_webhooks::Migration),
+            Box::new(m20261202_000014_webhook_open_deliveries::Migration),
+            Box::new(m20261202_000015_webhook_parallel_queue::Migration),
         ]
     }
 }

@@ -338,6 +338,11 @@ async fn bad_input_is_rejected_naming_the_field_and_stores_nothing(backend: Back
                 json!({"input": input}),
             )
             .await;
+        assert_eq!(
+            body["errors"].as_array().map(Vec::len),
+            Some(1),
+            "one bad field, one error: {input} -> {body}"
+        );
         let error = &body["errors"][0];
         assert_eq!(
             error["extensions"]["code"], "BAD_USER_INPUT",
@@ -351,6 +356,35 @@ async fn bad_input_is_rejected_naming_the_field_and_stores_nothing(backend: Back
                 .starts_with(field),
             "{body}"
         );
+    }
+    // Every bad field at once, each its own error naming its field, in the form's order;
+    // the estimate objects exactly as the start does.
+    let mut several = with("origins", json!(["ZZZ"]));
+    several["destinations"] = json!(["QQQ"]);
+    several["nights"] = json!({"min": 14, "max": 7});
+    for operation in [
+        "mutation($input: SearchInput!) { startSearch(input: $input) { id } }",
+        "query($input: SearchInput!) { estimateSearch(input: $input) { totalTasks } }",
+    ] {
+        let body = app.gql(operation, json!({"input": several})).await;
+        let errors = body["errors"].as_array().expect("errors");
+        let fields: Vec<&Value> = errors.iter().map(|e| &e["extensions"]["field"]).collect();
+        assert_eq!(
+            fields,
+            vec![&json!("origins"), &json!("destinations"), &json!("nights")],
+            "{body}"
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"),
+            "{body}"
+        );
+        assert_eq!(
+            errors[2]["message"],
+            "nights: at least 14 nights is more than at most 7"
+        );
+        assert!(body["data"].is_null(), "{body}");
     }
     let jobs = app
         .data("{ jobs(first: 10) { edges { node { id } } } }", json!({}))

@@ -188,6 +188,19 @@ async fn files_that_are_not_flight_csv_are_refused_whole(backend: Backend) {
         upload_and_wait(&admin, "header.csv", format!("{HEADER}\n").into_bytes()).await;
     assert_eq!(header_only["status"], "SUCCEEDED", "{header_only}");
     assert_eq!(int(&header_only["rowsRead"]), 0);
+
+    // Rows, none of them importable: that did not succeed.
+    let all_bad = format!(
+        "{HEADER}\nBA121,BA,LHR,XXX,2030-03-05T08:30,2030-03-05T11:25,ECONOMY,100.00,GBP,200,200\n\
+         BA123,BA,LHR,JFK,2030-03-07T08:30,2030-03-07T11:25,ECONOMY,-5.00,GBP,200,200\n"
+    );
+    let import = upload_and_wait(&admin, "all bad.csv", all_bad.into_bytes()).await;
+    assert_eq!(import["status"], "FAILED", "{import}");
+    assert_eq!(int(&import["rowsRejected"]), 2, "{import}");
+    assert_eq!(
+        import["error"],
+        "no row could be imported: all 2 rows were rejected (the rejected rows say why)"
+    );
 }
 
 use fast_flights::sample::flights_csv as generated_csv;

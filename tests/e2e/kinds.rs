@@ -119,18 +119,22 @@ async fn postgres_each_kind_of_work_scales_on_its_own() {
 
 #[tokio::test]
 async fn an_unknown_kind_of_work_is_named() {
-    let out = tokio::process::Command::new(BIN)
+    let run = tokio::process::Command::new(BIN)
         .arg("worker")
-        .env("WORKER_KINDS", "search,webhook")
+        .env("WORKER_KINDS", "search,teleport")
         .env("DATABASE_URL", "sqlite::memory:")
-        .output()
+        .kill_on_drop(true)
+        .output();
+    // A worker that took the kind would run until stopped: that is a failure, not a hang.
+    let out = tokio::time::timeout(Duration::from_secs(30), run)
         .await
+        .expect("the worker refuses an unknown kind instead of running")
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
         stderr.contains(
-            "`webhook` is not a kind of work; the kinds are search, import, booking, consumer"
+            "`teleport` is not a kind of work; the kinds are search, import, booking, consumer, webhook"
         ),
         "{stderr}"
     );

@@ -140,6 +140,62 @@ fn one_way(providers: &[&str], days: i64) -> Value {
     })
 }
 
+async fn estimate(app: &TestApp, input: Value) -> Value {
+    app.data(
+        "query($input: SearchInput!) { estimateSearch(input: $input) { totalTasks estimatedSeconds
+           withinQuota quotaMessage providerCalls { provider calls callsPerSecond estimatedSeconds } } }",
+        json!({ "input": input }),
+    )
+    .await["estimateSearch"]
+    .clone()
+}
+
+fn calls_of(estimate: &Value, provider: &str) -> i64 {
+    let calls = estimate["providerCalls"]
+        .as_array()
+        .expect("providerCalls")
+        .iter()
+        .find(|p| p["provider"] == provider)
+        .unwrap_or_else(|| panic!("{provider} in {estimate}"));
+    int(&calls["calls"])
+}
+
+/// A rate-limited provider: the estimate's calls are the calls made, and its duration is
+/// printed beside the one measured (machines differ; no timing is asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_estimate_counts_the_calls_of_a_rate_limited_provider() {
+    let server = ExampleProvider::spawn(&[]).await;
+    let (_dir, file) = providers_file(&format!(
+        r#"
+[providers.csv-slow]
+kind = "http"
+base_url = "{url}"
+rate_limit = 10
+"#,
+        url = server.url
+    ));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = TestApp::spawn_with(&db, &[("PROVIDERS_FILE", &file)]).await;
+    let input = one_way(&["csv-slow"], 30);
+    let estimate = estimate(&app, input.clone()).await;
+    assert_eq!(int(&estimate["totalTasks"]), 30, "{estimate}");
+    assert_eq!(calls_of(&estimate, "csv-slow"), 30);
+    let pace = estimate["providerCalls"][0]["callsPerSecond"]
+        .as_f64()
+        .expect("pace");
+    assert!(pace <= 10.0, "the rate limit bounds the pace: {estimate}");
+    let started = std::time::Instant::now();
+    let (_, done) = finish(&app, input).await;
+    let measured = started.elapsed().as_secs_f64();
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["totalTasks"], estimate["totalTasks"]);
+    assert_eq!(int(&server.stats().await["search"]), 30);
+    println!(
+        "csv-slow, 30 calls at 10/s: estimated {:.1} s, measured {measured:.1} s",
+        estimate["estimatedSeconds"].as_f64().expect("seconds")
+    );
+}
+
 /// Good answers: a provider that takes a 31-day window and a nights range is asked once
 /// and stores exactly what the same provider asked date by date stores; offers carry their
 /// flights, expiry, deep link, booking token and raw payload.
@@ -184,23 +240,39 @@ base_url = "{url}"
     assert_eq!(window["capabilities"]["dateWindowDays"], 31);
     assert_eq!(window["capabilities"]["nightsRange"], true);
 
-    let search = |provider: &str| {
+    let search_of = |providers: &[&str]| {
         json!({
             "origins": ["LHR"],
             "destinations": ["JFK", "CDG"],
             "departureFrom": days_from_now(30),
             "departureTo": days_from_now(33),
             "nights": { "min": 3, "max": 5 },
-            "providers": [provider],
+            "providers": providers,
         })
     };
+    let search = |provider: &str| search_of(&[provider]);
+    // The estimate names what each search then runs: its tasks, and each provider's calls.
+    let both = estimate(&app, search_of(&["csv-window", "csv-daily"])).await;
+    assert_eq!(int(&both["totalTasks"]), 1 + 24, "{both}");
+    assert_eq!(calls_of(&both, "csv-window"), 1, "{both}");
+    assert_eq!(calls_of(&both, "csv-daily"), 24, "{both}");
+    assert_eq!(both["withinQuota"], true);
+    let window_estimate = estimate(&app, search("csv-window")).await;
     let (job_w, done_w) = finish(&app, search("csv-window")).await;
+    assert_eq!(window_estimate["totalTasks"], done_w["totalTasks"]);
     assert_eq!(done_w["status"], "SUCCEEDED", "{done_w}");
     assert_eq!(int(&done_w["totalTasks"]), 1, "one call covers it all");
     let calls_after_window = int(&server.stats().await["search"]);
     assert_eq!(calls_after_window, 1);
+    assert_eq!(calls_of(&window_estimate, "csv-window"), calls_after_window);
 
+    let daily_estimate = estimate(&app, search("csv-daily")).await;
     let (job_d, done_d) = finish(&app, search("csv-daily")).await;
+    assert_eq!(daily_estimate["totalTasks"], done_d["totalTasks"]);
+    assert_eq!(
+        calls_of(&daily_estimate, "csv-daily"),
+        int(&server.stats().await["search"]) - calls_after_window
+    );
     assert_eq!(done_d["status"], "SUCCEEDED", "{done_d}");
     assert_eq!(
         int(&done_d["totalTasks"]),
@@ -637,7 +709,8 @@ enabled = false
     assert!(
         error["message"]
             .as_str()
-            .is_some_and(|m| m.contains("disabled"))
+            .is_some_and(|m| m.contains("resting is switched off")),
+        "{refused}"
     );
 }
 

@@ -105,6 +105,30 @@ async fn queued_tasks_and_searches_per_minute_are_bounded(backend: Backend) {
     )
     .await;
     let first = app.start_search(search(30)).await["totalTasks"].clone();
+    // The estimate says so before anything is tried, and stores nothing.
+    let estimate = app
+        .data(
+            "query($input: SearchInput!) { estimateSearch(input: $input) { totalTasks withinQuota quotaMessage } }",
+            json!({ "input": search(30) }),
+        )
+        .await["estimateSearch"]
+        .clone();
+    assert_eq!(estimate["totalTasks"], first);
+    assert_eq!(estimate["withinQuota"], false, "{estimate}");
+    assert!(
+        estimate["quotaMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("more than the 50 allowed")),
+        "{estimate}"
+    );
+    let within = app
+        .data(
+            "query($input: SearchInput!) { estimateSearch(input: $input) { withinQuota quotaMessage } }",
+            json!({ "input": search(10) }),
+        )
+        .await["estimateSearch"]
+        .clone();
+    assert_eq!(within, json!({ "withinQuota": true, "quotaMessage": null }));
     let ext = refused(&app, search(30)).await;
     assert_eq!(ext["code"], "QUOTA_EXCEEDED");
     assert_eq!(ext["limit"], "MAX_QUEUED_TASKS_PER_USER");

@@ -293,7 +293,7 @@ async fn postgres_a_worker_cut_off_from_the_database_is_fenced_and_reconnects() 
         async move {
             conn.query_one_raw(Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Postgres,
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1",
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
                 [session.into()],
             ))
             .await
@@ -307,7 +307,7 @@ async fn postgres_a_worker_cut_off_from_the_database_is_fenced_and_reconnects() 
     let cut = conn
         .query_one_raw(Statement::from_sql_and_values(
             sea_orm::DatabaseBackend::Postgres,
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1",
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
             [session.clone().into()],
         ))
         .await

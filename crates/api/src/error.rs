@@ -33,6 +33,8 @@ pub enum ApiError {
     /// A booking the store refused: SOLD_OUT, OFFER_EXPIRED, PRICE_CHANGED (with
     /// `extensions.newPrice`), or CONFLICT.
     Booking(store::BookingRefused),
+    /// A feature this deployment has not set up (the message says what to set).
+    Unavailable(String),
     /// The cause is logged where it happens; clients see only "internal error".
     Internal,
 }
@@ -61,6 +63,7 @@ impl ApiError {
                 store::BookingRefused::KeyReused(_)
                 | store::BookingRefused::NotCancellable { .. } => "CONFLICT",
             },
+            ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal => "INTERNAL",
         }
     }
@@ -73,6 +76,7 @@ impl ApiError {
             | ApiError::Unauthenticated(why)
             | ApiError::Forbidden(why)
             | ApiError::RateLimited(why)
+            | ApiError::Unavailable(why)
             | ApiError::RetryLater { message: why, .. } => why.clone(),
             ApiError::QuotaExceeded { quota, .. } => quota.to_string(),
             ApiError::Booking(refusal) => refusal.to_string(),

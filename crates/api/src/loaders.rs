@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use store::{JobRecord, OfferColumns, OfferRecord, Store, UserRecord};
+use store::{AttemptRecord, JobRecord, OfferColumns, OfferRecord, Store, UserRecord};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -63,5 +63,25 @@ impl Loader<Uuid> for UserLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, UserRecord>, Self::Error> {
         let users = self.0.users_by_ids(keys).await.map_err(ApiError::from)?;
         Ok(users.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// A webhook delivery's attempts (the latest [`AttemptsLoader::LIMIT`], oldest first).
+pub struct AttemptsLoader(pub Store);
+
+impl AttemptsLoader {
+    pub const LIMIT: u64 = 50;
+}
+
+impl Loader<Uuid> for AttemptsLoader {
+    type Value = Vec<AttemptRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<AttemptRecord>>, Self::Error> {
+        Ok(self
+            .0
+            .webhook_attempts(keys, Self::LIMIT)
+            .await
+            .map_err(ApiError::from)?)
     }
 }

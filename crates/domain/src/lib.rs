@@ -11,6 +11,7 @@ pub mod offer;
 pub mod plan;
 pub mod spec;
 pub mod user;
+pub mod webhook;
 
 pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
 pub use booking::{
@@ -23,5 +24,5 @@ pub use job::{JobProgress, JobStatus};
 pub use money::{Currency, Money};
 pub use offer::{Cabin, Direction, FlightOffer, FlightQuery, Segment};
 pub use plan::{CallShape, Task, TaskPlan};
-pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, ValidationContext};
+pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, SpecErrors, ValidationContext};
 pub use user::{Email, Role, check_password};

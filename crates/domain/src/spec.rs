@@ -93,26 +93,52 @@ fn reject(field: &'static str, message: impl Into<String>) -> SpecError {
     }
 }
 
+/// Every rejected field of a search at once, in the order of the form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+/// Keeps `result`'s value, or its error in `bad`.
+fn keep<T>(bad: &mut Vec<SpecError>, result: Result<T, SpecError>) -> Option<T> {
+    result.map_err(|e| bad.push(e)).ok()
+}
+
 impl SearchSpec {
-    pub fn parse(req: SearchRequest, ctx: &ValidationContext<'_>) -> Result<Self, SpecError> {
+    /// Checks every field and gives every objection, one per field.
+    pub fn parse(req: SearchRequest, ctx: &ValidationContext<'_>) -> Result<Self, SpecErrors> {
         let db = AirportDb::embedded();
-        let (requested_origins, origins) = parse_places("origins", &req.origins, db)?;
-        let (requested_destinations, destinations) =
-            parse_places("destinations", &req.destinations, db)?;
+        let mut bad = Vec::new();
+        let from = keep(&mut bad, parse_places("origins", &req.origins, db));
+        let to = keep(
+            &mut bad,
+            parse_places("destinations", &req.destinations, db),
+        );
         // LHR to LON would search Heathrow to Gatwick: a trip within one place is no trip.
-        if let Some(both) = destinations.iter().find(|d| origins.contains(d)) {
-            return Err(reject(
-                "destinations",
-                format!(
-                    "{both} is among the origins too ({} to {}); a destination must be somewhere else",
-                    req.origins.join(", "),
-                    req.destinations.join(", ")
-                ),
-            ));
-        }
+        let places = match (from, to) {
+            (Some((_, origins)), Some((_, destinations)))
+                if destinations.iter().any(|d| origins.contains(d)) =>
+            {
+                let both = destinations
+                    .iter()
+                    .find(|d| origins.contains(d))
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                bad.push(reject(
+                    "destinations",
+                    format!(
+                        "{both} is among the origins too ({} to {}); a destination must be somewhere else",
+                        req.origins.join(", "),
+                        req.destinations.join(", ")
+                    ),
+                ));
+                None
+            }
+            (Some(from), Some(to)) => Some((from, to)),
+            _ => None,
+        };
 
         if req.departure_from < ctx.today {
-            return Err(reject(
+            bad.push(reject(
                 "departureFrom",
                 format!(
                     "{} is in the past (today is {})",
@@ -122,16 +148,15 @@ impl SearchSpec {
         }
         let horizon = ctx.today + chrono::Duration::days(MAX_DAYS_AHEAD);
         if req.departure_to > horizon {
-            return Err(reject(
+            bad.push(reject(
                 "departureTo",
                 format!(
                     "{} is more than {MAX_DAYS_AHEAD} days ahead (the last date is {horizon})",
                     req.departure_to
                 ),
             ));
-        }
-        if req.departure_to < req.departure_from {
-            return Err(reject(
+        } else if req.departure_to < req.departure_from {
+            bad.push(reject(
                 "departureTo",
                 format!(
                     "{} is before the earliest departure ({})",
@@ -140,120 +165,88 @@ impl SearchSpec {
             ));
         }
 
-        let nights = match req.nights {
-            None => None,
-            Some((min, max)) => {
-                if min < 0 || max < 0 {
-                    return Err(reject("nights", "nights must not be negative"));
-                }
-                if min > max {
-                    return Err(reject(
-                        "nights",
-                        format!("min ({min}) is greater than max ({max})"),
-                    ));
-                }
-                if max > i64::from(MAX_NIGHTS) {
-                    return Err(reject(
-                        "nights",
-                        format!("max ({max}) is more than {MAX_NIGHTS} nights"),
-                    ));
-                }
-                Some(NightsRange {
-                    min: min as u16,
-                    max: max as u16,
-                })
-            }
-        };
-
-        let adults = match req.adults.unwrap_or(1) {
-            n @ 1..=9 => n as u8,
-            n => {
-                return Err(reject(
+        let nights = keep(&mut bad, parse_nights(req.nights));
+        let adults = keep(
+            &mut bad,
+            match req.adults.unwrap_or(1) {
+                n @ 1..=9 => Ok(n as u8),
+                n => Err(reject(
                     "adults",
-                    format!("{n} adults; a search takes 1 to {MAX_ADULTS}"),
-                ));
-            }
-        };
-
-        let max_stops = match req.max_stops {
-            None => None,
-            Some(n @ 0..=3) => Some(n as u8),
-            Some(n) => {
-                return Err(reject(
+                    format!("{n} passengers; a search takes 1 to {MAX_ADULTS}"),
+                )),
+            },
+        );
+        let max_stops = keep(
+            &mut bad,
+            match req.max_stops {
+                None => Ok(None),
+                Some(n @ 0..=3) => Ok(Some(n as u8)),
+                Some(n) => Err(reject(
                     "maxStops",
-                    format!("{n} stops; use 0 to {MAX_STOPS}, or leave it out for any"),
-                ));
+                    format!("{n} stops; choose 0 to {MAX_STOPS}, or any"),
+                )),
+            },
+        );
+        let currency = keep(
+            &mut bad,
+            match req.currency.as_deref() {
+                None => Ok(Currency::EUR),
+                Some(raw) => Currency::parse(raw).map_err(|e| reject("currency", e.to_string())),
+            },
+        );
+        let max_price = match (req.max_price, currency) {
+            (None, _) => Some(None),
+            (Some(n), _) if n <= 0 => {
+                bad.push(reject("maxPrice", "a price cap must be more than zero"));
+                None
             }
+            (Some(n), Some(currency)) => keep(
+                &mut bad,
+                Money::new(n, currency)
+                    .map(Some)
+                    .map_err(|e| reject("maxPrice", e.to_string())),
+            ),
+            // Checked once the currency is right.
+            (Some(_), None) => None,
         };
-
-        let currency = match req.currency.as_deref() {
-            None => Currency::EUR,
-            Some(raw) => Currency::parse(raw).map_err(|e| reject("currency", e.to_string()))?,
-        };
-
-        let max_price = match req.max_price {
-            None => None,
-            Some(n) if n <= 0 => {
-                return Err(reject(
-                    "maxPrice",
-                    format!(
-                        "a price cap must be more than zero (got {n} minor units of {currency})"
-                    ),
-                ));
-            }
-            Some(n) => {
-                Some(Money::new(n, currency).map_err(|e| reject("maxPrice", e.to_string()))?)
-            }
-        };
-
-        let providers = match req.providers {
-            None => ctx.enabled_providers.to_vec(),
-            Some(list) => {
-                let mut seen = HashSet::new();
-                let mut providers = Vec::new();
-                for name in list {
-                    let name = name.trim().to_string();
-                    if !ctx.known_providers.contains(&name) {
-                        return Err(reject(
-                            "providers",
-                            format!(
-                                "unknown provider `{name}`; known: {}",
-                                ctx.known_providers.join(", ")
-                            ),
-                        ));
-                    }
-                    if !ctx.enabled_providers.contains(&name) {
-                        return Err(reject(
-                            "providers",
-                            format!("provider `{name}` is disabled"),
-                        ));
-                    }
-                    if seen.insert(name.clone()) {
-                        providers.push(name);
-                    }
-                }
-                providers
-            }
-        };
-        if providers.is_empty() {
-            return Err(reject(
-                "providers",
-                "no provider to search; name at least one",
-            ));
-        }
-
-        let label = match req.label {
-            None => None,
-            Some(l) if l.trim().is_empty() => None,
-            Some(l) if l.chars().count() > MAX_LABEL_CHARS => {
-                return Err(reject(
+        let providers = keep(&mut bad, parse_providers(req.providers, ctx));
+        let label = keep(
+            &mut bad,
+            match req.label {
+                None => Ok(None),
+                Some(l) if l.trim().is_empty() => Ok(None),
+                Some(l) if l.chars().count() > MAX_LABEL_CHARS => Err(reject(
                     "label",
                     format!("longer than {MAX_LABEL_CHARS} characters"),
-                ));
-            }
-            Some(l) => Some(l.trim().to_string()),
-        };
+                )),
+                Some(l) => Ok(Some(l.trim().to_string())),
+            },
+        );
 
+        let (
+            Some(((requested_origins, origins), (requested_destinations, destinations))),
+            Some(nights),
+            Some(adults),
+            Some(max_stops),
+            Some(currency),
+            Some(max_price),
+            Some(providers),
+            Some(label),
+            true,
+        ) = (
+            places,
+            nights,
+            adults,
+            max_stops,
+            currency,
+            max_price,
+            providers,
+            label,
+            bad.is_empty(),
+        )
+        else {
+            return Err(SpecErrors(bad));
+        };
         let spec = SearchSpec {
             requested_origins,
             requested_destinations,
@@ -282,17 +275,97 @@ impl SearchSpec {
         };
         match TaskPlan::new(&spec).checked_len() {
             Some(n) if n <= ctx.max_tasks => Ok(spec),
-            total => Err(reject(
+            total => Err(SpecErrors(vec![reject(
                 "input",
                 format!(
                     "this search needs {} provider queries, more than the limit of {}; \
-                     narrow the airports, the departure window or the nights range",
-                    total.map_or_else(|| "too many".to_string(), |n| n.to_string()),
-                    ctx.max_tasks
+                     choose fewer airports, a shorter departure window or fewer nights",
+                    total.map_or_else(|| "too many".to_string(), thousands),
+                    thousands(ctx.max_tasks)
                 ),
-            )),
+            )])),
         }
     }
+}
+
+fn parse_nights(raw: Option<(i64, i64)>) -> Result<Option<NightsRange>, SpecError> {
+    let Some((min, max)) = raw else {
+        return Ok(None);
+    };
+    if min < 0 || max < 0 {
+        return Err(reject("nights", "nights cannot be fewer than zero"));
+    }
+    if min > max {
+        return Err(reject(
+            "nights",
+            format!("at least {min} nights is more than at most {max}"),
+        ));
+    }
+    if max > i64::from(MAX_NIGHTS) {
+        return Err(reject(
+            "nights",
+            format!("{max} nights is more than the {MAX_NIGHTS} a search allows"),
+        ));
+    }
+    Ok(Some(NightsRange {
+        min: min as u16,
+        max: max as u16,
+    }))
+}
+
+fn parse_providers(
+    raw: Option<Vec<String>>,
+    ctx: &ValidationContext<'_>,
+) -> Result<Vec<String>, SpecError> {
+    let providers = match raw {
+        None => ctx.enabled_providers.to_vec(),
+        Some(list) => {
+            let mut seen = HashSet::new();
+            let mut providers = Vec::new();
+            for name in list {
+                let name = name.trim().to_string();
+                if !ctx.known_providers.contains(&name) {
+                    return Err(reject(
+                        "providers",
+                        format!(
+                            "there is no provider named {name}; the providers are {}",
+                            ctx.known_providers.join(", ")
+                        ),
+                    ));
+                }
+                if !ctx.enabled_providers.contains(&name) {
+                    return Err(reject(
+                        "providers",
+                        format!("{name} is switched off for now; choose another provider"),
+                    ));
+                }
+                if seen.insert(name.clone()) {
+                    providers.push(name);
+                }
+            }
+            providers
+        }
+    };
+    if providers.is_empty() {
+        return Err(reject(
+            "providers",
+            "no provider to search; choose at least one",
+        ));
+    }
+    Ok(providers)
+}
+
+/// A count with thousands separators: 6745728 → "6,745,728".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn parse_places(
@@ -311,11 +384,13 @@ fn parse_places(
     }
     let mut requested = Vec::new();
     let mut airports = Vec::new();
+    let mut unknown = Vec::new();
     for item in raw {
         let code = AirportCode::parse(item).map_err(|e| reject(field, e.to_string()))?;
-        let resolved = db
-            .resolve(code)
-            .ok_or_else(|| reject(field, format!("unknown airport or city code `{code}`")))?;
+        let Some(resolved) = db.resolve(code) else {
+            unknown.push(code.to_string());
+            continue;
+        };
         if !requested.contains(&code) {
             requested.push(code);
         }
@@ -325,7 +400,17 @@ fn parse_places(
             }
         }
     }
-    Ok((requested, airports))
+    match unknown.as_slice() {
+        [] => Ok((requested, airports)),
+        [one] => Err(reject(
+            field,
+            format!("{one} is not an airport or city code we know"),
+        )),
+        many => Err(reject(
+            field,
+            format!("{} are not airport or city codes we know", many.join(", ")),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -351,7 +436,12 @@ mod tests {
         }
     }
 
+    /// The search, or its first objection.
     fn parse(req: SearchRequest) -> Result<SearchSpec, SpecError> {
+        parse_all(req).map_err(|e| e.0[0].clone())
+    }
+
+    fn parse_all(req: SearchRequest) -> Result<SearchSpec, SpecErrors> {
         let p = providers();
         SearchSpec::parse(
             req,
@@ -511,21 +601,59 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_field_is_named_at_once() {
+        let errors = parse_all(SearchRequest {
+            origins: vec!["ZZZ".into()],
+            destinations: vec!["QQQ".into(), "XXQ".into()],
+            nights: Some((14, 7)),
+            adults: Some(0),
+            max_price: Some(-500),
+            ..request()
+        })
+        .expect_err("rejected");
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            vec!["origins", "destinations", "nights", "adults", "maxPrice"]
+        );
+        let messages: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages[0], "ZZZ is not an airport or city code we know");
+        assert_eq!(
+            messages[1],
+            "QQQ, XXQ are not airport or city codes we know"
+        );
+        assert_eq!(messages[2], "at least 14 nights is more than at most 7");
+        assert_eq!(messages[4], "a price cap must be more than zero");
+        for m in messages {
+            assert!(!m.contains('`') && !m.contains("minor units"), "{m}");
+        }
+    }
+
+    #[test]
     fn the_task_cap_is_enforced() {
         let p = providers();
         let err = SearchSpec::parse(
-            request(),
+            SearchRequest {
+                nights: Some((1, 30)),
+                ..request()
+            },
             &ValidationContext {
                 today: date("2027-01-01"),
-                max_tasks: 10,
+                max_tasks: 1_000,
                 known_providers: &p,
                 enabled_providers: &p,
                 call_shapes: &[],
             },
         )
         .expect_err("over the cap");
+        let err = &err.0[0];
         assert_eq!(err.field, "input");
-        assert!(err.message.contains("limit of 10"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("more than the limit of 1,000; choose fewer airports"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -538,5 +666,13 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(spec.nights, None);
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(6_745_728), "6,745,728");
     }
 }

@@ -2,6 +2,7 @@
 //! machine.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -221,6 +222,12 @@ pub struct Config {
 
     #[command(flatten)]
     pub sockets: SocketConfig,
+
+    #[command(flatten)]
+    pub webhooks: WebhookConfig,
+
+    #[command(flatten)]
+    pub nats: NatsConfig,
 
     /// Origins whose web pages may call the API from a browser, comma-separated
     /// (`https://app.example.com`), or `*` for any. None by default.
@@ -511,6 +518,126 @@ impl SocketConfig {
     }
 }
 
+/// How webhooks are sent (docs/webhooks.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhookConfig {
+    /// 32 random bytes in base64 (`openssl rand -base64 32`) that seal the endpoints'
+    /// signing secrets in the database; the same on every API and worker process. Unset in
+    /// development: a random key per process (secrets sealed with it cannot be opened after
+    /// a restart); unset in production: webhooks are off.
+    #[arg(long, env = "WEBHOOK_SECRETS_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    pub webhook_secrets_key: Option<secrecy::SecretString>,
+    /// Hosts, addresses and CIDR ranges that production deliveries may reach although they
+    /// are loopback, private or link-local, comma-separated.
+    #[arg(
+        long,
+        env = "WEBHOOK_ALLOW_HOSTS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub webhook_allow_hosts: Vec<String>,
+    /// One delivery request (connection included) that takes longer fails and is retried.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000), global = true)]
+    pub webhook_timeout_ms: u64,
+    /// The pause after a delivery's first failure; it doubles (with jitter) for each further one…
+    #[arg(long, env = "WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
+    pub webhook_retry_base_ms: u64,
+    /// …up to this many seconds.
+    #[arg(long, env = "WEBHOOK_RETRY_MAX_DELAY_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub webhook_retry_max_delay_secs: u64,
+    /// A delivery still failing this many seconds after its first attempt is FAILED.
+    #[arg(long, env = "WEBHOOK_RETRY_FOR_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=2_592_000), global = true)]
+    pub webhook_retry_for_secs: u64,
+    /// An endpoint whose every delivery failed for this many seconds is disabled (admins
+    /// are told).
+    #[arg(long, env = "WEBHOOK_DISABLE_AFTER_SECS", default_value_t = 259_200, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhook_disable_after_secs: u64,
+    /// Deliveries one worker process sends at once.
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub webhook_concurrency: u16,
+}
+
+/// The JetStream relay of the outbox (docs/events.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct NatsConfig {
+    /// nats://host:port. When set, the `nats-relay` consumer publishes every event to
+    /// JetStream.
+    #[arg(long, env = "EVENTS_NATS_URL", hide_env_values = true, global = true)]
+    pub events_nats_url: Option<String>,
+    /// The stream, created if missing.
+    #[arg(
+        long,
+        env = "EVENTS_NATS_STREAM",
+        default_value = "FAST_FLIGHTS_EVENTS",
+        global = true
+    )]
+    pub events_nats_stream: String,
+    /// Events go to subject `<prefix>.<type>`.
+    #[arg(
+        long,
+        env = "EVENTS_NATS_SUBJECT_PREFIX",
+        default_value = "fast-flights.events",
+        global = true
+    )]
+    pub events_nats_subject_prefix: String,
+    /// Limits of a stream created here: the oldest message kept, in seconds (0: no limit)…
+    #[arg(
+        long,
+        env = "EVENTS_NATS_MAX_AGE_SECS",
+        default_value_t = 604_800,
+        global = true
+    )]
+    pub events_nats_max_age_secs: u64,
+    /// …its size in bytes (0: no limit)…
+    #[arg(
+        long,
+        env = "EVENTS_NATS_MAX_BYTES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub events_nats_max_bytes: i64,
+    /// …and its messages (0: no limit).
+    #[arg(
+        long,
+        env = "EVENTS_NATS_MAX_MESSAGES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub events_nats_max_messages: i64,
+    /// How long JetStream remembers event ids to drop a second copy, in seconds.
+    #[arg(long, env = "EVENTS_NATS_DUPLICATE_WINDOW_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub events_nats_duplicate_window_secs: u64,
+}
+
+impl NatsConfig {
+    fn settings(&self) -> Option<worker::NatsSettings> {
+        let url = self
+            .events_nats_url
+            .as_ref()
+            .filter(|u| !u.trim().is_empty())?;
+        Some(worker::NatsSettings {
+            url: url.trim().to_string(),
+            stream: self.events_nats_stream.clone(),
+            subject_prefix: self
+                .events_nats_subject_prefix
+                .trim_end_matches('.')
+                .to_string(),
+            max_age: Duration::from_secs(self.events_nats_max_age_secs),
+            max_bytes: self.events_nats_max_bytes,
+            max_messages: self.events_nats_max_messages,
+            duplicate_window: Duration::from_secs(self.events_nats_duplicate_window_secs),
+            ..worker::NatsSettings::default()
+        })
+    }
+}
+
+/// This process's random key, when development runs without WEBHOOK_SECRETS_KEY: one for
+/// the API and the worker alike.
+static DEV_WEBHOOK_KEY: std::sync::OnceLock<Arc<store::SecretKey>> = std::sync::OnceLock::new();
+
+/// Wakes this process's webhook executor (shared by its consumer and its API).
+static WEBHOOK_WAKE: std::sync::OnceLock<Arc<tokio::sync::Notify>> = std::sync::OnceLock::new();
+
 fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
     store::LeaseKind::parse(raw).ok_or_else(|| {
         let known: Vec<&str> = store::LeaseKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -523,14 +650,70 @@ fn parse_kind(raw: &str) -> Result<store::LeaseKind, String> {
 }
 
 impl Config {
-    pub fn worker_config(&self) -> worker::WorkerConfig {
+    /// The key that seals webhook secrets: WEBHOOK_SECRETS_KEY, a random one in
+    /// development, none in production.
+    pub fn webhook_key(&self) -> anyhow::Result<Option<Arc<store::SecretKey>>> {
+        use secrecy::ExposeSecret;
+        match self
+            .webhooks
+            .webhook_secrets_key
+            .as_ref()
+            .filter(|k| !k.expose_secret().trim().is_empty())
+        {
+            Some(raw) => Ok(Some(Arc::new(
+                store::SecretKey::from_base64(raw.expose_secret()).map_err(anyhow::Error::msg)?,
+            ))),
+            None if self.run_mode == RunMode::Production => Ok(None),
+            None => {
+                if let Some(key) = DEV_WEBHOOK_KEY.get() {
+                    return Ok(Some(Arc::clone(key)));
+                }
+                let key = Arc::new(store::SecretKey::random().map_err(anyhow::Error::msg)?);
+                Ok(Some(Arc::clone(DEV_WEBHOOK_KEY.get_or_init(|| key))))
+            }
+        }
+    }
+
+    pub fn webhook_policy(&self) -> anyhow::Result<domain::webhook::UrlPolicy> {
+        let allow = self
+            .webhooks
+            .webhook_allow_hosts
+            .iter()
+            .filter(|h| !h.trim().is_empty())
+            .map(|h| domain::webhook::AllowEntry::parse(h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?;
+        Ok(domain::webhook::UrlPolicy {
+            production: self.run_mode == RunMode::Production,
+            allow,
+        })
+    }
+
+    fn webhook_settings(&self) -> anyhow::Result<worker::WebhookSettings> {
+        let w = &self.webhooks;
+        Ok(worker::WebhookSettings {
+            policy: self.webhook_policy()?,
+            key: self.webhook_key()?,
+            timeout: Duration::from_millis(w.webhook_timeout_ms),
+            retry: domain::webhook::RetryPolicy {
+                base: Duration::from_millis(w.webhook_retry_base_ms),
+                max_delay: Duration::from_secs(w.webhook_retry_max_delay_secs),
+                give_up_after: Duration::from_secs(w.webhook_retry_for_secs),
+            },
+            disable_after: Duration::from_secs(w.webhook_disable_after_secs),
+            concurrency: usize::from(w.webhook_concurrency),
+            wake: Arc::clone(WEBHOOK_WAKE.get_or_init(|| Arc::new(tokio::sync::Notify::new()))),
+        })
+    }
+
+    pub fn worker_config(&self) -> anyhow::Result<worker::WorkerConfig> {
         let host = std::env::var("HOSTNAME")
             .ok()
             .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
             .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "host".to_string());
-        worker::WorkerConfig {
+        Ok(worker::WorkerConfig {
             worker_id: self
                 .worker_id
                 .clone()
@@ -545,12 +728,15 @@ impl Config {
             max_failed_share: self.max_failed_share,
             max_claims_without_progress: self.max_claims_without_progress,
             booking_concurrency: usize::from(self.max_concurrent_bookings),
-        }
+            webhooks: self.webhook_settings()?,
+            nats: self.nats.settings(),
+        })
     }
 
     pub fn api_limits(&self) -> anyhow::Result<api::ApiLimits> {
         Ok(api::ApiLimits {
             max_tasks_per_search: self.max_tasks_per_search,
+            task_concurrency: usize::from(self.task_concurrency),
             ws_init_timeout: Duration::from_millis(self.ws_init_timeout_ms),
             max_upload_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
             user_searches: store::SearchLimits {
@@ -576,6 +762,11 @@ impl Config {
                 ),
             },
             sockets: self.sockets.limits(),
+            webhooks: api::WebhookApi {
+                policy: self.webhook_policy()?,
+                key: self.webhook_key()?,
+                rotation_grace: Duration::from_secs(86_400),
+            },
             ..api::ApiLimits::default()
         })
     }

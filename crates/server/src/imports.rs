@@ -66,7 +66,7 @@ pub async fn run(
         store.clone(),
         Arc::new(ProviderRegistry::new()),
         events,
-        config.worker_config(),
+        config.worker_config()?,
         &[store::LeaseKind::Import],
     );
     let progress = tokio::spawn(report_progress(store.clone(), import.id));

@@ -277,7 +277,7 @@ impl Application {
                     store.clone(),
                     Arc::clone(&registry),
                     Arc::clone(&events),
-                    config.worker_config(),
+                    config.worker_config()?,
                     &config.worker_kinds,
                 );
                 // Before serving: a second process on the same SQLite file, or a worker id

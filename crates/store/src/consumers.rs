@@ -160,19 +160,34 @@ impl Store {
         Ok(held)
     }
 
-    /// Records why a consumer is stuck (its handler keeps failing on one event), fenced.
-    pub async fn consumer_failing(&self, lease: &Lease, error: &str) -> Result<()> {
+    /// Records why a consumer is stuck (its handler keeps failing on one event) and renews
+    /// its lease meanwhile; `false` when the lease is no longer held.
+    pub async fn consumer_failing(
+        &self,
+        lease: &mut Lease,
+        ttl: std::time::Duration,
+        error: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        let expires_at =
+            now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
         let mut sql = Sql::new(self.backend());
         sql.push("UPDATE event_consumers SET error = ")
             .bind(error.chars().take(1000).collect::<String>())
             .push(", updated_at = ")
-            .bind(self.now())
+            .bind(now)
+            .push(", lease_expires_at = ")
+            .bind(expires_at)
             .push(" WHERE id = ")
             .bind(lease.id)
             .push(" AND lease_token = ")
-            .bind(lease.token);
-        self.db.execute_raw(sql.statement()).await?;
-        Ok(())
+            .bind(lease.token)
+            .push(" AND status = 'RUNNING'");
+        let held = self.db.execute_raw(sql.statement()).await?.rows_affected() == 1;
+        if held {
+            lease.expires_at = expires_at;
+        }
+        Ok(held)
     }
 
     /// Events after `position`, oldest first, at most `limit`.

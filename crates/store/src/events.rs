@@ -27,6 +27,8 @@ pub enum JobEvent {
     /// A booking was stored or changed: booking workers wake, its owner's subscriptions
     /// read it again.
     Booking(Uuid),
+    /// Webhook deliveries were queued for this endpoint: webhook workers wake.
+    Webhook(Uuid),
     /// Events may have been missed (the listener reconnected): read the state again.
     Resync,
 }

@@ -614,6 +614,28 @@ impl Store {
     ) -> Result<bool> {
         let now = self.now();
         let txn = self.db.begin().await?;
+        // A file with rows of which none could be imported did not succeed.
+        let (status, error) = match status {
+            ImportStatus::Succeeded => {
+                let counts = import::Entity::find_by_id(lease.id)
+                    .one(&txn)
+                    .await?
+                    .map(ImportRecord::try_from)
+                    .transpose()?;
+                match counts {
+                    Some(c) if c.rows_read > 0 && c.rows_imported == 0 => (
+                        ImportStatus::Failed,
+                        Some(format!(
+                            "no row could be imported: all {} rows were rejected (the rejected \
+                             rows say why)",
+                            c.rows_rejected
+                        )),
+                    ),
+                    _ => (status, error),
+                }
+            }
+            _ => (status, error),
+        };
         let mut finish = import::Entity::update_many()
             .col_expr(import::Column::Status, Expr::value(status.as_str()));
         if status == ImportStatus::Failed {

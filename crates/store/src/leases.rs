@@ -31,14 +31,17 @@ pub enum LeaseKind {
     Booking,
     /// A durable consumer of the outbox.
     Consumer,
+    /// One event's delivery to one webhook endpoint.
+    Webhook,
 }
 
 impl LeaseKind {
-    pub const ALL: [LeaseKind; 4] = [
+    pub const ALL: [LeaseKind; 5] = [
         LeaseKind::Search,
         LeaseKind::Import,
         LeaseKind::Booking,
         LeaseKind::Consumer,
+        LeaseKind::Webhook,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -47,6 +50,7 @@ impl LeaseKind {
             LeaseKind::Import => "import",
             LeaseKind::Booking => "booking",
             LeaseKind::Consumer => "consumer",
+            LeaseKind::Webhook => "webhook",
         }
     }
 
@@ -62,6 +66,7 @@ impl LeaseKind {
             LeaseKind::Import => "imports",
             LeaseKind::Booking => "booking_calls",
             LeaseKind::Consumer => "event_consumers",
+            LeaseKind::Webhook => "webhook_deliveries",
         }
     }
 }
@@ -103,8 +108,15 @@ pub(crate) struct ClaimRules {
     pub only: Option<Uuid>,
     /// ` AND …` conditions on the candidate (no bound values).
     pub and: String,
+    /// Only rows whose this column (a time) has come.
+    pub due: Option<&'static str>,
     /// ORDER BY of the candidates (the candidate row is `c`).
     pub order_by: String,
+    /// A query of the only ids worth trying, in the order to try them. On PostgreSQL each
+    /// is then looked up by key, checked and locked on its own until one is free, so the
+    /// planner cannot walk the table instead and a claim locks one row (`order_by` is not
+    /// used); on SQLite the claim takes the first of them by `order_by`.
+    pub candidates: Option<String>,
 }
 
 /// The advisory-lock class of worker sessions (`pg_advisory_lock(class, worker lock id)`).
@@ -218,26 +230,38 @@ impl Store {
         let expires_at = expiry(now, ttl);
         let table = kind.table();
         let mut sql = Sql::new(self.backend());
-        sql.push(&format!("UPDATE {table} SET status = 'RUNNING', lease_owner = "))
-            .bind(owner)
-            .push(", lease_token = ")
-            .bind(token)
-            .push(", lease_expires_at = ")
-            .bind(expires_at)
-            .push(
-                ", attempts = attempts + 1, \
+        sql.push(&format!(
+            "UPDATE {table} SET status = 'RUNNING', lease_owner = "
+        ))
+        .bind(owner)
+        .push(", lease_token = ")
+        .bind(token)
+        .push(", lease_expires_at = ")
+        .bind(expires_at)
+        .push(
+            ", attempts = attempts + 1, \
                  taken_over_from = CASE WHEN status = 'RUNNING' THEN lease_owner END, \
                  started_at = COALESCE(started_at, ",
-            )
-            .bind(now)
-            .push("), updated_at = ")
-            .bind(now)
-            .push(rules.set)
-            .push(&format!(
-                " WHERE id = (SELECT c.id FROM {table} c WHERE (status = 'QUEUED' OR (status = 'RUNNING' AND "
-            ));
+        )
+        .bind(now)
+        .push("), updated_at = ")
+        .bind(now)
+        .push(rules.set);
+        let postgres = self.backend() == DatabaseBackend::Postgres;
+        let by_key = rules.candidates.as_deref().filter(|_| postgres);
+        match by_key {
+            Some(candidates) => sql.push(&format!(
+                " WHERE id = (SELECT l.id FROM unnest(ARRAY({candidates})) AS k(candidate) \
+                 CROSS JOIN LATERAL (SELECT c.id FROM {table} c WHERE c.id = k.candidate AND "
+            )),
+            None => sql.push(&format!(" WHERE id = (SELECT c.id FROM {table} c WHERE ")),
+        };
+        sql.push("(status = 'QUEUED' OR (status = 'RUNNING' AND ");
         push_lease_free(&mut sql, now);
         sql.push("))");
+        if let (Some(candidates), None) = (&rules.candidates, by_key) {
+            sql.push(&format!(" AND c.id IN ({candidates})"));
+        }
         if let Some(max) = rules.max_claims {
             sql.push(" AND claims_without_progress < ").bind(max);
         }
@@ -245,9 +269,16 @@ impl Store {
             sql.push(" AND id = ").bind(id);
         }
         sql.push(&rules.and);
-        sql.push(&format!(" ORDER BY {} LIMIT 1", rules.order_by));
-        if self.backend() == DatabaseBackend::Postgres {
-            sql.push(" FOR UPDATE SKIP LOCKED");
+        if let Some(column) = rules.due {
+            sql.push(&format!(" AND c.{column} <= ")).bind(now);
+        }
+        if by_key.is_some() {
+            sql.push(" FOR UPDATE SKIP LOCKED) l LIMIT 1");
+        } else {
+            sql.push(&format!(" ORDER BY {} LIMIT 1", rules.order_by));
+            if postgres {
+                sql.push(" FOR UPDATE SKIP LOCKED");
+            }
         }
         sql.push(") RETURNING id, taken_over_from");
         let Some(row) = self.db.query_one_raw(sql.statement()).await? else {

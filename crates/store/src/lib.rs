@@ -25,6 +25,7 @@ mod search_limits;
 mod sessions;
 mod statistics;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;
@@ -57,6 +58,11 @@ pub use search_limits::{QuotaExceeded, SearchLimit, SearchLimits};
 pub use sessions::{NewSecret, NewSession, SessionAccount, SessionRecord};
 pub use statistics::ANALYZE_AFTER_OFFERS;
 pub use users::UserRecord;
+pub use webhooks::{
+    AttemptRecord, AttemptVerdict, ClaimedDelivery, DeliveryRecord, DeliveryStatus,
+    DisabledEndpoint, EndpointChanges, NewAttempt, NewEndpoint, SecretError, SecretKey,
+    WebhookEndpointRecord,
+};
 
 /// The SQLite file used when no database URL is given.
 pub const DEFAULT_SQLITE_URL: &str = "sqlite://data/fast-flights.sqlite?mode=rwc";

@@ -99,7 +99,7 @@ pub(crate) async fn append(
     Ok(stored)
 }
 
-fn event_from_row(row: &sea_orm::QueryResult) -> Result<EventRecord> {
+pub(crate) fn event_from_row(row: &sea_orm::QueryResult) -> Result<EventRecord> {
     Ok(EventRecord {
         id: row.try_get("", "id")?,
         sequence: row.try_get("", "sequence")?,
@@ -111,7 +111,8 @@ fn event_from_row(row: &sea_orm::QueryResult) -> Result<EventRecord> {
     })
 }
 
-const EVENT_COLUMNS: &str = "id, sequence, type, subject_id, account_id, payload, created_at";
+pub(crate) const EVENT_COLUMNS: &str =
+    "id, sequence, type, subject_id, account_id, payload, created_at";
 
 impl Store {
     /// Events after sequence `after`, oldest first: an account's own (`account`), or every

@@ -4,7 +4,9 @@
 
 use domain::{JobStatus, SearchSpec};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 use uuid::Uuid;
 
 use crate::entity::{search_job, user};
@@ -83,6 +85,67 @@ impl std::fmt::Display for QuotaExceeded {
     }
 }
 
+/// Which of `limits` a new search of `total_tasks` for `owner` would pass, if any.
+async fn refusal(
+    conn: &impl ConnectionTrait,
+    owner: Uuid,
+    total_tasks: u64,
+    limits: SearchLimits,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<QuotaExceeded>> {
+    let active = [
+        JobStatus::Queued.as_str(),
+        JobStatus::Running.as_str(),
+        JobStatus::Paused.as_str(),
+    ];
+    let (searches, tasks): (i64, i64) = search_job::Entity::find()
+        .select_only()
+        .column_as(search_job::Column::Id.count(), "searches")
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(total_tasks - completed_tasks), 0) AS BIGINT)"),
+            "tasks",
+        )
+        .filter(search_job::Column::OwnerId.eq(owner))
+        .filter(search_job::Column::Status.is_in(active))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or((0, 0));
+    let recent: i64 = search_job::Entity::find()
+        .select_only()
+        .column_as(search_job::Column::Id.count(), "recent")
+        .filter(search_job::Column::OwnerId.eq(owner))
+        .filter(search_job::Column::CreatedAt.gt(now - chrono::Duration::seconds(60)))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or(0);
+    Ok(if count(searches) + 1 > limits.max_active {
+        Some(QuotaExceeded {
+            limit: SearchLimit::ActiveSearches,
+            used: count(searches),
+            requested: 1,
+            max: limits.max_active,
+        })
+    } else if count(tasks).saturating_add(total_tasks) > limits.max_queued_tasks {
+        Some(QuotaExceeded {
+            limit: SearchLimit::QueuedTasks,
+            used: count(tasks),
+            requested: total_tasks,
+            max: limits.max_queued_tasks,
+        })
+    } else if count(recent) + 1 > limits.max_per_minute {
+        Some(QuotaExceeded {
+            limit: SearchLimit::SearchesPerMinute,
+            used: count(recent),
+            requested: 1,
+            max: limits.max_per_minute,
+        })
+    } else {
+        None
+    })
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -110,57 +173,7 @@ impl Store {
             txn.rollback().await?;
             return Err(StoreError::UserNotFound(owner));
         }
-        let active = [
-            JobStatus::Queued.as_str(),
-            JobStatus::Running.as_str(),
-            JobStatus::Paused.as_str(),
-        ];
-        let (searches, tasks): (i64, i64) = search_job::Entity::find()
-            .select_only()
-            .column_as(search_job::Column::Id.count(), "searches")
-            .column_as(
-                Expr::cust("CAST(COALESCE(SUM(total_tasks - completed_tasks), 0) AS BIGINT)"),
-                "tasks",
-            )
-            .filter(search_job::Column::OwnerId.eq(owner))
-            .filter(search_job::Column::Status.is_in(active))
-            .into_tuple()
-            .one(&txn)
-            .await?
-            .unwrap_or((0, 0));
-        let recent: i64 = search_job::Entity::find()
-            .select_only()
-            .column_as(search_job::Column::Id.count(), "recent")
-            .filter(search_job::Column::OwnerId.eq(owner))
-            .filter(search_job::Column::CreatedAt.gt(now - chrono::Duration::seconds(60)))
-            .into_tuple()
-            .one(&txn)
-            .await?
-            .unwrap_or(0);
-        let refused = if count(searches) + 1 > limits.max_active {
-            Some(QuotaExceeded {
-                limit: SearchLimit::ActiveSearches,
-                used: count(searches),
-                requested: 1,
-                max: limits.max_active,
-            })
-        } else if count(tasks).saturating_add(total_tasks) > limits.max_queued_tasks {
-            Some(QuotaExceeded {
-                limit: SearchLimit::QueuedTasks,
-                used: count(tasks),
-                requested: total_tasks,
-                max: limits.max_queued_tasks,
-            })
-        } else if count(recent) + 1 > limits.max_per_minute {
-            Some(QuotaExceeded {
-                limit: SearchLimit::SearchesPerMinute,
-                used: count(recent),
-                requested: 1,
-                max: limits.max_per_minute,
-            })
-        } else {
-            None
-        };
+        let refused = refusal(&txn, owner, total_tasks, limits, now).await?;
         if let Some(refused) = refused {
             txn.rollback().await?;
             return Err(StoreError::QuotaExceeded(refused));
@@ -170,5 +183,16 @@ impl Store {
             .await?;
         txn.commit().await?;
         JobRecord::try_from(row)
+    }
+
+    /// Which of `limits` a search of `total_tasks` would pass if `owner` started it now
+    /// (nothing is stored; a search started later is checked again).
+    pub async fn search_refusal(
+        &self,
+        owner: Uuid,
+        total_tasks: u64,
+        limits: SearchLimits,
+    ) -> Result<Option<QuotaExceeded>> {
+        refusal(&self.db, owner, total_tasks, limits, self.now()).await
     }
 }

@@ -499,7 +499,7 @@ async fn postgres_a_lease_ends_with_its_workers_session() {
     let killed = admin
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DatabaseBackend::Postgres,
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1",
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
             [store::leases::session_name("worker-a").into()],
         ))
         .await

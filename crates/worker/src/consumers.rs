@@ -65,11 +65,27 @@ impl ConsumerExecutor {
         }
     }
 
-    /// The built-in consumers: each account's inbox, and the daily analytics.
-    pub fn built_in(store: Store, events: Arc<dyn EventBus>, config: &WorkerConfig) -> Self {
-        Self::new(store, events, config)
+    /// The built-in consumers: each account's inbox, the daily analytics, the webhooks'
+    /// deliveries, and the JetStream relay when it is configured. `sends_webhooks`: this
+    /// process also runs the webhook kind (then it is woken directly).
+    pub fn built_in(
+        store: Store,
+        events: Arc<dyn EventBus>,
+        config: &WorkerConfig,
+        sends_webhooks: bool,
+    ) -> Self {
+        let mut executor = Self::new(store, Arc::clone(&events), config)
             .with(Arc::new(crate::notifications::Notifications))
             .with(Arc::new(crate::analytics::Analytics))
+            .with(Arc::new(crate::webhooks::WebhookFanout {
+                events,
+                wake: Arc::clone(&config.webhooks.wake),
+                sends_here: sends_webhooks,
+            }));
+        if let Some(nats) = &config.nats {
+            executor = executor.with(Arc::new(crate::nats_relay::NatsRelay::new(nats.clone())));
+        }
+        executor
     }
 
     /// Adds a consumer; one of the same name is replaced.
@@ -157,7 +173,7 @@ fn may_have_written(event: &JobEvent) -> bool {
     match event {
         JobEvent::Booking(_) | JobEvent::Import(_) | JobEvent::Resync => true,
         JobEvent::Progress(p) => p.status.is_terminal(),
-        JobEvent::Queued(_) => false,
+        JobEvent::Queued(_) | JobEvent::Webhook(_) => false,
     }
 }
 
@@ -200,10 +216,17 @@ impl ConsumerRun {
                     );
                     metrics::counter!("fast_flights_consumer_failures_total", "consumer" => self.consumer.name())
                         .increment(1);
-                    let _ = self
+                    let held = self
                         .store
-                        .consumer_failing(&self.claimed.lease, &e.to_string())
+                        .consumer_failing(&mut self.claimed.lease, self.lease_ttl, &e.to_string())
                         .await;
+                    if let Ok(false) = held {
+                        return Step::Stop(Outcome::LeaseLost);
+                    }
+                    // A stuck consumer's lag grows: show it while it waits.
+                    if let Ok(lag) = self.store.consumer_lag(self.claimed.position).await {
+                        self.report_lag(lag);
+                    }
                 }
             }
             tokio::select! {

@@ -8,8 +8,10 @@ mod booking_run;
 pub mod consumers;
 pub mod import_run;
 mod job_run;
+pub mod nats_relay;
 mod notifications;
 mod runner;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,8 +23,10 @@ use store::{EventBus, JobEvent, LeaseKind, Store};
 pub use analytics::Analytics;
 pub use consumers::{ConsumerError, ConsumerExecutor, EventConsumer};
 pub use import_run::ImportRun;
+pub use nats_relay::{NatsRelay, NatsSettings};
 pub use notifications::Notifications;
 pub use runner::{Executor, Outcome, Run, Runner, Stop};
+pub use webhooks::{WebhookExecutor, WebhookFanout, WebhookSettings};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -49,6 +53,9 @@ pub struct WorkerConfig {
     pub max_claims_without_progress: u32,
     /// Booking calls to providers in flight at once in this process.
     pub booking_concurrency: usize,
+    pub webhooks: WebhookSettings,
+    /// The JetStream relay of the outbox, when EVENTS_NATS_URL is set.
+    pub nats: Option<NatsSettings>,
 }
 
 impl Default for WorkerConfig {
@@ -65,6 +72,8 @@ impl Default for WorkerConfig {
             max_failed_share: 0.5,
             max_claims_without_progress: 5,
             booking_concurrency: 16,
+            webhooks: WebhookSettings::default(),
+            nats: None,
         }
     }
 }
@@ -81,6 +90,8 @@ pub enum WorkerError {
     Ownership(#[from] store::OwnershipError),
     #[error("this worker does not run {0} work (see --kinds / WORKER_KINDS)")]
     KindNotRun(LeaseKind),
+    #[error("cannot set up {0}")]
+    Setup(String),
 }
 
 impl Runner {
@@ -118,7 +129,20 @@ impl Runner {
                     store.clone(),
                     Arc::clone(&events),
                     &config,
+                    kinds.contains(&LeaseKind::Webhook),
                 )),
+                LeaseKind::Webhook => match WebhookExecutor::new(
+                    store.clone(),
+                    config.webhooks.clone(),
+                    config.lease_ttl,
+                    &config.worker_id,
+                ) {
+                    Ok(executor) => runner.register(executor),
+                    Err(e) => {
+                        tracing::error!(error = %e, "webhooks are not sent by this worker");
+                        runner
+                    }
+                },
             };
         }
         runner

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use store::{EventBus, JobEvent, LeaseKind, OwnershipError, SqliteOwner, Store, WorkerSession};
-use tokio::sync::{OnceCell, Semaphore, broadcast::error::RecvError};
+use tokio::sync::{Notify, OnceCell, Semaphore, broadcast::error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -60,6 +60,11 @@ pub trait Executor: Send + Sync {
     fn concurrency(&self) -> usize;
     /// Whether `event` may mean new work of this kind.
     fn woken_by(&self, event: &JobEvent) -> bool;
+    /// A wake-up from inside this process (work queued or made claimable here), besides
+    /// the events.
+    fn wake(&self) -> Option<Arc<Notify>> {
+        None
+    }
     /// Claims the oldest claimable item (`only`: that one alone) under `owner`.
     async fn claim(
         &self,
@@ -276,6 +281,7 @@ async fn claim_loop(
     let slots = Arc::new(Semaphore::new(executor.concurrency().max(1)));
     let running = TaskTracker::new();
     let mut wake = events.subscribe();
+    let nudge = executor.wake();
     loop {
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -284,6 +290,11 @@ async fn claim_loop(
                 Err(_) => break,
             },
         };
+        // Listening before the claim: a nudge given while it runs is not missed.
+        let mut nudged = std::pin::pin!(nudge.as_deref().map(Notify::notified));
+        if let Some(notified) = nudged.as_mut().as_pin_mut() {
+            notified.enable();
+        }
         // Nothing is claimed while the session is being re-established.
         let lease_lost = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -317,6 +328,12 @@ async fn claim_loop(
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = &mut poll => break,
+                _ = async {
+                    match nudged.as_mut().as_pin_mut() {
+                        Some(notified) => notified.await,
+                        None => std::future::pending().await,
+                    }
+                } => break,
                 event = wake.recv() => match event {
                     Ok(JobEvent::Resync) | Err(RecvError::Lagged(_)) => break,
                     Ok(event) if executor.woken_by(&event) => break,

@@ -18,6 +18,7 @@ export default async function AdminLayout({ children }: { children: ReactNode })
         <Link href="/admin/searches">All searches</Link>
         <Link href="/admin/bookings">Bookings</Link>
         <Link href="/admin/analytics">Analytics</Link>
+        <Link href="/admin/webhooks">Webhooks</Link>
       </nav>
       {children}
     </>

@@ -52,3 +52,41 @@ export const Inventory = graphql(`
     }
   }
 `);
+
+export const WebhookEndpointFields = graphql(`
+  fragment WebhookEndpointFields on WebhookEndpoint {
+    id url eventTypes description enabled parallel createdAt updatedAt
+    failingSince disabledAt disabledReason previousSecretExpiresAt
+  }
+`);
+
+export const WebhookEndpoints = graphql(`
+  query WebhookEndpoints {
+    webhookEndpoints { ...WebhookEndpointFields }
+  }
+`);
+
+export const WebhookEndpointNow = graphql(`
+  query WebhookEndpointNow($id: UUID!) {
+    webhookEndpoint(id: $id) { ...WebhookEndpointFields }
+  }
+`);
+
+export const WebhookDeliveryFields = graphql(`
+  fragment WebhookDeliveryFields on WebhookDelivery {
+    id endpointId eventId eventSequence eventType status attemptCount nextAttemptAt
+    lastStatusCode lastError finishedAt createdAt
+    attempts { id attemptedAt statusCode latencyMs responseBody error }
+  }
+`);
+
+// One list per endpoint and status in the cache: "more" pages are added to it and a
+// refresh replaces its head (the `webhookDeliveries` field policy in lib/apollo.ts).
+export const WebhookDeliveries = graphql(`
+  query WebhookDeliveries($endpointId: UUID!, $first: Int!, $after: String, $status: WebhookDeliveryStatus) {
+    webhookDeliveries(endpointId: $endpointId, first: $first, after: $after, status: $status) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...WebhookDeliveryFields }
+    }
+  }
+`);

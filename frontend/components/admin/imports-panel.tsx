@@ -27,7 +27,16 @@ function ImportRow({ item, onShow }: { item: ImportFieldsFragment; onShow: (id: 
   return (
     <tr data-import-id={item.id}>
       <td>{item.filename}<div className="muted">{item.source.toLowerCase()}, {(item.sizeBytes / 1024).toFixed(1)} KiB</div></td>
-      <td><span className={`status ${item.status}`} data-testid="import-status">{item.status}</span></td>
+      <td>
+        {item.status === "SUCCEEDED" && item.rowsRejected > 0 ? (
+          // Some rows did not make it: a warning, not a plain success.
+          <span className="status PAUSED" data-testid="import-status" title="Imported, with rejected rows">
+            SUCCEEDED, {item.rowsRejected.toLocaleString("en")} rejected
+          </span>
+        ) : (
+          <span className={`status ${item.status}`} data-testid="import-status">{item.status}</span>
+        )}
+      </td>
       <td style={{ minWidth: "8rem" }}><ProgressBar percent={item.percent} label={`Import of ${item.filename}`} /></td>
       <td data-testid="rows-imported">{item.rowsImported.toLocaleString("en")}</td>
       <td data-testid="rows-rejected">

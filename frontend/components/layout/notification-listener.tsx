@@ -41,10 +41,14 @@ export function NotificationListener() {
         // The booking's new state goes into the cache: every list showing it follows.
         void client.query({ query: BookingNow, variables: { id: note.bookingId }, fetchPolicy: "network-only" }).catch(() => {});
       }
-      const href = note.bookingId ? "/bookings" : note.jobId ? `/searches/${note.jobId}` : "/admin/imports";
+      const href = note.bookingId
+        ? "/bookings"
+        : note.jobId
+          ? `/searches/${note.jobId}`
+          : note.kind === "WEBHOOK_DISABLED" ? "/admin/webhooks" : "/admin/imports";
       const show = note.kind.endsWith("SUCCEEDED") || note.kind === "BOOKING_CONFIRMED"
         ? toast.success
-        : note.kind.endsWith("FAILED") ? toast.error : toast.info;
+        : note.kind.endsWith("FAILED") || note.kind === "WEBHOOK_DISABLED" ? toast.error : toast.info;
       show(note.title, { description: note.message, action: { label: "Open", onClick: () => router.push(href) } });
       if (typeof Notification !== "undefined" && Notification.permission === "granted" && document.visibilityState !== "visible") {
         try {

@@ -39,13 +39,17 @@ type Filter = { maxStops?: number; carriers?: string[]; maxPrice?: number };
  * page comes with the server-rendered page; while the search runs, the page in view is
  * read again as flights are found (at most every two seconds).
  */
-export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, initial }: {
+export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, initial, ended, emptyReason }: {
   jobId: string;
   currency: string;
   adults: number;
   foundFlights: number;
   seededAt: number;
   initial: FlightsQuery;
+  /** The search has ended: an empty list is final. */
+  ended: boolean;
+  /** Why an ended search may have found nothing, in words. */
+  emptyReason: string | null;
 }) {
   const [orderBy, setOrderBy] = useState<FlightOrder>("PRICE_ASC");
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -145,7 +149,13 @@ export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, 
                 </tr>
               ))
             ) : (
-              <tr><td colSpan={9} className="muted">{loading ? "Loading…" : "No flights match (yet)."}</td></tr>
+              <tr><td colSpan={9} className="muted">{loading
+                ? "Loading…"
+                : foundFlights > 0
+                ? "No flights match these filters."
+                : ended
+                ? `No flights found${emptyReason ? `: ${emptyReason}` : "."}`
+                : "No flights yet: they appear here as the search finds them."}</td></tr>
             )}
           </tbody>
         </table>

@@ -20,7 +20,7 @@ export const JobSummaryFragment = graphql(`
     updatedAt
     finishedAt
     bestPrice { amount currency minorUnits }
-    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers }
+    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }
   }
 `);
 

@@ -36,6 +36,14 @@ export function SearchDetail({ id, initial }: {
   if (!job) return null;
   const title = searchTitle(job);
   const best = job.bestOffer;
+  const ended = ["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status);
+  // The likeliest reasons an ended search found nothing.
+  const reasons = [
+    job.spec.maxPrice ? `nothing at or under the price cap of ${money(job.spec.maxPrice)}` : null,
+    job.spec.maxStops != null ? (job.spec.maxStops === 0 ? "no direct flights" : `nothing with at most ${job.spec.maxStops} stops`) : null,
+    job.failedTasks > 0 ? `${job.failedTasks.toLocaleString("en")} provider queries failed` : null,
+  ].filter((r): r is string => r !== null);
+  const emptyReason = reasons.length > 0 ? reasons.join("; ") : null;
   const tabs: [Tab, string][] = [["results", "Results"], ["calendar", "Price calendar"], ["chart", "Price over time"]];
   return (
     <>
@@ -61,7 +69,7 @@ export function SearchDetail({ id, initial }: {
         {best ? (
           <div className="row" style={{ alignItems: "center" }}>
           <p data-testid="best-offer">
-            Best so far: <strong>{money(best.price)}</strong> — {best.carrier} {best.flightNumbers.join(" ")},{" "}
+            {ended ? "Best price" : "Best so far"}: <strong>{money(best.price)}</strong> — {best.carrier} {best.flightNumbers.join(" ")},{" "}
             {best.origin} → {best.destination}, leaves {localTime(best.departureAt)}
             {best.returnDepartureAt ? `, back ${localTime(best.returnDepartureAt)}` : ""}, {duration(best.durationMinutes)},{" "}
             {best.stops === 0 ? "direct" : `${best.stops} stop${best.stops > 1 ? "s" : ""}`} ({best.provider})
@@ -99,7 +107,7 @@ export function SearchDetail({ id, initial }: {
         </div>
         {/* The results stay mounted while hidden, so their sort, filter and page survive a look at the calendar. */}
         <div role="tabpanel" id="panel-results" aria-labelledby="tab-results" hidden={tab !== "results"}>
-          <ResultsTable jobId={id} currency={job.spec.currency} adults={job.spec.adults} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} />
+          <ResultsTable jobId={id} currency={job.spec.currency} adults={job.spec.adults} foundFlights={job.foundFlights} seededAt={seededAt.found} initial={initial.flights} ended={ended} emptyReason={emptyReason} />
         </div>
         {tab === "calendar" ? (
           <div role="tabpanel" id="panel-calendar" aria-labelledby="tab-calendar">

@@ -1,13 +1,13 @@
 "use client";
 
-import { useMutation } from "@apollo/client/react";
+import { useLazyQuery, useMutation } from "@apollo/client/react";
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { graphql } from "@/gql";
 import type { Cabin } from "@/gql/graphql";
-import { CURRENCIES, exponent } from "@/lib/format";
+import { CURRENCIES, count, exponent, roughly } from "@/lib/format";
 import { fieldErrors } from "@/lib/graphql-errors";
 
 import { AirportPicker } from "./airport-picker";
@@ -17,6 +17,21 @@ const StartSearch = graphql(`
     startSearch(input: $input) { ...JobSummary }
   }
 `);
+
+const EstimateSearch = graphql(`
+  query EstimateSearch($input: SearchInput!) {
+    estimateSearch(input: $input) {
+      totalTasks
+      estimatedSeconds
+      withinQuota
+      quotaMessage
+    }
+  }
+`);
+
+/** Above either, starting asks for a confirmation first. */
+const CONFIRM_ABOVE_TASKS = 50_000;
+const CONFIRM_ABOVE_SECONDS = 7_200;
 
 export type ProviderChoice = { name: string; kind: string; enabled: boolean };
 
@@ -34,25 +49,32 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [start, { loading }] = useMutation(StartSearch);
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  const formRef = useRef<HTMLFormElement>(null);
+  const [estimate, { data: estimated, error: estimateError }] = useLazyQuery(EstimateSearch, { fetchPolicy: "network-only" });
+  const [confirming, setConfirming] = useState(false);
+  const [changes, setChanges] = useState(0);
+
+  /** The form as a SearchInput, or the messages of fields the API could not even read. */
+  function read(formElement: HTMLFormElement) {
+    const form = new FormData(formElement);
     const currency = String(form.get("currency"));
     const cap = String(form.get("maxPrice") ?? "").trim();
     const stops = String(form.get("maxStops") ?? "");
     const chosen = providers.filter((p) => form.get(`provider-${p.name}`) === "on").map((p) => p.name);
-    // What the API cannot even read gets its message here, beside its field.
     const text = (name: string) => String(form.get(name) ?? "").trim();
     const whole = (name: string) => /^\d+$/.test(text(name));
     const unreadable: Record<string, string> = {};
     if (text("departureFrom") === "") unreadable.departureFrom = "give the earliest departure date";
     if (text("departureTo") === "") unreadable.departureTo = "give the latest departure date";
-    if (roundTrip && !(whole("nightsMin") && whole("nightsMax"))) unreadable.nights = "give the nights as whole numbers, at least and at most";
+    if (roundTrip && !whole("nightsMin")) unreadable.nightsMin = "give the fewest nights as a whole number";
+    if (roundTrip && !whole("nightsMax")) unreadable.nightsMax = "give the most nights as a whole number";
     if (!whole("adults")) unreadable.adults = "give the number of passengers as a whole number";
     if (cap !== "" && !Number.isFinite(Number(cap))) unreadable.maxPrice = "give the price cap as an amount, e.g. 450";
     if (Object.keys(unreadable).length > 0) {
-      setErrors(unreadable);
-      return;
+      // The API is not asked, so what it would have said of the places is said here too.
+      if (origins.length === 0) unreadable.origins = "give at least one airport or city code";
+      if (destinations.length === 0) unreadable.destinations = "give at least one airport or city code";
+      return { unreadable };
     }
     const input = {
       origins,
@@ -68,6 +90,42 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
       providers: chosen,
       label: String(form.get("label") ?? "").trim() || null,
     };
+    return { input };
+  }
+
+  // The estimate follows the form as it changes, a moment after the last keystroke.
+  useEffect(() => {
+    const form = formRef.current;
+    if (!form || origins.length === 0 || destinations.length === 0) return;
+    const timer = setTimeout(() => {
+      const { input } = read(form);
+      if (input) estimate({ variables: { input } }).catch(() => undefined);
+    }, 300);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [origins, destinations, roundTrip, changes]);
+
+  // The first objection is brought into view (on a phone it may be far above).
+  useEffect(() => {
+    const first = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field-error:not(:empty)');
+    first?.scrollIntoView({ block: "center" });
+  }, [errors]);
+
+  const cost = estimated?.estimateSearch;
+  const big = cost ? cost.totalTasks > CONFIRM_ABOVE_TASKS || cost.estimatedSeconds > CONFIRM_ABOVE_SECONDS : false;
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const { input, unreadable } = read(event.currentTarget);
+    if (!input) {
+      setErrors(unreadable);
+      return;
+    }
+    if (big && !confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     setErrors({});
     try {
       const result = await start({ variables: { input } });
@@ -80,7 +138,17 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
 
   const err = (field: string) => errors[field] ? <div className="field-error" role="alert">{errors[field]}</div> : null;
   return (
-    <form className="panel" onSubmit={submit} noValidate aria-label="New search">
+    <form
+      ref={formRef}
+      className="panel"
+      onSubmit={submit}
+      onChange={() => {
+        setConfirming(false);
+        setChanges((n) => n + 1);
+      }}
+      noValidate
+      aria-label="New search"
+    >
       <div className="grid">
         <AirportPicker name="origins" label="From" value={origins} onChange={setOrigins} error={errors.origins} />
         <AirportPicker name="destinations" label="To" value={destinations} onChange={setDestinations} error={errors.destinations} />
@@ -109,11 +177,13 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
           <>
             <div className="field">
               <label htmlFor="nightsMin">Nights, at least</label>
-              <input id="nightsMin" name="nightsMin" type="number" min="0" defaultValue={7} />
+              <input id="nightsMin" name="nightsMin" type="number" min="0" defaultValue={7} aria-invalid={errors.nightsMin ? true : undefined} />
+              {err("nightsMin")}
             </div>
             <div className="field">
               <label htmlFor="nightsMax">Nights, at most</label>
-              <input id="nightsMax" name="nightsMax" type="number" min="0" defaultValue={10} />
+              <input id="nightsMax" name="nightsMax" type="number" min="0" defaultValue={10} aria-invalid={errors.nightsMax || errors.nights ? true : undefined} />
+              {err("nightsMax")}
               {err("nights")}
             </div>
           </>
@@ -175,8 +245,25 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
         {err("label")}
       </div>
       <div className="form-error" role="alert">{errors[""] ?? errors.input}</div>
+      <p className="muted" aria-live="polite" data-testid="estimate" style={{ margin: "0.75rem 0 0" }}>
+        {estimateError
+          ? CombinedGraphQLErrors.is(estimateError)
+            ? (fieldErrors(estimateError.errors).input ?? "")
+            : ""
+          : cost
+          ? cost.withinQuota
+            ? `≈ ${count(cost.totalTasks)} ${cost.totalTasks === 1 ? "query" : "queries"} · ${roughly(cost.estimatedSeconds)}`
+            : `≈ ${count(cost.totalTasks)} queries: ${cost.quotaMessage ?? "more than your account may run now"}`
+          : ""}
+      </p>
+      {confirming && cost ? (
+        <p className="form-error" role="alert">
+          This search makes {count(cost.totalTasks)} provider queries and runs {roughly(cost.estimatedSeconds)}. Fewer
+          destinations, a shorter date range or fewer nights make it smaller. Start it anyway?
+        </p>
+      ) : null}
       <button type="submit" disabled={loading} style={{ marginTop: "0.75rem" }}>
-        {loading ? "Starting…" : "Search"}
+        {loading ? "Starting…" : confirming ? "Start anyway" : "Search"}
       </button>
     </form>
   );

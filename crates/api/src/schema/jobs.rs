@@ -153,6 +153,59 @@ pub struct JobQuery;
 
 #[Object]
 impl JobQuery {
+    /// What a search would cost, checked exactly as `startSearch` checks it, without
+    /// starting it: its provider queries, each provider's calls, about how long it runs
+    /// and whether the caller's limits let it start now.
+    async fn estimate_search(
+        &self,
+        ctx: &Context<'_>,
+        input: SearchInput,
+    ) -> Result<SearchEstimate> {
+        let api = ctx.data::<ApiContext>()?;
+        let viewer = Caller::of(ctx).user()?;
+        let spec = parse_search(ctx, input).await?;
+        let plan = TaskPlan::new(&spec);
+        let total = plan.len();
+        let provider_calls: Vec<ProviderCallEstimate> = spec
+            .providers
+            .iter()
+            .map(|name| {
+                let calls = plan.provider_len(name);
+                let calls_per_second = pace(api, name);
+                ProviderCallEstimate {
+                    provider: name.clone(),
+                    calls: i64::try_from(calls).unwrap_or(i64::MAX),
+                    calls_per_second,
+                    estimated_seconds: if calls_per_second > 0.0 {
+                        calls as f64 / calls_per_second
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        let limits = if viewer.is_admin() {
+            api.limits.admin_searches
+        } else {
+            api.limits.user_searches
+        };
+        let refused = api
+            .store
+            .search_refusal(viewer.id, total, limits)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(SearchEstimate {
+            total_tasks: i64::try_from(total).unwrap_or(i64::MAX),
+            estimated_seconds: provider_calls
+                .iter()
+                .map(|p| p.estimated_seconds)
+                .fold(0.0, f64::max),
+            provider_calls,
+            within_quota: refused.is_none(),
+            quota_message: refused.map(|r| r.to_string()),
+        })
+    }
+
     /// A search of the caller's (admins: anyone's). NOT_FOUND when there is no such
     /// search or it is somebody else's.
     async fn job(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<SearchJob>> {
@@ -254,6 +307,101 @@ fn provider_view(
     }
 }
 
+/// A search as `startSearch` and `estimateSearch` take it, checked. Every bad field is
+/// its own error, each with `extensions.field`: all but the last are added to the
+/// response here, the last is returned.
+async fn parse_search(ctx: &Context<'_>, input: SearchInput) -> Result<SearchSpec> {
+    let api = ctx.data::<ApiContext>()?;
+    let known = api.providers.names();
+    let enabled = enabled_providers(api).await?;
+    let request = SearchRequest {
+        origins: input.origins,
+        destinations: input.destinations,
+        departure_from: input.departure_from.0,
+        departure_to: input.departure_to.0,
+        nights: input.nights.map(|n| (i64::from(n.min), i64::from(n.max))),
+        adults: Some(i64::from(input.adults)),
+        cabin: Some(input.cabin.into()),
+        max_stops: to_i64(input.max_stops),
+        max_price: input.max_price,
+        currency: Some(input.currency),
+        providers: input.providers,
+        label: input.label,
+    };
+    SearchSpec::parse(
+        request,
+        &ValidationContext {
+            today: Utc::now().date_naive(),
+            max_tasks: api.limits.max_tasks_per_search,
+            known_providers: &known,
+            enabled_providers: &enabled,
+            call_shapes: &api.providers.call_shapes(),
+        },
+    )
+    .map_err(|errors| {
+        let mut errors = errors.0;
+        let last = errors.pop().map_or(ApiError::Internal, ApiError::from);
+        for earlier in errors {
+            ctx.add_error(
+                async_graphql::Error::from(ApiError::from(earlier)).into_server_error(ctx.item.pos),
+            );
+        }
+        last.into()
+    })
+}
+
+/// What a search would cost, before it is started.
+#[derive(SimpleObject)]
+pub struct SearchEstimate {
+    /// Provider queries it expands to (what `totalTasks` of the started search will be).
+    pub total_tasks: i64,
+    /// Each provider's share: a provider whose one call covers a window of dates costs
+    /// one call where a single-date one costs one per date.
+    pub provider_calls: Vec<ProviderCallEstimate>,
+    /// About how long it runs with nothing else queued: its slowest provider's time.
+    pub estimated_seconds: f64,
+    /// Whether the caller's limits let it start now.
+    pub within_quota: bool,
+    /// Why not, in words, when it would be refused.
+    pub quota_message: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ProviderCallEstimate {
+    pub provider: String,
+    pub calls: i64,
+    /// The pace assumed: the provider's rate limit, or the calls one search keeps in
+    /// flight over its recent (or typical) latency, whichever is slower.
+    pub calls_per_second: f64,
+    pub estimated_seconds: f64,
+}
+
+/// How fast one search can call `provider`: its rate limit, or what the calls in flight
+/// at once manage at its latency (measured in this process when it has called it, typical
+/// otherwise), whichever is lower.
+fn pace(api: &ApiContext, provider: &str) -> f64 {
+    let Some(p) = api.providers.get(provider) else {
+        return 0.0;
+    };
+    let info = api.providers.info(provider);
+    let in_flight = info
+        .and_then(|i| i.max_concurrency)
+        .unwrap_or(usize::MAX)
+        .min(api.limits.task_concurrency)
+        .max(1) as f64;
+    let latency_ms = p
+        .health()
+        .and_then(|h| h.p50)
+        .map(|d| d.as_secs_f64() * 1_000.0)
+        .unwrap_or_else(|| f64::from(p.capabilities().typical_latency_ms))
+        .max(1.0);
+    let by_latency = in_flight * 1_000.0 / latency_ms;
+    match info.and_then(|i| i.rate_limit) {
+        Some((per_second, _)) => by_latency.min(per_second),
+        None => by_latency,
+    }
+}
+
 /// The providers a new search may use: the configured ones, as admins switched them.
 async fn enabled_providers(api: &ApiContext) -> Result<Vec<String>, ApiError> {
     let overrides = api.store.provider_overrides().await?;
@@ -303,33 +451,7 @@ impl JobMutation {
     async fn start_search(&self, ctx: &Context<'_>, input: SearchInput) -> Result<SearchJob> {
         let api = ctx.data::<ApiContext>()?;
         let viewer = Caller::of(ctx).user()?;
-        let known = api.providers.names();
-        let enabled = enabled_providers(api).await?;
-        let request = SearchRequest {
-            origins: input.origins,
-            destinations: input.destinations,
-            departure_from: input.departure_from.0,
-            departure_to: input.departure_to.0,
-            nights: input.nights.map(|n| (i64::from(n.min), i64::from(n.max))),
-            adults: Some(i64::from(input.adults)),
-            cabin: Some(input.cabin.into()),
-            max_stops: to_i64(input.max_stops),
-            max_price: input.max_price,
-            currency: Some(input.currency),
-            providers: input.providers,
-            label: input.label,
-        };
-        let spec = SearchSpec::parse(
-            request,
-            &ValidationContext {
-                today: Utc::now().date_naive(),
-                max_tasks: api.limits.max_tasks_per_search,
-                known_providers: &known,
-                enabled_providers: &enabled,
-                call_shapes: &api.providers.call_shapes(),
-            },
-        )
-        .map_err(ApiError::from)?;
+        let spec = parse_search(ctx, input).await?;
         let total = TaskPlan::new(&spec).len();
         let admin = viewer.is_admin();
         let limits = if admin {

@@ -181,6 +181,7 @@ async fn dispatch(
             Ok(JobEvent::Queued(id)) => feed.queued(id).await,
             Ok(JobEvent::Import(id)) => feed.import_moved(id).await,
             Ok(JobEvent::Booking(id)) => feed.booking_moved(id).await,
+            Ok(JobEvent::Webhook(_)) => {}
             // Events may be gone: read again whatever is followed.
             Ok(JobEvent::Resync) | Err(RecvError::Lagged(_)) => feed.resync().await,
             Err(RecvError::Closed) => return,

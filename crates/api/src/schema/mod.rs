@@ -15,6 +15,7 @@ mod notifications;
 mod progress;
 mod sessions;
 mod types;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,12 +26,13 @@ use providers::ProviderRegistry;
 use store::{EventBus, Store};
 
 use crate::auth::Tokens;
-use crate::loaders::{JobLoader, OfferLoader, UserLoader};
+use crate::loaders::{AttemptsLoader, JobLoader, OfferLoader, UserLoader};
 pub use crate::phase::ApiSchema;
 use crate::phase::Checks;
 
 pub use accounts::{GqlRole, User};
 pub use types::{GqlJobStatus, Money};
+pub use webhooks::WebhookApi;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -44,6 +46,7 @@ pub struct Query(
     events::EventQuery,
     inbox::InboxQuery,
     analytics::AnalyticsQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -55,6 +58,7 @@ pub struct Mutation(
     imports::ImportMutation,
     bookings::BookingMutation,
     inbox::InboxMutation,
+    webhooks::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -86,6 +90,9 @@ pub struct ApiContext {
 pub struct ApiLimits {
     /// Provider queries one search may expand to.
     pub max_tasks_per_search: u64,
+    /// Provider queries one search keeps in flight (the workers' TASK_CONCURRENCY), for
+    /// `estimateSearch`.
+    pub task_concurrency: usize,
     /// A websocket that sends no `connection_init` within this time is closed (4408).
     pub ws_init_timeout: Duration,
     /// Nested fields one request may have (QUERY_TOO_DEEP beyond).
@@ -98,6 +105,8 @@ pub struct ApiLimits {
     pub max_upload_bytes: usize,
     /// What one account may have queued, and an admin's.
     pub user_searches: store::SearchLimits,
+    /// Webhook endpoints: where they may point, and the key that seals their secrets.
+    pub webhooks: WebhookApi,
     pub admin_searches: store::SearchLimits,
     /// Proxies whose `X-Forwarded-For` names the client (per-IP limits count that client).
     pub trusted_proxies: crate::client_ip::TrustedProxies,
@@ -167,6 +176,7 @@ impl Default for ApiLimits {
     fn default() -> Self {
         Self {
             max_tasks_per_search: 5_000_000,
+            task_concurrency: 16,
             ws_init_timeout: Duration::from_secs(3),
             max_depth: 16,
             max_complexity: 10_000,
@@ -186,6 +196,7 @@ impl Default for ApiLimits {
             exposure: Exposure::default(),
             sockets: crate::ws::SocketLimits::default(),
             refresh_followed: None,
+            webhooks: WebhookApi::default(),
         }
     }
 }
@@ -240,6 +251,10 @@ pub fn build_schema(ctx: ApiContext) -> ApiSchema {
     ))
     .data(DataLoader::new(JobLoader(ctx.store.clone()), tokio::spawn))
     .data(DataLoader::new(UserLoader(ctx.store.clone()), tokio::spawn))
+    .data(DataLoader::new(
+        AttemptsLoader(ctx.store.clone()),
+        tokio::spawn,
+    ))
     .data(live::LiveFeed::new(
         ctx.store.clone(),
         ctx.events.clone(),

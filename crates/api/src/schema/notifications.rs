@@ -29,6 +29,8 @@ pub enum NotificationKind {
     /// Not booked: the message says why (a new price, the offer gone, the provider).
     BookingFailed,
     BookingCancelled,
+    /// A webhook endpoint failed every delivery for too long and was disabled (admins).
+    WebhookDisabled,
 }
 
 impl NotificationKind {
@@ -44,6 +46,7 @@ impl NotificationKind {
             "BOOKING_CONFIRMED" => Self::BookingConfirmed,
             "BOOKING_FAILED" => Self::BookingFailed,
             "BOOKING_CANCELLED" => Self::BookingCancelled,
+            "WEBHOOK_DISABLED" => Self::WebhookDisabled,
             _ => return None,
         })
     }

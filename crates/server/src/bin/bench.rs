@@ -25,6 +25,8 @@ const RUNS: usize = 3;
 mod bookings;
 #[path = "bench/fanout.rs"]
 mod fanout;
+#[path = "bench/integrations.rs"]
+mod integrations;
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -240,9 +242,12 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("fast-flights bench — {cores} cores, {cpu}");
-    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`, or `fast-flights-bench bookings`
+    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`, `… bookings`, `… integrations`
     if std::env::args().nth(1).as_deref() == Some("bookings") {
         return bookings::run().await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("integrations") {
+        return integrations::run().await;
     }
     if std::env::args().nth(1).as_deref() == Some("fanout") {
         let cases: Vec<String> = std::env::args().skip(2).collect();

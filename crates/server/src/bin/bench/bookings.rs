@@ -31,7 +31,7 @@ fn code(c: &str) -> anyhow::Result<AirportCode> {
 }
 
 /// A catalogue offer of `flight` (what a search of the `inventory` provider stores).
-fn offer(flight: &store::InventoryRecord) -> OfferRecord {
+pub(super) fn offer(flight: &store::InventoryRecord) -> OfferRecord {
     let f = &flight.flight;
     OfferRecord {
         id: uuid::Uuid::now_v7(),
@@ -68,7 +68,7 @@ fn offer(flight: &store::InventoryRecord) -> OfferRecord {
     }
 }
 
-async fn catalogue(store: &Store) -> anyhow::Result<Vec<store::InventoryRecord>> {
+pub(super) async fn catalogue(store: &Store) -> anyhow::Result<Vec<store::InventoryRecord>> {
     let day = Utc::now().date_naive() + chrono::Days::new(30);
     let mut flights = Vec::with_capacity(FLIGHTS);
     for i in 0..FLIGHTS {
@@ -94,7 +94,7 @@ async fn catalogue(store: &Store) -> anyhow::Result<Vec<store::InventoryRecord>>
 
 /// One one-seat booking of `offer`, told to `bus` when given (as the API does); gives the
 /// milliseconds from the booking's `created_at` to its commit.
-async fn book_one(
+pub(super) async fn book_one(
     store: &Store,
     offer: &OfferRecord,
     account: uuid::Uuid,
