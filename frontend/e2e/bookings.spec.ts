@@ -87,8 +87,12 @@ test("a catalogue flight: booked at once, the last seat taken elsewhere is rolle
   const row = first.getByTestId("booking-row").filter({ hasText: number });
   await expect(row.getByTestId("booking-status")).toHaveText("confirmed");
   first.once("dialog", (d) => void d.accept());
+  // The list shows "cancelled" before the server answers; a reload before the answer would
+  // abort the request, so the reload waits for it.
+  const answered = first.waitForResponse((r) => (r.request().postData() ?? "").includes("mutation CancelBooking"));
   await row.getByRole("button", { name: "Cancel booking" }).click();
   await expect(row.getByTestId("booking-status")).toHaveText("cancelled");
+  expect((await answered).ok()).toBe(true);
   await first.reload();
   await expect(first.getByTestId("booking-row").filter({ hasText: number }).getByTestId("booking-status")).toHaveText("cancelled");
   const seats = await gql(admin, "query($f: InventoryFilter) { inventory(filter: $f) { nodes { flightNumber seatsAvailable } } }", {
