@@ -23,6 +23,7 @@ mod query_limits;
 mod quotas;
 mod reads;
 mod rescue;
+mod results;
 mod schema_drift;
 mod sessions;
 mod sockets;

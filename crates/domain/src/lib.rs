@@ -24,5 +24,8 @@ pub use job::{JobProgress, JobStatus};
 pub use money::{Currency, Money};
 pub use offer::{Cabin, Direction, FlightOffer, FlightQuery, Segment};
 pub use plan::{CallShape, Task, TaskPlan};
-pub use spec::{NightsRange, SearchRequest, SearchSpec, SpecError, SpecErrors, ValidationContext};
+pub use spec::{
+    MAX_LABEL_CHARS, NightsRange, SearchRequest, SearchSpec, SpecError, SpecErrors,
+    ValidationContext,
+};
 pub use user::{Email, Role, check_password};

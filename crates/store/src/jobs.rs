@@ -244,6 +244,54 @@ impl Store {
         }
     }
 
+    /// Sets (or with `None` clears) a job's label.
+    #[tracing::instrument(skip_all, fields(job_id = %id), err)]
+    pub async fn rename_job(&self, id: Uuid, label: Option<String>) -> Result<JobRecord> {
+        let done = search_job::Entity::update_many()
+            .col_expr(search_job::Column::Label, Expr::value(label))
+            .col_expr(search_job::Column::UpdatedAt, Expr::value(self.now()))
+            .filter(search_job::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(StoreError::JobNotFound(id));
+        }
+        self.job(id).await?.ok_or(StoreError::JobNotFound(id))
+    }
+
+    /// Deletes an ended job and every offer it found, in one transaction. A job that has not
+    /// ended (a worker may hold it) is a conflict. Bookings keep their own copy of the offer.
+    #[tracing::instrument(skip_all, fields(job_id = %id), err)]
+    pub async fn delete_job(&self, id: Uuid) -> Result<()> {
+        use sea_orm::TransactionTrait;
+        let ended = [
+            JobStatus::Succeeded.as_str(),
+            JobStatus::Failed.as_str(),
+            JobStatus::Cancelled.as_str(),
+        ];
+        let txn = self.db.begin().await?;
+        let deleted = search_job::Entity::delete_many()
+            .filter(search_job::Column::Id.eq(id))
+            .filter(search_job::Column::Status.is_in(ended))
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected == 0 {
+            txn.rollback().await?;
+            let job = self.job(id).await?.ok_or(StoreError::JobNotFound(id))?;
+            return Err(StoreError::Conflict {
+                id,
+                status: job.status.as_str(),
+                action: "deleted (cancel it first)",
+            });
+        }
+        flight_offer::Entity::delete_many()
+            .filter(flight_offer::Column::JobId.eq(id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// How many jobs are in each status.
     pub async fn job_counts(&self) -> Result<Vec<(JobStatus, u64)>> {
         let rows: Vec<(String, i64)> = search_job::Entity::find()

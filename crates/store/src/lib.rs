@@ -40,7 +40,7 @@ pub use consumers::{ClaimedConsumer, ConsumerLag, consumer_id};
 pub use error::{Result, StoreError};
 pub use events::{EventBus, InMemoryEventBus, JobEvent, PgEventBus};
 pub use imports::{
-    ClaimedImport, ImportCheckpoint, ImportRecord, ImportSource, ImportStatus, NewImport,
+    ClaimedImport, ImportCheckpoint, ImportRecord, ImportSource, ImportStatus, NewImport, Rejection,
 };
 pub use inbox::{InboxRecord, NewNotification};
 pub use inventory::{InventoryAfter, InventoryFilter, InventoryRecord};
@@ -48,7 +48,7 @@ pub use inventory_provider::InventoryProvider;
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, LeaseState};
 pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSession};
 pub use login_limits::{Backoff, LoginClaim, LoginCounters, RedisLoginCounters, WindowCount};
-pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue};
 pub use outbox::{EventRecord, NewEvent};
 pub use quota::SharedQuota;
 pub use records::{

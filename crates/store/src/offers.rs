@@ -1,4 +1,5 @@
-//! Offers of a job: keyset pages in three orders, lookups by id, the price calendar.
+//! Offers of a job: keyset pages in five orders either way, counts, lookups by id, the price
+//! calendar.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Condition, Expr};
@@ -14,12 +15,38 @@ use crate::records::{
 };
 use crate::{Result, Store};
 
+/// What a page is sorted by. Ties go by id; by stops, first by price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OfferOrder {
+pub enum OfferSortKey {
     #[default]
-    PriceAsc,
-    DepartureAsc,
-    DurationAsc,
+    Price,
+    Departure,
+    Arrival,
+    Duration,
+    Stops,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OfferOrder {
+    pub key: OfferSortKey,
+    /// Every key of the order reversed, the id's too.
+    pub descending: bool,
+}
+
+impl OfferOrder {
+    pub const PRICE_ASC: Self = Self {
+        key: OfferSortKey::Price,
+        descending: false,
+    };
+
+    pub fn new(key: OfferSortKey, descending: bool) -> Self {
+        Self { key, descending }
+    }
+
+    /// Whether a page in this order reads the offers' times (its cursors carry one).
+    pub fn needs_times(self) -> bool {
+        matches!(self.key, OfferSortKey::Departure | OfferSortKey::Arrival)
+    }
 }
 
 /// The sort key of the last offer of a page, in the page's order.
@@ -27,7 +54,10 @@ pub enum OfferOrder {
 pub enum OfferSortValue {
     Price(i64),
     Departure(DateTime<Utc>),
+    Arrival(DateTime<Utc>),
     Duration(i32),
+    /// Stops, then price.
+    Stops(i16, i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,17 +69,32 @@ pub struct OfferAfter {
 impl OfferAfter {
     /// The position of `offer` in `order`.
     pub fn of(offer: &OfferRecord, order: OfferOrder) -> Self {
-        let value = match order {
-            OfferOrder::PriceAsc => OfferSortValue::Price(offer.offer.price.minor_units),
-            OfferOrder::DepartureAsc => OfferSortValue::Departure(offer.offer.departure_at),
-            OfferOrder::DurationAsc => OfferSortValue::Duration(
-                i32::try_from(offer.offer.duration_minutes).unwrap_or(i32::MAX),
-            ),
+        let o = &offer.offer;
+        let value = match order.key {
+            OfferSortKey::Price => OfferSortValue::Price(o.price.minor_units),
+            OfferSortKey::Departure => OfferSortValue::Departure(o.departure_at),
+            OfferSortKey::Arrival => OfferSortValue::Arrival(o.arrival_at),
+            OfferSortKey::Duration => {
+                OfferSortValue::Duration(i32::try_from(o.duration_minutes).unwrap_or(i32::MAX))
+            }
+            OfferSortKey::Stops => OfferSortValue::Stops(i16::from(o.stops), o.price.minor_units),
         };
         Self {
             value,
             id: offer.id,
         }
+    }
+
+    /// Whether this key belongs to pages sorted by `key`.
+    pub fn fits(&self, key: OfferSortKey) -> bool {
+        matches!(
+            (self.value, key),
+            (OfferSortValue::Price(_), OfferSortKey::Price)
+                | (OfferSortValue::Departure(_), OfferSortKey::Departure)
+                | (OfferSortValue::Arrival(_), OfferSortKey::Arrival)
+                | (OfferSortValue::Duration(_), OfferSortKey::Duration)
+                | (OfferSortValue::Stops(..), OfferSortKey::Stops)
+        )
     }
 }
 
@@ -61,6 +106,52 @@ pub struct OfferFilter {
     pub origins: Vec<String>,
     pub destinations: Vec<String>,
     pub providers: Vec<String>,
+    pub departure_date: Option<NaiveDate>,
+    pub return_date: Option<NaiveDate>,
+    /// Both directions together, as `duration_minutes`.
+    pub max_duration_minutes: Option<i32>,
+    /// Found at or before (a snapshot of a running search's results).
+    pub found_until: Option<DateTime<Utc>>,
+    /// Found after (what a snapshot does not show yet).
+    pub found_since: Option<DateTime<Utc>>,
+}
+
+impl OfferFilter {
+    /// The filter's conditions on a query of one job's offers.
+    fn apply<S: QueryFilter>(&self, mut query: S) -> S {
+        if let Some(max) = self.max_price_minor {
+            query = query.filter(Column::PriceMinor.lte(max));
+        }
+        if let Some(max) = self.max_stops {
+            query = query.filter(Column::Stops.lte(i16::from(max)));
+        }
+        if let Some(max) = self.max_duration_minutes {
+            query = query.filter(Column::DurationMinutes.lte(max));
+        }
+        if let Some(day) = self.departure_date {
+            query = query.filter(Column::DepartureDate.eq(day));
+        }
+        if let Some(day) = self.return_date {
+            query = query.filter(Column::ReturnDate.eq(day));
+        }
+        if let Some(until) = self.found_until {
+            query = query.filter(Column::FoundAt.lte(until));
+        }
+        if let Some(since) = self.found_since {
+            query = query.filter(Column::FoundAt.gt(since));
+        }
+        for (col, values) in [
+            (Column::Carrier, &self.carriers),
+            (Column::Origin, &self.origins),
+            (Column::Destination, &self.destinations),
+            (Column::Provider, &self.providers),
+        ] {
+            if !values.is_empty() {
+                query = query.filter(col.is_in(values.iter().cloned()));
+            }
+        }
+        query
+    }
 }
 
 /// The cheapest offer for one departure date (and return date, for round trips).
@@ -117,6 +208,36 @@ fn select_offers(columns: OfferColumns) -> sea_orm::Select<flight_offer::Entity>
         )
 }
 
+/// Rows after a keyset position: `(cols…, id) > (values…, id)` in the page's direction,
+/// spelled out so that either database uses the sort index.
+fn after_key(
+    cols: &[Column],
+    values: Vec<sea_orm::Value>,
+    id: Uuid,
+    descending: bool,
+) -> Condition {
+    let beyond = |expr: Expr, value: sea_orm::Value| {
+        if descending {
+            expr.lt(value)
+        } else {
+            expr.gt(value)
+        }
+    };
+    let mut any = Condition::any();
+    for i in 0..=cols.len() {
+        let mut all = Condition::all();
+        for (col, value) in cols.iter().zip(&values).take(i) {
+            all = all.add(Expr::col(*col).eq(value.clone()));
+        }
+        all = match cols.get(i) {
+            Some(col) => all.add(beyond(Expr::col(*col), values[i].clone())),
+            None => all.add(beyond(Expr::col(Column::Id), id.into())),
+        };
+        any = any.add(all);
+    }
+    any
+}
+
 fn records(rows: Vec<OfferRow>) -> Result<Vec<OfferRecord>> {
     rows.into_iter().map(OfferRecord::try_from).collect()
 }
@@ -132,46 +253,31 @@ impl Store {
         after: Option<OfferAfter>,
         columns: OfferColumns,
     ) -> Result<Page<OfferRecord>> {
-        let sort_col = match order {
-            OfferOrder::PriceAsc => Column::PriceMinor,
-            OfferOrder::DepartureAsc => Column::DepartureAt,
-            OfferOrder::DurationAsc => Column::DurationMinutes,
+        let direction = if order.descending {
+            Order::Desc
+        } else {
+            Order::Asc
         };
-        let mut query = select_offers(columns)
-            .filter(Column::JobId.eq(job_id))
-            .order_by(sort_col, Order::Asc)
-            .order_by(Column::Id, Order::Asc);
-        if let Some(max) = filter.max_price_minor {
-            query = query.filter(Column::PriceMinor.lte(max));
+        let sort_cols: &[Column] = match order.key {
+            OfferSortKey::Price => &[Column::PriceMinor],
+            OfferSortKey::Departure => &[Column::DepartureAt],
+            OfferSortKey::Arrival => &[Column::ArrivalAt],
+            OfferSortKey::Duration => &[Column::DurationMinutes],
+            OfferSortKey::Stops => &[Column::Stops, Column::PriceMinor],
+        };
+        let mut query = select_offers(columns).filter(Column::JobId.eq(job_id));
+        for col in sort_cols {
+            query = query.order_by(*col, direction.clone());
         }
-        if let Some(max) = filter.max_stops {
-            query = query.filter(Column::Stops.lte(i16::from(max)));
-        }
-        for (col, values) in [
-            (Column::Carrier, &filter.carriers),
-            (Column::Origin, &filter.origins),
-            (Column::Destination, &filter.destinations),
-            (Column::Provider, &filter.providers),
-        ] {
-            if !values.is_empty() {
-                query = query.filter(col.is_in(values.iter().cloned()));
-            }
-        }
+        query = filter.apply(query.order_by(Column::Id, direction));
         if let Some(after) = after {
-            let value: sea_orm::Value = match after.value {
-                OfferSortValue::Price(p) => p.into(),
-                OfferSortValue::Departure(d) => d.into(),
-                OfferSortValue::Duration(d) => d.into(),
+            let values: Vec<sea_orm::Value> = match after.value {
+                OfferSortValue::Price(p) => vec![p.into()],
+                OfferSortValue::Departure(d) | OfferSortValue::Arrival(d) => vec![d.into()],
+                OfferSortValue::Duration(d) => vec![d.into()],
+                OfferSortValue::Stops(s, p) => vec![s.into(), p.into()],
             };
-            query = query.filter(
-                Condition::any()
-                    .add(Expr::col(sort_col).gt(value.clone()))
-                    .add(
-                        Condition::all()
-                            .add(Expr::col(sort_col).eq(value))
-                            .add(Column::Id.gt(after.id)),
-                    ),
-            );
+            query = query.filter(after_key(sort_cols, values, after.id, order.descending));
         }
         let mut rows = query
             .limit(first + 1)
@@ -184,6 +290,15 @@ impl Store {
             items: records(rows)?,
             has_next,
         })
+    }
+
+    /// How many of a job's offers pass `filter`.
+    pub async fn offers_count(&self, job_id: Uuid, filter: &OfferFilter) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(filter
+            .apply(flight_offer::Entity::find().filter(Column::JobId.eq(job_id)))
+            .count(&self.db)
+            .await?)
     }
 
     pub async fn offers_by_ids(
@@ -210,8 +325,18 @@ impl Store {
             .transpose()
     }
 
-    pub async fn price_calendar(&self, job_id: Uuid) -> Result<Vec<CalendarCell>> {
-        Ok(flight_offer::Entity::find()
+    /// The cheapest fare per (departure, return) date, of offers to `destinations` (all
+    /// when empty).
+    pub async fn price_calendar(
+        &self,
+        job_id: Uuid,
+        destinations: &[String],
+    ) -> Result<Vec<CalendarCell>> {
+        let mut query = flight_offer::Entity::find();
+        if !destinations.is_empty() {
+            query = query.filter(Column::Destination.is_in(destinations.iter().cloned()));
+        }
+        Ok(query
             .select_only()
             .column(Column::DepartureDate)
             .column(Column::ReturnDate)

@@ -92,10 +92,36 @@ impl Store {
     }
 
     /// Accounts, oldest first; `after` is the id of the last account of the previous page.
-    pub async fn users_page(&self, first: u64, after: Option<Uuid>) -> Result<Page<UserRecord>> {
+    /// `email_contains`: only emails with this in them (any case); `role`: only that role.
+    pub async fn users_page(
+        &self,
+        first: u64,
+        after: Option<Uuid>,
+        email_contains: Option<&str>,
+        role: Option<Role>,
+    ) -> Result<Page<UserRecord>> {
+        use sea_orm::ExprTrait;
+        use sea_orm::sea_query::{Expr, LikeExpr};
         let mut query = user::Entity::find().order_by_asc(user::Column::Id);
         if let Some(after) = after {
             query = query.filter(user::Column::Id.gt(after));
+        }
+        if let Some(text) = email_contains.map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped: String = text
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            query = query.filter(
+                Expr::col(user::Column::Email)
+                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        if let Some(role) = role {
+            query = query.filter(user::Column::Role.eq(role.as_str()));
         }
         let mut rows = query.limit(first + 1).all(&self.db).await?;
         let has_next = rows.len() as u64 > first;

@@ -760,7 +760,7 @@ async fn only_offer(
     let page = store
         .offers_page(
             job,
-            store::OfferOrder::PriceAsc,
+            store::OfferOrder::PRICE_ASC,
             &store::OfferFilter::default(),
             10,
             None,

@@ -176,7 +176,8 @@ impl AccountQuery {
             .map(User::from))
     }
 
-    /// Every account, oldest first. ADMIN only.
+    /// Accounts, oldest first: all, or those whose email contains `search` (any case)
+    /// and that have `role`. ADMIN only.
     #[graphql(
         guard = "AdminGuard",
         complexity = "crate::query_limits::page(first, child_complexity)"
@@ -186,13 +187,18 @@ impl AccountQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        search: Option<String>,
+        role: Option<GqlRole>,
     ) -> Result<Connection<String, User>> {
         let api = ctx.data::<ApiContext>()?;
         let first = cursor::page_size(first)?;
         let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
+        if search.as_ref().is_some_and(|s| s.chars().count() > 320) {
+            return Err(ApiError::bad_input("search", "longer than an email can be").into());
+        }
         let page = api
             .store
-            .users_page(first, after)
+            .users_page(first, after, search.as_deref(), role.map(Into::into))
             .await
             .map_err(ApiError::from)?;
         Ok(cursor::connection(

@@ -2,7 +2,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortValue};
+use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue};
 use uuid::Uuid;
 
 use super::ApiContext;
@@ -12,21 +12,37 @@ use crate::cursor;
 use crate::error::ApiError;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
-#[allow(clippy::enum_variant_names)] // the names are the schema's: PRICE_ASC, …
 pub enum FlightOrder {
     #[default]
     PriceAsc,
+    PriceDesc,
     DepartureAsc,
+    DepartureDesc,
+    /// By the outbound flight's arrival.
+    ArrivalAsc,
+    ArrivalDesc,
     DurationAsc,
+    DurationDesc,
+    /// Fewest stops first, then cheapest.
+    StopsAsc,
+    StopsDesc,
 }
 
 impl From<FlightOrder> for OfferOrder {
     fn from(o: FlightOrder) -> Self {
-        match o {
-            FlightOrder::PriceAsc => OfferOrder::PriceAsc,
-            FlightOrder::DepartureAsc => OfferOrder::DepartureAsc,
-            FlightOrder::DurationAsc => OfferOrder::DurationAsc,
-        }
+        use FlightOrder::*;
+        let key = match o {
+            PriceAsc | PriceDesc => OfferSortKey::Price,
+            DepartureAsc | DepartureDesc => OfferSortKey::Departure,
+            ArrivalAsc | ArrivalDesc => OfferSortKey::Arrival,
+            DurationAsc | DurationDesc => OfferSortKey::Duration,
+            StopsAsc | StopsDesc => OfferSortKey::Stops,
+        };
+        let descending = matches!(
+            o,
+            PriceDesc | DepartureDesc | ArrivalDesc | DurationDesc | StopsDesc
+        );
+        OfferOrder::new(key, descending)
     }
 }
 
@@ -40,6 +56,72 @@ pub struct FlightFilter {
     pub origins: Option<Vec<String>>,
     pub destinations: Option<Vec<String>>,
     pub providers: Option<Vec<String>>,
+    /// Leaving on this date (at the origin).
+    pub departure_date: Option<Date>,
+    /// Coming back on this date.
+    pub return_date: Option<Date>,
+    /// Both directions' flight time together, as `durationMinutes`.
+    pub max_duration_minutes: Option<i32>,
+    /// Found at or before this moment: a running search's results as they were then, so
+    /// pages already seen keep their order (count the rest with `foundSince`).
+    pub found_until: Option<DateTime<Utc>>,
+    /// Found after this moment.
+    pub found_since: Option<DateTime<Utc>>,
+}
+
+impl FlightFilter {
+    fn into_store(self) -> Result<OfferFilter, ApiError> {
+        let max_stops = match self.max_stops {
+            None => None,
+            Some(n @ 0..=10) => Some(n as u8),
+            Some(n) => {
+                return Err(ApiError::bad_input(
+                    "filter.maxStops",
+                    format!("{n}; use 0 to 10"),
+                ));
+            }
+        };
+        if let Some(n) = self.max_duration_minutes.filter(|n| *n <= 0) {
+            return Err(ApiError::bad_input(
+                "filter.maxDurationMinutes",
+                format!("{n}; give more than 0 minutes"),
+            ));
+        }
+        Ok(OfferFilter {
+            max_price_minor: self.max_price,
+            max_stops,
+            carriers: upper(self.carriers),
+            origins: upper(self.origins),
+            destinations: upper(self.destinations),
+            providers: self.providers.unwrap_or_default(),
+            departure_date: self.departure_date.map(|d| d.0),
+            return_date: self.return_date.map(|d| d.0),
+            max_duration_minutes: self.max_duration_minutes,
+            found_until: self.found_until,
+            found_since: self.found_since,
+        })
+    }
+}
+
+/// What a flights connection knows beside its page: the count of every offer that passes
+/// the filter, read only when asked for.
+pub struct FlightsTotal {
+    job_id: Uuid,
+    filter: OfferFilter,
+}
+
+#[Object]
+impl FlightsTotal {
+    /// Offers that pass the filter, on every page.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let api = ctx.data::<ApiContext>()?;
+        let n = api
+            .store
+            .offers_count(self.job_id, &self.filter)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
 }
 
 /// The cheapest fare for a departure date (and return date, for round trips).
@@ -55,19 +137,26 @@ pub struct CalendarCell {
 #[derive(Serialize, Deserialize)]
 struct FlightCursor {
     o: char,
+    /// Descending.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    r: bool,
     p: Option<i64>,
     t: Option<DateTime<Utc>>,
     d: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<i16>,
     id: Uuid,
 }
 
 impl FlightCursor {
-    fn from_after(after: OfferAfter) -> Self {
+    fn from_after(after: OfferAfter, descending: bool) -> Self {
         let mut c = FlightCursor {
             o: 'p',
+            r: descending,
             p: None,
             t: None,
             d: None,
+            s: None,
             id: after.id,
         };
         match after.value {
@@ -76,27 +165,42 @@ impl FlightCursor {
                 c.o = 't';
                 c.t = Some(t);
             }
+            OfferSortValue::Arrival(t) => {
+                c.o = 'a';
+                c.t = Some(t);
+            }
             OfferSortValue::Duration(d) => {
                 c.o = 'd';
                 c.d = Some(d);
+            }
+            OfferSortValue::Stops(s, p) => {
+                c.o = 's';
+                c.s = Some(s);
+                c.p = Some(p);
             }
         }
         c
     }
 
-    fn into_after(self, order: OfferOrder) -> Option<OfferAfter> {
-        let value = match (order, self.o) {
-            (OfferOrder::PriceAsc, 'p') => OfferSortValue::Price(self.p?),
-            (OfferOrder::DepartureAsc, 't') => OfferSortValue::Departure(self.t?),
-            (OfferOrder::DurationAsc, 'd') => OfferSortValue::Duration(self.d?),
+    /// The order it was made in and its position, if it is whole.
+    fn into_after(self) -> Option<(OfferOrder, OfferAfter)> {
+        let (key, value) = match self.o {
+            'p' => (OfferSortKey::Price, OfferSortValue::Price(self.p?)),
+            't' => (OfferSortKey::Departure, OfferSortValue::Departure(self.t?)),
+            'a' => (OfferSortKey::Arrival, OfferSortValue::Arrival(self.t?)),
+            'd' => (OfferSortKey::Duration, OfferSortValue::Duration(self.d?)),
+            's' => (OfferSortKey::Stops, OfferSortValue::Stops(self.s?, self.p?)),
             _ => return None,
         };
-        Some(OfferAfter { value, id: self.id })
+        Some((
+            OfferOrder::new(key, self.r),
+            OfferAfter { value, id: self.id },
+        ))
     }
 }
 
 /// An edge's cursor, encoded only when the query asks for it.
-pub struct FlightEdgeCursor(OfferAfter);
+pub struct FlightEdgeCursor(OfferOrder, OfferAfter);
 
 impl async_graphql::connection::CursorType for FlightEdgeCursor {
     type Error = &'static str;
@@ -104,16 +208,12 @@ impl async_graphql::connection::CursorType for FlightEdgeCursor {
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let invalid = "not a cursor of flights";
         let c = cursor::decode::<FlightCursor>("after", s).map_err(|_| invalid)?;
-        let order = match c.o {
-            't' => OfferOrder::DepartureAsc,
-            'd' => OfferOrder::DurationAsc,
-            _ => OfferOrder::PriceAsc,
-        };
-        c.into_after(order).map(Self).ok_or(invalid)
+        let (order, after) = c.into_after().ok_or(invalid)?;
+        Ok(Self(order, after))
     }
 
     fn encode_cursor(&self) -> String {
-        cursor::encode(&FlightCursor::from_after(self.0))
+        cursor::encode(&FlightCursor::from_after(self.1, self.0.descending))
     }
 }
 
@@ -139,7 +239,7 @@ impl FlightQuery {
         after: Option<String>,
         #[graphql(default)] order_by: FlightOrder,
         filter: Option<FlightFilter>,
-    ) -> Result<Connection<FlightEdgeCursor, OfferNode>> {
+    ) -> Result<Connection<FlightEdgeCursor, OfferNode, FlightsTotal>> {
         let api = ctx.data::<ApiContext>()?;
         let look = ctx.look_ahead();
         let mut columns = offer_columns(&look.field("edges").field("node"))
@@ -147,40 +247,37 @@ impl FlightQuery {
         let first = cursor::page_size(first)?;
         let order: OfferOrder = order_by.into();
         // The edges' cursors carry the sort key.
-        columns.times |= order == OfferOrder::DepartureAsc;
+        columns.times |= order.needs_times();
         let after = match after {
             None => None,
-            Some(raw) => Some(
-                cursor::decode::<FlightCursor>("after", &raw)?
-                    .into_after(order)
-                    .ok_or_else(|| {
-                        ApiError::bad_input("after", "the cursor belongs to another orderBy")
-                    })?,
-            ),
+            Some(raw) => {
+                let (made_in, after) = cursor::decode::<FlightCursor>("after", &raw)?
+                    .into_after()
+                    .ok_or_else(|| ApiError::bad_input("after", "not a cursor of flights"))?;
+                if made_in != order {
+                    return Err(ApiError::bad_input(
+                        "after",
+                        "the cursor belongs to another orderBy",
+                    )
+                    .into());
+                }
+                Some(after)
+            }
         };
         visible_job(ctx, job_id).await?;
-        let filter = filter.unwrap_or_default();
-        let max_stops = match filter.max_stops {
-            None => None,
-            Some(n @ 0..=10) => Some(n as u8),
-            Some(n) => return Err(ApiError::bad_input("filter.maxStops", format!("{n}")).into()),
-        };
-        let filter = OfferFilter {
-            max_price_minor: filter.max_price,
-            max_stops,
-            carriers: upper(filter.carriers),
-            origins: upper(filter.origins),
-            destinations: upper(filter.destinations),
-            providers: filter.providers.unwrap_or_default(),
-        };
+        let filter = filter.unwrap_or_default().into_store()?;
         let page = api
             .store
             .offers_page(job_id, order, &filter, first, after, columns)
             .await
             .map_err(ApiError::from)?;
-        let mut connection = Connection::new(after.is_some(), page.has_next);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            FlightsTotal { job_id, filter },
+        );
         connection.edges.extend(page.items.into_iter().map(|offer| {
-            let key = FlightEdgeCursor(OfferAfter::of(&offer, order));
+            let key = FlightEdgeCursor(order, OfferAfter::of(&offer, order));
             Edge::new(key, OfferNode(FlightOffer::from(offer)))
         }));
         Ok(connection)
@@ -207,13 +304,19 @@ impl FlightQuery {
     #[graphql(
         complexity = "crate::query_limits::list(crate::query_limits::CALENDAR_CELLS, child_complexity)"
     )]
-    async fn price_calendar(&self, ctx: &Context<'_>, job_id: Uuid) -> Result<Vec<CalendarCell>> {
+    async fn price_calendar(
+        &self,
+        ctx: &Context<'_>,
+        job_id: Uuid,
+        #[graphql(desc = "Only fares to these airports (of the search's destinations).")]
+        destinations: Option<Vec<String>>,
+    ) -> Result<Vec<CalendarCell>> {
         let api = ctx.data::<ApiContext>()?;
         let job = visible_job(ctx, job_id).await?;
         let currency = job.spec.currency.code();
         Ok(api
             .store
-            .price_calendar(job_id)
+            .price_calendar(job_id, &upper(destinations))
             .await
             .map_err(ApiError::from)?
             .into_iter()

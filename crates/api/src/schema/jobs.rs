@@ -222,6 +222,8 @@ impl JobQuery {
         after: Option<String>,
         status: Option<GqlJobStatus>,
         #[graphql(default)] scope: JobScope,
+        #[graphql(desc = "With `scope: ALL`: only the searches of the account with this email.")]
+        owner_email: Option<String>,
     ) -> Result<Connection<String, SearchJob>> {
         let api = ctx.data::<ApiContext>()?;
         let caller = Caller::of(ctx);
@@ -229,7 +231,27 @@ impl JobQuery {
             JobScope::Mine => Some(caller.user()?.id),
             JobScope::All => {
                 caller.admin()?;
-                None
+                match owner_email
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                {
+                    None => None,
+                    Some(raw) => {
+                        let email = domain::Email::parse(raw)
+                            .map_err(|e| ApiError::bad_input("ownerEmail", e.to_string()))?;
+                        match api
+                            .store
+                            .user_by_email(&email)
+                            .await
+                            .map_err(ApiError::from)?
+                        {
+                            Some(user) => Some(user.id),
+                            // Nobody has it: nobody's searches.
+                            None => return Ok(Connection::new(false, false)),
+                        }
+                    }
+                }
             }
         };
         let first = cursor::page_size(first)?;
@@ -514,6 +536,38 @@ impl JobMutation {
             .map_err(ApiError::from)?;
         tracing::info!(provider = %name, enabled, "provider switched");
         Ok(provider_view(p, enabled, info))
+    }
+
+    /// Names a search (an empty `label` goes back to its route). Its owner and admins only.
+    async fn rename_search(&self, ctx: &Context<'_>, id: Uuid, label: String) -> Result<SearchJob> {
+        let api = ctx.data::<ApiContext>()?;
+        visible_job(ctx, id).await?;
+        let label = label.trim();
+        if label.chars().count() > domain::MAX_LABEL_CHARS {
+            return Err(ApiError::bad_input(
+                "label",
+                format!("longer than {} characters", domain::MAX_LABEL_CHARS),
+            )
+            .into());
+        }
+        let label = (!label.is_empty()).then(|| label.to_string());
+        let job = api
+            .store
+            .rename_job(id, label)
+            .await
+            .map_err(ApiError::from)?;
+        api.events.publish(JobEvent::Progress(job.progress()));
+        Ok(job.into())
+    }
+
+    /// Deletes an ended search and every flight it found; nothing of it is kept (bookings
+    /// made from it keep their own copy of the flight). A search that has not ended is
+    /// CONFLICT: cancel it first. Returns the id.
+    async fn delete_search(&self, ctx: &Context<'_>, id: Uuid) -> Result<Uuid> {
+        let api = ctx.data::<ApiContext>()?;
+        visible_job(ctx, id).await?;
+        api.store.delete_job(id).await.map_err(ApiError::from)?;
+        Ok(id)
     }
 
     /// Stops a search. A queued or paused one ends CANCELLED at once; a running one stops within a
