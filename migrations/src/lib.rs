@@ -18,6 +18,7 @@ mod m20261202_000012_seats_booked;
 mod m20261202_000013_webhooks;
 mod m20261202_000014_webhook_open_deliveries;
 mod m20261202_000015_webhook_parallel_queue;
+mod m20261203_000016_rejection_content;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_webhooks::Migration),
             Box::new(m20261202_000014_webhook_open_deliveries::Migration),
             Box::new(m20261202_000015_webhook_parallel_queue::Migration),
+            Box::new(m20261203_000016_rejection_content::Migration),
         ]
     }
 }

@@ -1064,7 +1064,48 @@ async fn an_upload_over_the_limit_is_refused() {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM imports").await, 1);
 }
 
+/// A row wrong in several ways is rejected once, with every problem and its own text.
+async fn a_rejected_row_names_every_problem_and_keeps_its_text(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn(&db).await;
+    let admin = app.admin().await;
+    let bad_row = "B!,BA,LHR,XXX,2030-03-01T08:30,2030-03-01T11:25,CARGO,-1,ZZZ,ten,";
+    let file = format!(
+        "{HEADER}\n{bad_row}\nBA117,BA,LHR,JFK,2030-03-01T08:30,2030-03-01T11:25,ECONOMY,499.90,GBP,200,180\n"
+    );
+    let import = upload_and_wait(&admin, "several problems.csv", file.into_bytes()).await;
+    assert_eq!(import["status"], "SUCCEEDED", "{import}");
+    assert_eq!(int(&import["rowsRejected"]), 1, "{import}");
+    let rejection = &import["rejections"][0];
+    assert_eq!(rejection["line"], 2);
+    let reason = rejection["reason"].as_str().expect("reason");
+    let problems: Vec<&str> = rejection["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p.as_str().expect("text"))
+        .collect();
+    assert_eq!(problems, reason.lines().collect::<Vec<_>>());
+    let fields: Vec<&str> = problems
+        .iter()
+        .map(|p| p.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "flight_number",
+            "destination",
+            "cabin",
+            "currency",
+            "seats_total"
+        ],
+        "{reason}"
+    );
+    assert_eq!(rejection["content"], bad_row, "{import}");
+}
+
 on_both_backends!(
+    a_rejected_row_names_every_problem_and_keeps_its_text,
     odd_csv_shapes_are_read_right,
     csv_edge_cases_are_read_right,
     import_progress_streams_to_the_end,

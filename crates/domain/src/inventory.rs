@@ -59,7 +59,7 @@ pub fn shown(raw: &str) -> String {
 }
 
 /// The first `max` characters of a trimmed value, with `…` when it goes on.
-fn shown_at_most(raw: &str, max: usize) -> String {
+pub fn shown_at_most(raw: &str, max: usize) -> String {
     let raw = raw.trim();
     match raw.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &raw[..cut]),
@@ -85,6 +85,11 @@ fn listed(names: &[String]) -> String {
         quoted.push(format!("and {more} more"));
     }
     quoted.join(", ")
+}
+
+/// The value, or `None` with its problem added to `bad`.
+fn keep<T>(bad: &mut Vec<FlightError>, r: Result<T, FlightError>) -> Option<T> {
+    r.map_err(|e| bad.push(e)).ok()
 }
 
 fn err(field: &'static str, message: impl Into<String>) -> FlightError {
@@ -116,28 +121,46 @@ pub struct RawFlight<'a> {
 }
 
 impl InventoryFlight {
+    /// The flight, or its first problem (see [`InventoryFlight::parse_all`]).
     pub fn parse(raw: &RawFlight<'_>, airports: &AirportDb) -> Result<Self, FlightError> {
-        let airline = shown(raw.airline).to_ascii_uppercase();
-        if !(2..=3).contains(&airline.len()) || !airline.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
-            return Err(err(
-                "airline",
-                format!(
-                    "`{}` is not a 2- or 3-character airline code",
-                    shown(raw.airline)
-                ),
-            ));
-        }
-        let flight_number = shown(raw.flight_number).to_ascii_uppercase();
-        if !valid_flight_number(&flight_number) {
-            return Err(err(
-                "flight_number",
-                format!(
-                    "`{}` is not a flight number (an airline code and 1 to 4 digits, e.g. BA117)",
-                    shown(raw.flight_number)
-                ),
-            ));
-        }
+        Self::parse_all(raw, airports).map_err(|mut all| all.remove(0))
+    }
+
+    /// The flight, or every problem it has, in column order (never an empty list). A
+    /// check that needs a field with a problem of its own (the arrival after the departure,
+    /// say) is left out rather than reported twice.
+    pub fn parse_all(raw: &RawFlight<'_>, airports: &AirportDb) -> Result<Self, Vec<FlightError>> {
+        let mut bad = Vec::new();
+        let airline = keep(&mut bad, {
+            let airline = shown(raw.airline).to_ascii_uppercase();
+            if (2..=3).contains(&airline.len())
+                && airline.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                Ok(airline)
+            } else {
+                Err(err(
+                    "airline",
+                    format!(
+                        "`{}` is not a 2- or 3-character airline code",
+                        shown(raw.airline)
+                    ),
+                ))
+            }
+        });
+        let flight_number = keep(&mut bad, {
+            let number = shown(raw.flight_number).to_ascii_uppercase();
+            if valid_flight_number(&number) {
+                Ok(number)
+            } else {
+                Err(err(
+                    "flight_number",
+                    format!(
+                        "`{}` is not a flight number (an airline code and 1 to 4 digits, e.g. BA117)",
+                        shown(raw.flight_number)
+                    ),
+                ))
+            }
+        });
         let airport = |field: &'static str, value: &str| {
             let code = AirportCode::parse(value).map_err(|e| err(field, e.to_string()))?;
             airports
@@ -145,68 +168,111 @@ impl InventoryFlight {
                 .map(|a| (code, a.tz))
                 .ok_or_else(|| err(field, format!("unknown airport `{code}`")))
         };
-        let (origin, origin_tz) = airport("origin", raw.origin)?;
-        let (destination, destination_tz) = airport("destination", raw.destination)?;
-        if origin == destination {
-            return Err(err("destination", "is the same airport as the origin"));
-        }
-        let departure_at = parse_time(raw.departure, origin_tz, "departure")?;
-        let arrival_at = parse_time(raw.arrival, destination_tz, "arrival")?;
-        if arrival_at <= departure_at {
-            return Err(err(
-                "arrival",
-                format!(
-                    "is not after the departure ({} UTC is not after {} UTC)",
-                    arrival_at.format("%Y-%m-%d %H:%M"),
-                    departure_at.format("%Y-%m-%d %H:%M")
-                ),
-            ));
-        }
-        if arrival_at - departure_at > chrono::Duration::hours(36) {
-            return Err(err("arrival", "is more than 36 hours after the departure"));
-        }
-        let cabin = match raw.cabin.trim() {
-            "" => Cabin::Economy,
-            c => {
-                Cabin::parse(&c.to_ascii_uppercase().replace([' ', '-'], "_")).ok_or_else(|| {
-                    err(
-                        "cabin",
-                        format!(
-                            "`{}` is not ECONOMY, PREMIUM_ECONOMY, BUSINESS or FIRST",
-                            shown(c)
-                        ),
-                    )
-                })?
-            }
+        let origin = keep(&mut bad, airport("origin", raw.origin));
+        let destination = keep(&mut bad, airport("destination", raw.destination));
+        let destination = match (origin, destination) {
+            (Some((o, _)), Some((d, _))) if o == d => keep(
+                &mut bad,
+                Err(err("destination", "is the same airport as the origin")),
+            ),
+            (_, d) => d,
         };
-        let currency = Currency::parse(raw.currency).map_err(|e| err("currency", e.to_string()))?;
-        let price = parse_price(raw.price, currency)?;
-        let seats_total = parse_seats(raw.seats_total, "seats_total")?;
+        let departure_at =
+            origin.and_then(|(_, tz)| keep(&mut bad, parse_time(raw.departure, tz, "departure")));
+        let arrival_at =
+            destination.and_then(|(_, tz)| keep(&mut bad, parse_time(raw.arrival, tz, "arrival")));
+        let times = match (departure_at, arrival_at) {
+            (Some(d), Some(a)) if a <= d => keep(
+                &mut bad,
+                Err(err(
+                    "arrival",
+                    format!(
+                        "is not after the departure ({} UTC is not after {} UTC)",
+                        a.format("%Y-%m-%d %H:%M"),
+                        d.format("%Y-%m-%d %H:%M")
+                    ),
+                )),
+            ),
+            (Some(d), Some(a)) if a - d > chrono::Duration::hours(36) => keep(
+                &mut bad,
+                Err(err("arrival", "is more than 36 hours after the departure")),
+            ),
+            (Some(d), Some(a)) => Some((d, a)),
+            _ => None,
+        };
+        let cabin = keep(
+            &mut bad,
+            match raw.cabin.trim() {
+                "" => Ok(Cabin::Economy),
+                c => Cabin::parse(&c.to_ascii_uppercase().replace([' ', '-'], "_")).ok_or_else(
+                    || {
+                        err(
+                            "cabin",
+                            format!(
+                                "`{}` is not ECONOMY, PREMIUM_ECONOMY, BUSINESS or FIRST",
+                                shown(c)
+                            ),
+                        )
+                    },
+                ),
+            },
+        );
+        let currency = keep(
+            &mut bad,
+            Currency::parse(raw.currency).map_err(|e| err("currency", e.to_string())),
+        );
+        let price = currency.and_then(|c| keep(&mut bad, parse_price(raw.price, c)));
+        let seats_total = keep(&mut bad, parse_seats(raw.seats_total, "seats_total"));
         let seats_available = match raw.seats_available.trim() {
             "" => seats_total,
-            s => parse_seats(s, "seats_available")?,
+            s => keep(&mut bad, parse_seats(s, "seats_available")),
         };
-        if seats_available > seats_total {
-            return Err(err(
-                "seats_available",
-                format!(
-                    "{seats_available} seats left is more than the {seats_total} seats in total"
-                ),
-            ));
-        }
-        Ok(Self {
-            flight_number,
+        let seats_available = match (seats_total, seats_available) {
+            (Some(total), Some(left)) if left > total => keep(
+                &mut bad,
+                Err(err(
+                    "seats_available",
+                    format!("{left} seats left is more than the {total} seats in total"),
+                )),
+            ),
+            (_, left) => left,
+        };
+        match (
             airline,
+            flight_number,
             origin,
             destination,
-            departure_date: departure_at.with_timezone(&origin_tz).date_naive(),
-            departure_at,
-            arrival_at,
+            times,
             cabin,
             price,
             seats_total,
             seats_available,
-        })
+        ) {
+            (
+                Some(airline),
+                Some(flight_number),
+                Some((origin, origin_tz)),
+                Some((destination, _)),
+                Some((departure_at, arrival_at)),
+                Some(cabin),
+                Some(price),
+                Some(seats_total),
+                Some(seats_available),
+            ) if bad.is_empty() => Ok(Self {
+                flight_number,
+                airline,
+                origin,
+                destination,
+                departure_date: departure_at.with_timezone(&origin_tz).date_naive(),
+                departure_at,
+                arrival_at,
+                cabin,
+                price,
+                seats_total,
+                seats_available,
+            }),
+            _ => Err(bad),
+        }
     }
 
     /// What identifies a flight in the catalogue: one flight number departs once at a time.

@@ -141,6 +141,39 @@ impl Money {
     }
 }
 
+impl Money {
+    /// As the web app shows money (its default locale): the currency's symbol where it has
+    /// a common one, thousands separated, e.g. "€2,934.55", "¥12,000", "CHF 99.00".
+    pub fn for_people(&self) -> String {
+        let exp = u32::from(self.currency.exponent());
+        let scale = 10i64.pow(exp);
+        let sign = if self.minor_units < 0 { "-" } else { "" };
+        let minor = self.minor_units.unsigned_abs();
+        let whole = crate::spec::thousands(minor / scale as u64);
+        let number = if exp == 0 {
+            whole
+        } else {
+            format!(
+                "{whole}.{:0width$}",
+                minor % scale as u64,
+                width = exp as usize
+            )
+        };
+        let symbol = match self.currency.code() {
+            "EUR" => "€",
+            "USD" => "$",
+            "GBP" => "£",
+            "JPY" => "¥",
+            "INR" => "₹",
+            "KRW" => "₩",
+            "AUD" => "A$",
+            "CAD" => "CA$",
+            code => return format!("{sign}{code}\u{a0}{number}"),
+        };
+        format!("{sign}{symbol}{number}")
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let exp = u32::from(self.currency.exponent());
@@ -168,6 +201,16 @@ mod tests {
         assert_eq!(Currency::parse("usd").map(|c| c.code()), Ok("USD"));
         assert!(Currency::parse("XYZ").is_err());
         assert!(Currency::parse("").is_err());
+    }
+
+    #[test]
+    fn money_for_people_reads_as_the_web_app_shows_it() {
+        let eur = Money::new(293_455, Currency::EUR).expect("positive");
+        assert_eq!(eur.for_people(), "€2,934.55");
+        let jpy = Money::new(1_200_000, Currency::parse("JPY").expect("JPY")).expect("positive");
+        assert_eq!(jpy.for_people(), "¥1,200,000");
+        let chf = Money::new(9_900, Currency::parse("CHF").expect("CHF")).expect("positive");
+        assert_eq!(chf.for_people(), "CHF\u{a0}99.00");
     }
 
     #[test]

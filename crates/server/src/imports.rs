@@ -143,8 +143,11 @@ async fn print_summary(store: &Store, import: &ImportRecord) -> anyhow::Result<(
         println!("error: {error}");
     }
     let shown = store.import_rejections(import.id, 20, None).await?;
-    for (line, reason) in &shown {
-        println!("  line {line}: {reason}");
+    for r in &shown {
+        println!("  line {}: {}", r.line, r.reason.replace('\n', "; "));
+        if let Some(content) = &r.content {
+            println!("    {content}");
+        }
     }
     if import.rows_rejected > shown.len() as u64 {
         println!(

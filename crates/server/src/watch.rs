@@ -278,7 +278,7 @@ impl Watcher {
             "finished_at": import.finished_at,
             "rejections": rejections
                 .into_iter()
-                .map(|(line, reason)| json!({ "line": line, "reason": reason }))
+                .map(|r| json!({ "line": r.line, "reason": r.reason, "content": r.content }))
                 .collect::<Vec<_>>(),
         }))
     }

@@ -177,12 +177,21 @@ pub struct ClaimedImport {
 }
 
 /// One committed step of an import: the counters as they stand after it.
+/// A row an import refused: its line (1 is the header), every problem it has, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+    /// Null for rows rejected before the text was kept.
+    pub content: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ImportCheckpoint {
     /// Valid rows to upsert, no key twice.
     pub flights: Vec<InventoryFlight>,
-    /// (line, reason) of rejected rows to keep.
-    pub rejections: Vec<(u64, String)>,
+    /// Rejected rows to keep.
+    pub rejections: Vec<Rejection>,
     pub rows_read: u64,
     pub rows_imported: u64,
     pub rows_rejected: u64,
@@ -436,7 +445,7 @@ impl Store {
         id: Uuid,
         first: u64,
         after_line: Option<u64>,
-    ) -> Result<Vec<(u64, String)>> {
+    ) -> Result<Vec<Rejection>> {
         let mut query = import_rejection::Entity::find()
             .filter(import_rejection::Column::ImportId.eq(id))
             .order_by_asc(import_rejection::Column::Line);
@@ -448,7 +457,11 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|r| (u64::try_from(r.line).unwrap_or(0), r.reason))
+            .map(|r| Rejection {
+                line: u64::try_from(r.line).unwrap_or(0),
+                reason: r.reason,
+                content: r.content,
+            })
             .collect())
     }
 
@@ -536,11 +549,12 @@ impl Store {
         }
         crate::inventory::upsert_batch(&txn, &cp.flights, Some(lease.id)).await?;
         if !cp.rejections.is_empty() {
-            import_rejection::Entity::insert_many(cp.rejections.iter().map(|(line, reason)| {
+            import_rejection::Entity::insert_many(cp.rejections.iter().map(|r| {
                 import_rejection::ActiveModel {
                     import_id: Set(lease.id),
-                    line: Set(i64_of(*line)),
-                    reason: Set(reason.clone()),
+                    line: Set(i64_of(r.line)),
+                    reason: Set(r.reason.clone()),
+                    content: Set(r.content.clone()),
                 }
             }))
             .on_conflict_do_nothing_on([
@@ -588,16 +602,19 @@ impl Store {
         }
         crate::inventory::upsert_batch_by_copy(&mut tx, &cp.flights, Some(lease.id)).await?;
         if !cp.rejections.is_empty() {
-            let lines: Vec<i64> = cp.rejections.iter().map(|(l, _)| i64_of(*l)).collect();
-            let reasons: Vec<String> = cp.rejections.iter().map(|(_, r)| r.clone()).collect();
+            let lines: Vec<i64> = cp.rejections.iter().map(|r| i64_of(r.line)).collect();
+            let reasons: Vec<&str> = cp.rejections.iter().map(|r| r.reason.as_str()).collect();
+            let contents: Vec<Option<&str>> =
+                cp.rejections.iter().map(|r| r.content.as_deref()).collect();
             sqlx::query(
-                "INSERT INTO import_rejections (import_id, line, reason) \
-                 SELECT $1::uuid, l, r FROM UNNEST($2::int8[], $3::text[]) AS t(l, r) \
+                "INSERT INTO import_rejections (import_id, line, reason, content) \
+                 SELECT $1::uuid, l, r, c FROM UNNEST($2::int8[], $3::text[], $4::text[]) AS t(l, r, c) \
                  ON CONFLICT (import_id, line) DO NOTHING",
             )
             .bind(lease.id.to_string())
             .bind(lines)
             .bind(reasons)
+            .bind(contents)
             .execute(&mut *tx)
             .await?;
         }

@@ -182,6 +182,19 @@ fn text_fields(record: &ByteRecord) -> Result<Vec<&str>, String> {
         .collect()
 }
 
+/// Most of a rejected row's text that is kept.
+const MAX_ROW_TEXT_CHARS: usize = 500;
+
+/// A row as an admin reads it back: its fields joined by commas, bytes that are not UTF-8
+/// replaced, cut at [`MAX_ROW_TEXT_CHARS`].
+fn row_text(record: &ByteRecord) -> String {
+    let fields: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    domain::inventory::shown_at_most(&fields.join(","), MAX_ROW_TEXT_CHARS)
+}
+
 /// Refuses, from its first bytes, a file that cannot be CSV text.
 fn check_start(first: &[u8]) -> Result<(), Stop> {
     let empty = || {
@@ -374,7 +387,12 @@ impl ImportRun {
                 cp.rows_read += 1;
                 let parsed = text_fields(&record).and_then(|fields| {
                     header.raw(&fields).and_then(|raw| {
-                        InventoryFlight::parse(&raw, airports).map_err(|e| e.to_string())
+                        InventoryFlight::parse_all(&raw, airports).map_err(|all| {
+                            all.iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
                     })
                 });
                 match parsed {
@@ -391,7 +409,11 @@ impl ImportRun {
                     }
                     Err(reason) => {
                         if cp.rows_rejected < MAX_KEPT_REJECTIONS {
-                            cp.rejections.push((line, reason));
+                            cp.rejections.push(store::Rejection {
+                                line,
+                                reason,
+                                content: Some(row_text(&record)),
+                            });
                         }
                         cp.rows_rejected += 1;
                     }

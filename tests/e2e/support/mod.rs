@@ -353,7 +353,7 @@ impl Session {
             let import = self
                 .data(
                     "query($id: UUID!) { import(id: $id) { id status filename sha256 sizeBytes rowsRead rowsImported
-                       rowsRejected percent error attempts rejections(first: 1000) { line reason } } }",
+                       rowsRejected percent error attempts rejections(first: 1000) { line reason problems content } } }",
                     json!({ "id": id }),
                 )
                 .await["import"]

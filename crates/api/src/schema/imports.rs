@@ -67,7 +67,13 @@ impl From<ImportSource> for GqlImportSource {
 #[derive(SimpleObject)]
 pub struct ImportRejection {
     pub line: i64,
+    /// Every problem of the row, one per line (as `problems` lists them).
     pub reason: String,
+    /// Every problem of the row, in column order: `field: what is wrong`.
+    pub problems: Vec<String>,
+    /// The row as it was read, its fields joined by commas (at most 500 characters); null
+    /// for rows rejected before this was kept.
+    pub content: Option<String>,
 }
 
 /// A CSV import of the flight catalogue.
@@ -149,9 +155,11 @@ impl Import {
             .await
             .map_err(ApiError::from)?
             .into_iter()
-            .map(|(line, reason)| ImportRejection {
-                line: count(line),
-                reason,
+            .map(|r| ImportRejection {
+                line: count(r.line),
+                problems: r.reason.lines().map(str::to_string).collect(),
+                reason: r.reason,
+                content: r.content,
             })
             .collect())
     }

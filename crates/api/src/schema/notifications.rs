@@ -101,7 +101,7 @@ fn about_job(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notificati
         return None;
     }
     let name = search_name(job);
-    let money = |m: domain::Money| m.to_string();
+    let money = |m: domain::Money| m.for_people();
     let (kind, title, message) = match job.status {
         JobStatus::Succeeded => (
             NotificationKind::SearchSucceeded,
@@ -197,14 +197,15 @@ fn about_booking(b: &store::BookingRecord, viewer: crate::Viewer) -> Option<Noti
     }
     let route = format!("{} → {}", b.offer.origin, b.offer.destination);
     let seats = plural(u64::from(b.seats), "seat");
-    let departing = b.offer.departure_at.format("%-d %b %Y");
+    // The date as the web app writes it: "Tue 5 Jan 2027".
+    let departing = b.offer.departure_at.format("%a %-d %b %Y");
     let (kind, title, message) = match b.status {
         domain::BookingStatus::Confirmed => (
             NotificationKind::BookingConfirmed,
             format!("Booking confirmed: {route}"),
             format!(
                 "{seats}, departing {departing}, {} — reference {}",
-                b.price,
+                b.price.for_people(),
                 b.provider_reference.as_deref().unwrap_or("")
             ),
         ),
@@ -216,7 +217,7 @@ fn about_booking(b: &store::BookingRecord, viewer: crate::Viewer) -> Option<Noti
         domain::BookingStatus::Cancelled => (
             NotificationKind::BookingCancelled,
             format!("Booking cancelled: {route}"),
-            format!("{seats}, departing {departing}, {}", b.price),
+            format!("{seats}, departing {departing}, {}", b.price.for_people()),
         ),
         domain::BookingStatus::Pending => return None,
     };
