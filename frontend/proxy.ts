@@ -27,6 +27,8 @@ async function page(request: NextRequest): Promise<NextResponse> {
   const api = apiUrl();
   const fresh = await freshSession(api, request);
   forwardSession(request, fresh);
+  // Server components read the page's own address from here (a log-in redirect comes back to it).
+  request.headers.set("x-page-path", request.nextUrl.pathname + request.nextUrl.search);
   const prefetch = request.headers.has("next-router-prefetch") || request.headers.get("purpose") === "prefetch";
   if (prefetch) {
     return applySession(NextResponse.next({ request: { headers: new Headers(request.headers) } }), request, fresh);

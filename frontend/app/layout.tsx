@@ -5,7 +5,9 @@ import type { ReactNode } from "react";
 import { LogoutButton } from "@/components/layout/logout-button";
 import { NotificationsToggle } from "@/components/layout/notifications-toggle";
 import { Providers } from "@/components/layout/providers";
+import { SiteMenu } from "@/components/layout/site-menu";
 import { publicWsUrl } from "@/lib/config";
+import { requestLocale } from "@/lib/request-locale";
 import { viewer } from "@/lib/viewer";
 
 import "./globals.css";
@@ -18,14 +20,15 @@ export const metadata: Metadata = {
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const me = await viewer();
+  const [me, locale] = await Promise.all([viewer(), requestLocale()]);
   return (
-    <html lang="en">
+    <html lang={locale}>
       <body>
-        <Providers wsUrl={publicWsUrl()} signedIn={me !== null}>
+        <Providers wsUrl={publicWsUrl()} signedIn={me !== null} locale={locale}>
         <a className="skip-link" href="#content">Skip to content</a>
         <header className="site">
           <Link className="brand" href="/">fast-flights</Link>
+          <SiteMenu>
           {me ? (
             <nav aria-label="Main">
               <Link href="/searches">My searches</Link>
@@ -48,6 +51,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               </>
             )}
           </div>
+          </SiteMenu>
         </header>
         <main id="content">{children}</main>
         </Providers>

@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 import { expect, type Page, test } from "@playwright/test";
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, isoDay, logIn, pickPlace, shot, watchConsole } from "./helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, isoDay, logIn, pickPlace, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
 
 /** A small catalogue some weeks out, with one row the import must reject. */
 function catalogue(first: number, out: string, back: string, bad: string): string {
@@ -50,6 +50,14 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await expect(rejected).toHaveCount(1);
   await expect(rejected.locator("td").nth(0)).toHaveText("5");
   await expect(rejected.locator("td").nth(1)).toContainText("unknown airport `ZZZ`");
+  // The row itself, the file named, and all of it as a CSV to fix and upload again.
+  await expect(rejected.locator("td").nth(2)).toContainText(`${BAD},XQ,LHR,ZZZ,`);
+  await expect(page.getByRole("heading", { name: /^Rejected rows of catalogue\.csv/ })).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download as CSV" }).click()]);
+  expect(download.suggestedFilename()).toBe("catalogue - rejected rows.csv");
+  const csv = readFileSync(await download.path(), "utf8").split("\r\n");
+  expect(csv[0]).toBe("line,problems,row");
+  expect(csv[1]).toMatch(new RegExp(`^5,destination: unknown airport \`ZZZ\`,"${BAD},XQ,LHR,ZZZ,`));
   await shot(page, "admin-imports");
 
   // The catalogue shows them; one can be edited.
@@ -113,5 +121,39 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
 
   await page.goto("/admin/searches");
   await expect(page.getByRole("link", { name: "LHR → JFK" }).first()).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("an admin finds accounts, changes a role, and sees one account's searches", async ({ browser }) => {
+  const traveller = await browser.newPage();
+  const email = uniqueEmail("role");
+  await signUp(traveller, email);
+  await traveller.request.post("/api/graphql", {
+    data: {
+      query: "mutation($i: SearchInput!) { startSearch(input: $i) { id } }",
+      variables: { i: { origins: ["LHR"], destinations: ["JFK"], departureFrom: isoDay(30), departureTo: isoDay(30), providers: ["simulated"] } },
+    },
+  });
+  const page = await browser.newPage();
+  const problems = watchConsole(page);
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/admin/users");
+  await page.getByLabel("Email contains").fill(email.slice(0, 12).toUpperCase());
+  await page.getByRole("button", { name: "Find" }).click();
+  await expect(page).toHaveURL(/q=/);
+  const row = page.getByTestId("user-row").filter({ hasText: email });
+  await expect(row).toHaveCount(1);
+  page.once("dialog", (d) => void d.accept());
+  await row.getByLabel(`Role of ${email}`).selectOption("ADMIN");
+  await expect(page.getByText(`${email} is now ADMIN.`)).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("user-row").filter({ hasText: email }).getByLabel(`Role of ${email}`)).toHaveValue("ADMIN");
+  await page.getByTestId("user-row").filter({ hasText: email }).getByRole("link", { name: "their searches" }).click();
+  await expect(page).toHaveURL(/\/admin\/searches\?owner=/);
+  await expect(page.locator("[data-job-id]")).toHaveCount(1);
+  await page.getByLabel("Status").selectOption("RUNNING");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/status=RUNNING/);
+  await expect(page.getByText("No searches match.").or(page.locator("[data-job-id]"))).toBeVisible();
   expect(problems).toEqual([]);
 });

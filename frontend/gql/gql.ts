@@ -21,10 +21,12 @@ type Documents = {
     "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": typeof types.SearchProvidersDocument,
     "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": typeof types.ImportFieldsFragmentDoc,
     "\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n": typeof types.ImportsDocument,
-    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n": typeof types.ImportRejectionsDocument,
+    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id filename rowsRejected rejections(first: 1000) { line problems content } }\n  }\n": typeof types.ImportRejectionsDocument,
     "\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n": typeof types.ImportProgressLiveDocument,
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": typeof types.AdminProvidersDocument,
-    "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": typeof types.AllSearchesDocument,
+    "\n  query AllSearches($status: JobStatus, $ownerEmail: String) {\n    jobs(first: 100, scope: ALL, status: $status, ownerEmail: $ownerEmail) { nodes { ...JobSummary owner { email } } }\n  }\n": typeof types.AllSearchesDocument,
+    "\n  query Users($search: String, $role: Role, $after: String) {\n    users(first: 50, search: $search, role: $role, after: $after) {\n      nodes { id email role createdAt }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.UsersDocument,
+    "\n  mutation SetUserRole($userId: UUID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }\n": typeof types.SetUserRoleDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": typeof types.InventoryDocument,
     "\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n": typeof types.WebhookEndpointFieldsFragmentDoc,
     "\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n": typeof types.WebhookEndpointsDocument,
@@ -49,21 +51,27 @@ type Documents = {
     "\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n": typeof types.CancelBookingDocument,
     "\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n": typeof types.BookingNowDocument,
     "\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n": typeof types.NotificationsDocument,
-    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": typeof types.ResultRowFragmentDoc,
+    "\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n": typeof types.ItineraryFragmentDoc,
+    "\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n": typeof types.FlightDetailsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": typeof types.ResultRowFragmentDoc,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": typeof types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": typeof types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": typeof types.SearchPageDocument,
     "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": typeof types.FlightsDocument,
-    "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": typeof types.CalendarDocument,
+    "\n  query FlightsCount($jobId: UUID!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: 1, filter: $filter) { totalCount }\n  }\n": typeof types.FlightsCountDocument,
+    "\n  query Calendar($jobId: UUID!, $destinations: [String!]) {\n    priceCalendar(jobId: $jobId, destinations: $destinations) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": typeof types.CalendarDocument,
     "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": typeof types.PriceHistoryDocument,
     "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.PauseSearchDocument,
     "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.ResumeSearchDocument,
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": typeof types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n": typeof types.JobSummaryFragmentDoc,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations origins destinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency minorUnits } }\n  }\n": typeof types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": typeof types.JobProgressLiveDocument,
-    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": typeof types.BestOfferFragmentDoc,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": typeof types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.StartSearchDocument,
     "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n": typeof types.EstimateSearchDocument,
+    "\n  mutation SearchAgain($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": typeof types.SearchAgainDocument,
+    "\n  mutation RenameSearch($id: UUID!, $label: String!) { renameSearch(id: $id, label: $label) { id label updatedAt } }\n": typeof types.RenameSearchDocument,
+    "\n  mutation DeleteSearch($id: UUID!) { deleteSearch(id: $id) }\n": typeof types.DeleteSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": typeof types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": typeof types.MeDocument,
 };
@@ -75,10 +83,12 @@ const documents: Documents = {
     "\n  query SearchProviders {\n    providers { name kind enabled }\n  }\n": types.SearchProvidersDocument,
     "\n  fragment ImportFields on Import {\n    id filename source status sizeBytes rowsRead rowsImported rowsRejected percent error createdAt finishedAt\n  }\n": types.ImportFieldsFragmentDoc,
     "\n  query Imports {\n    imports(first: 20) { nodes { ...ImportFields } }\n  }\n": types.ImportsDocument,
-    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n": types.ImportRejectionsDocument,
+    "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id filename rowsRejected rejections(first: 1000) { line problems content } }\n  }\n": types.ImportRejectionsDocument,
     "\n  subscription ImportProgressLive($id: UUID!) {\n    importProgress(id: $id) { ...ImportFields }\n  }\n": types.ImportProgressLiveDocument,
     "\n  query AdminProviders {\n    providers {\n      name kind enabled baseUrl hasApiKey timeoutMs retries\n      rateLimit { perSecond scope }\n      capabilities { dateWindowDays nightsRange maxDestinations }\n      health { calls failures errorRate p50Ms p95Ms breaker }\n    }\n  }\n": types.AdminProvidersDocument,
-    "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n": types.AllSearchesDocument,
+    "\n  query AllSearches($status: JobStatus, $ownerEmail: String) {\n    jobs(first: 100, scope: ALL, status: $status, ownerEmail: $ownerEmail) { nodes { ...JobSummary owner { email } } }\n  }\n": types.AllSearchesDocument,
+    "\n  query Users($search: String, $role: Role, $after: String) {\n    users(first: 50, search: $search, role: $role, after: $after) {\n      nodes { id email role createdAt }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.UsersDocument,
+    "\n  mutation SetUserRole($userId: UUID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }\n": types.SetUserRoleDocument,
     "\n  query Inventory($filter: InventoryFilter, $first: Int!, $after: String) {\n    inventory(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        id flightNumber airline origin destination departureAt arrivalAt departureDate durationMinutes\n        cabin seatsTotal seatsAvailable price { amount currency minorUnits }\n      }\n    }\n  }\n": types.InventoryDocument,
     "\n  fragment WebhookEndpointFields on WebhookEndpoint {\n    id url eventTypes description enabled parallel createdAt updatedAt\n    failingSince disabledAt disabledReason previousSecretExpiresAt\n  }\n": types.WebhookEndpointFieldsFragmentDoc,
     "\n  query WebhookEndpoints {\n    webhookEndpoints { ...WebhookEndpointFields }\n  }\n": types.WebhookEndpointsDocument,
@@ -103,21 +113,27 @@ const documents: Documents = {
     "\n  mutation CancelBooking($id: UUID!) {\n    cancelBooking(id: $id) { id status cancelledAt }\n  }\n": types.CancelBookingDocument,
     "\n  query BookingNow($id: UUID!) {\n    booking(id: $id) { ...BookingItem }\n  }\n": types.BookingNowDocument,
     "\n  subscription Notifications {\n    notifications { kind jobId importId bookingId title message at }\n  }\n": types.NotificationsDocument,
-    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": types.ResultRowFragmentDoc,
+    "\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n": types.ItineraryFragmentDoc,
+    "\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n": types.FlightDetailsDocument,
+    "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": types.ResultRowFragmentDoc,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": types.SearchPageDocument,
     "\n  query Flights($jobId: UUID!, $first: Int!, $after: String, $orderBy: FlightOrder!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: $first, after: $after, orderBy: $orderBy, filter: $filter) {\n      pageInfo { hasNextPage endCursor }\n      nodes { ...ResultRow }\n    }\n  }\n": types.FlightsDocument,
-    "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": types.CalendarDocument,
+    "\n  query FlightsCount($jobId: UUID!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: 1, filter: $filter) { totalCount }\n  }\n": types.FlightsCountDocument,
+    "\n  query Calendar($jobId: UUID!, $destinations: [String!]) {\n    priceCalendar(jobId: $jobId, destinations: $destinations) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n": types.CalendarDocument,
     "\n  query PriceHistory($id: UUID!) {\n    job(id: $id) { id bestPriceHistory { at price { amount currency minorUnits } } }\n  }\n": types.PriceHistoryDocument,
     "\n  mutation PauseSearch($id: UUID!) { pauseSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.PauseSearchDocument,
     "\n  mutation ResumeSearch($id: UUID!) { resumeSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.ResumeSearchDocument,
     "\n  mutation CancelSearch($id: UUID!) { cancelSearch(id: $id) { id status pauseRequested cancelRequested updatedAt } }\n": types.CancelSearchDocument,
-    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n": types.JobSummaryFragmentDoc,
+    "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations origins destinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency minorUnits } }\n  }\n": types.JobSummaryFragmentDoc,
     "\n  subscription JobProgressLive($jobId: UUID!) {\n    jobProgress(jobId: $jobId) {\n      jobId\n      status\n      job { ...JobSummary bestOffer { ...BestOffer } }\n    }\n  }\n": types.JobProgressLiveDocument,
-    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n": types.BestOfferFragmentDoc,
+    "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": types.BestOfferFragmentDoc,
     "\n  mutation StartSearch($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.StartSearchDocument,
     "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n": types.EstimateSearchDocument,
+    "\n  mutation SearchAgain($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n": types.SearchAgainDocument,
+    "\n  mutation RenameSearch($id: UUID!, $label: String!) { renameSearch(id: $id, label: $label) { id label updatedAt } }\n": types.RenameSearchDocument,
+    "\n  mutation DeleteSearch($id: UUID!) { deleteSearch(id: $id) }\n": types.DeleteSearchDocument,
     "\n  mutation RefreshSession($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt }\n  }\n": types.RefreshSessionDocument,
     "\n  query Me {\n    me { id email role }\n  }\n": types.MeDocument,
 };
@@ -167,7 +183,7 @@ export function graphql(source: "\n  query Imports {\n    imports(first: 20) { n
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n"): (typeof documents)["\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }\n  }\n"];
+export function graphql(source: "\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id filename rowsRejected rejections(first: 1000) { line problems content } }\n  }\n"): (typeof documents)["\n  query ImportRejections($id: UUID!) {\n    import(id: $id) { id filename rowsRejected rejections(first: 1000) { line problems content } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -179,7 +195,15 @@ export function graphql(source: "\n  query AdminProviders {\n    providers {\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n"): (typeof documents)["\n  query AllSearches {\n    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }\n  }\n"];
+export function graphql(source: "\n  query AllSearches($status: JobStatus, $ownerEmail: String) {\n    jobs(first: 100, scope: ALL, status: $status, ownerEmail: $ownerEmail) { nodes { ...JobSummary owner { email } } }\n  }\n"): (typeof documents)["\n  query AllSearches($status: JobStatus, $ownerEmail: String) {\n    jobs(first: 100, scope: ALL, status: $status, ownerEmail: $ownerEmail) { nodes { ...JobSummary owner { email } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Users($search: String, $role: Role, $after: String) {\n    users(first: 50, search: $search, role: $role, after: $after) {\n      nodes { id email role createdAt }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Users($search: String, $role: Role, $after: String) {\n    users(first: 50, search: $search, role: $role, after: $after) {\n      nodes { id email role createdAt }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetUserRole($userId: UUID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }\n"): (typeof documents)["\n  mutation SetUserRole($userId: UUID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -279,7 +303,15 @@ export function graphql(source: "\n  subscription Notifications {\n    notificat
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"];
+export function graphql(source: "\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n"): (typeof documents)["\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n"): (typeof documents)["\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -299,7 +331,11 @@ export function graphql(source: "\n  query Flights($jobId: UUID!, $first: Int!, 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  query Calendar($jobId: UUID!) {\n    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"];
+export function graphql(source: "\n  query FlightsCount($jobId: UUID!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: 1, filter: $filter) { totalCount }\n  }\n"): (typeof documents)["\n  query FlightsCount($jobId: UUID!, $filter: FlightFilter) {\n    flights(jobId: $jobId, first: 1, filter: $filter) { totalCount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Calendar($jobId: UUID!, $destinations: [String!]) {\n    priceCalendar(jobId: $jobId, destinations: $destinations) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  query Calendar($jobId: UUID!, $destinations: [String!]) {\n    priceCalendar(jobId: $jobId, destinations: $destinations) { departureDate returnDate offers price { amount currency minorUnits } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -319,7 +355,7 @@ export function graphql(source: "\n  mutation CancelSearch($id: UUID!) { cancelS
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }\n  }\n"];
+export function graphql(source: "\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations origins destinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency minorUnits } }\n  }\n"): (typeof documents)["\n  fragment JobSummary on SearchJob {\n    id\n    label\n    status\n    totalTasks\n    completedTasks\n    failedTasks\n    foundFlights\n    percent\n    tasksPerSecond\n    etaSeconds\n    cancelRequested\n    pauseRequested\n    error\n    createdAt\n    updatedAt\n    finishedAt\n    bestPrice { amount currency minorUnits }\n    spec { requestedOrigins requestedDestinations origins destinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency minorUnits } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -327,7 +363,7 @@ export function graphql(source: "\n  subscription JobProgressLive($jobId: UUID!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"): (typeof documents)["\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n  }\n"];
+export function graphql(source: "\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"): (typeof documents)["\n  fragment BestOffer on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -336,6 +372,18 @@ export function graphql(source: "\n  mutation StartSearch($input: SearchInput!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n"): (typeof documents)["\n  query EstimateSearch($input: SearchInput!) {\n    estimateSearch(input: $input) {\n      totalTasks\n      estimatedSeconds\n      withinQuota\n      quotaMessage\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SearchAgain($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"): (typeof documents)["\n  mutation SearchAgain($input: SearchInput!) {\n    startSearch(input: $input) { ...JobSummary }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenameSearch($id: UUID!, $label: String!) { renameSearch(id: $id, label: $label) { id label updatedAt } }\n"): (typeof documents)["\n  mutation RenameSearch($id: UUID!, $label: String!) { renameSearch(id: $id, label: $label) { id label updatedAt } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSearch($id: UUID!) { deleteSearch(id: $id) }\n"): (typeof documents)["\n  mutation DeleteSearch($id: UUID!) { deleteSearch(id: $id) }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -4,6 +4,7 @@ import type { TypedDocumentNode } from "@apollo/client";
 import { NextResponse, type NextRequest } from "next/server";
 
 import { callApi } from "./server";
+import { safeNext } from "./next-path";
 import { refuseCrossSite } from "./route";
 import { writeSession, type Pair } from "./session";
 
@@ -45,9 +46,11 @@ export async function authenticate<T>(
     email = typeof body?.email === "string" ? body.email : "";
     password = typeof body?.password === "string" ? body.password : "";
   }
+  const next = safeNext(request.nextUrl.searchParams.get("next"));
   const back = (errors: { message: string }[]) => {
     const url = new URL(request.nextUrl.pathname.endsWith("/signup") ? "/signup" : "/login", request.url);
     url.searchParams.set("error", errors.map((e) => e.message).join("; ").slice(0, 300));
+    if (next !== "/searches") url.searchParams.set("next", next);
     return NextResponse.redirect(url, 303);
   };
   let result;
@@ -63,7 +66,7 @@ export async function authenticate<T>(
   }
   const payload = pick(result.data);
   const response = isForm
-    ? NextResponse.redirect(new URL("/searches", request.url), 303)
+    ? NextResponse.redirect(new URL(next, request.url), 303)
     : NextResponse.json({ user: payload.user });
   writeSession(response, request, payload);
   return response;

@@ -3,11 +3,13 @@ import "server-only";
 import type { TypedDocumentNode } from "@apollo/client";
 import { addTypenameToDocument } from "@apollo/client/utilities";
 import { print } from "graphql";
-import { cookies } from "next/headers";
+import { cookies, headers } from "next/headers";
+import { cache } from "react";
 import { notFound, redirect } from "next/navigation";
 
 import { apiUrl } from "./config";
 import type { ApiError } from "./graphql-errors";
+import { loginUrl } from "./next-path";
 import { readSession } from "./session";
 
 /**
@@ -47,16 +49,26 @@ export async function callApi<T, V>(
   return { data: body.data, errors: body.errors, status: response.status };
 }
 
+/** One request per document and variables while a page renders (its metadata asks too). */
+const queryOnce = cache((document: TypedDocumentNode<unknown, unknown>, variables: string, token: string) =>
+  callApi(document, JSON.parse(variables) as unknown, token),
+);
+
+/** The log-in page, coming back afterwards to the page being rendered (set by the proxy). */
+export async function loginHere(extra?: Record<string, string>): Promise<string> {
+  return loginUrl((await headers()).get("x-page-path"), extra);
+}
+
 /**
  * A query for a server component: signed out (or with a dead token) goes to the log-in
  * page; NOT_FOUND is the 404 page; any other error is thrown for the error page.
  */
 export async function serverQuery<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
   const token = await sessionToken();
-  if (!token) redirect("/login");
-  const result = await callApi(document, variables, token);
+  if (!token) redirect(await loginHere());
+  const result = (await queryOnce(document as TypedDocumentNode<unknown, unknown>, JSON.stringify(variables), token)) as GraphqlResult<T>;
   const codes = (result.errors ?? []).map((e) => e.extensions?.code);
-  if (result.status === 401 || codes.includes("UNAUTHENTICATED")) redirect("/login?expired=1");
+  if (result.status === 401 || codes.includes("UNAUTHENTICATED")) redirect(await loginHere({ expired: "1" }));
   if (codes.includes("NOT_FOUND") || codes.includes("FORBIDDEN")) notFound();
   if (result.errors?.length || !result.data) {
     throw new Error(result.errors?.map((e) => e.message).join("; ") ?? `the API answered ${result.status}`);

@@ -14,7 +14,7 @@ export const Imports = graphql(`
 
 export const ImportRejections = graphql(`
   query ImportRejections($id: UUID!) {
-    import(id: $id) { id rowsRejected rejections(first: 1000) { line reason } }
+    import(id: $id) { id filename rowsRejected rejections(first: 1000) { line problems content } }
   }
 `);
 
@@ -36,9 +36,22 @@ export const AdminProviders = graphql(`
 `);
 
 export const AllSearches = graphql(`
-  query AllSearches {
-    jobs(first: 100, scope: ALL) { nodes { ...JobSummary owner { email } } }
+  query AllSearches($status: JobStatus, $ownerEmail: String) {
+    jobs(first: 100, scope: ALL, status: $status, ownerEmail: $ownerEmail) { nodes { ...JobSummary owner { email } } }
   }
+`);
+
+export const Users = graphql(`
+  query Users($search: String, $role: Role, $after: String) {
+    users(first: 50, search: $search, role: $role, after: $after) {
+      nodes { id email role createdAt }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const SetUserRole = graphql(`
+  mutation SetUserRole($userId: UUID!, $role: Role!) { setUserRole(userId: $userId, role: $role) { id role } }
 `);
 
 export const Inventory = graphql(`

@@ -6,7 +6,7 @@ import { useState, type FormEvent } from "react";
 import { toast } from "sonner";
 
 import { graphql } from "@/gql";
-import type { ImportFieldsFragment, ImportFlightsMutation, ImportsQuery } from "@/gql/graphql";
+import type { ImportFieldsFragment, ImportFlightsMutation, ImportRejectionsQuery, ImportsQuery } from "@/gql/graphql";
 import { ProgressBar } from "@/components/search/progress-bar";
 import { useSeededQuery } from "@/lib/hooks";
 
@@ -46,8 +46,62 @@ function ImportRow({ item, onShow }: { item: ImportFieldsFragment; onShow: (id: 
           </button>
         ) : "0"}
       </td>
-      <td>{item.error ?? ""}</td>
+      <td className="wrap">{item.error ?? ""}</td>
     </tr>
+  );
+}
+
+type RejectionsOf = NonNullable<ImportRejectionsQuery["import"]>;
+
+/** A CSV field, quoted when it has to be. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** The rejected rows as a CSV file: line, problems, the row itself. */
+function rejectionsCsv(item: RejectionsOf): string {
+  const lines = ["line,problems,row"];
+  for (const r of item.rejections) lines.push([String(r.line), r.problems.join("; "), r.content ?? ""].map(csvField).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** An import's rejected rows: each with all its problems and its own text, and a CSV of them. */
+function Rejections({ item }: { item: RejectionsOf }) {
+  const kept = item.rejections.length;
+  const download = () => {
+    const url = URL.createObjectURL(new Blob([rejectionsCsv(item)], { type: "text/csv" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `${item.filename.replace(/\.csv$/i, "")} - rejected rows.csv`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  return (
+    <section className="panel" aria-labelledby="rejected-heading">
+      <div className="row" style={{ justifyContent: "space-between", alignItems: "center" }}>
+        <h2 id="rejected-heading" style={{ margin: 0 }}>
+          Rejected rows of {item.filename} ({item.rowsRejected.toLocaleString("en")})
+        </h2>
+        <button type="button" className="secondary" onClick={download}>Download as CSV</button>
+      </div>
+      {item.rowsRejected > kept ? <p className="muted">The first {kept.toLocaleString("en")} are kept and shown.</p> : null}
+      <div className="table-wrap">
+        <table data-testid="rejections" className="cards">
+          <thead><tr><th scope="col">Line</th><th scope="col">Problems</th><th scope="col">Row</th></tr></thead>
+          <tbody>
+            {item.rejections.map((r) => (
+              <tr key={r.line}>
+                <td data-label="Line">{r.line}</td>
+                <td data-label="Problems" className="wrap">
+                  {r.problems.length === 1 ? r.problems[0] : <ul className="problems">{r.problems.map((p) => <li key={p}>{p}</li>)}</ul>}
+                </td>
+                <td data-label="Row" className="wrap"><code>{r.content ?? "—"}</code></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 
@@ -129,21 +183,7 @@ export function ImportsPanel({ initial }: { initial: ImportsQuery }) {
           </table>
         </div>
       </section>
-      {rejections.data?.import ? (
-        <section className="panel" aria-labelledby="rejected-heading">
-          <h2 id="rejected-heading" style={{ marginTop: 0 }}>Rejected rows ({rejections.data.import.rowsRejected})</h2>
-          <div className="table-wrap">
-            <table data-testid="rejections">
-              <thead><tr><th scope="col">Line</th><th scope="col">Reason</th></tr></thead>
-              <tbody>
-                {rejections.data.import.rejections.map((r) => (
-                  <tr key={r.line}><td>{r.line}</td><td>{r.reason}</td></tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
-      ) : null}
+      {rejections.data?.import ? <Rejections item={rejections.data.import} /> : null}
     </>
   );
 }

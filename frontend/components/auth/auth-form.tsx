@@ -7,7 +7,13 @@ import { useState, type FormEvent } from "react";
 import { fieldErrors, type ApiError } from "@/lib/graphql-errors";
 
 /** Log-in or sign-up: the route handler sets the session cookie; errors show by their field. */
-export function AuthForm({ mode, expired, error }: { mode: "login" | "signup"; expired?: boolean; error?: string }) {
+export function AuthForm({ mode, expired, error, next = "/searches" }: {
+  mode: "login" | "signup";
+  expired?: boolean;
+  error?: string;
+  /** Where to go once signed in (already checked to be a path on this site). */
+  next?: string;
+}) {
   const router = useRouter();
   const [errors, setErrors] = useState<Record<string, string>>(error ? { "": error } : {});
   const [busy, setBusy] = useState(false);
@@ -28,7 +34,7 @@ export function AuthForm({ mode, expired, error }: { mode: "login" | "signup"; e
         setErrors(fieldErrors(body.errors ?? [{ message: "something went wrong; try again" }]));
         return;
       }
-      router.push("/searches");
+      router.push(next);
       router.refresh();
     } catch {
       setErrors({ "": "the server is not reachable; try again" });
@@ -39,7 +45,7 @@ export function AuthForm({ mode, expired, error }: { mode: "login" | "signup"; e
 
   const signup = mode === "signup";
   return (
-    <form className="panel" method="post" action={`/api/auth/${mode}`} onSubmit={submit} noValidate aria-describedby="form-error">
+    <form className="panel" method="post" action={`/api/auth/${mode}${next === "/searches" ? "" : `?next=${encodeURIComponent(next)}`}`} onSubmit={submit} noValidate aria-describedby="form-error">
       {expired ? <p className="muted">Your session ended; log in again.</p> : null}
       <div className="field">
         <label htmlFor="email">Email</label>
@@ -58,7 +64,7 @@ export function AuthForm({ mode, expired, error }: { mode: "login" | "signup"; e
       <div id="form-error" className="form-error" role="alert">{errors[""]}</div>
       <div className="row">
         <button type="submit" disabled={busy}>{signup ? "Create account" : "Log in"}</button>
-        {signup ? <Link href="/login">I have an account</Link> : <Link href="/signup">Create an account</Link>}
+        {signup ? <Link href={next === "/searches" ? "/login" : `/login?next=${encodeURIComponent(next)}`}>I have an account</Link> : <Link href={next === "/searches" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>}
       </div>
     </form>
   );

@@ -4,7 +4,7 @@ import { useId, useRef, useState } from "react";
 import { toast } from "sonner";
 
 import type { PassengerInput } from "@/gql/graphql";
-import { money } from "@/lib/format";
+import { useFormat } from "@/lib/locale";
 
 import { type BookableOffer, type BookingProblem, useBook } from "./use-book";
 
@@ -18,6 +18,7 @@ function newKey(): string {
  * price that moved is shown, and booking again at it is one click.
  */
 export function BookOffer({ offer, jobId, adults, label = "Book" }: { offer: BookableOffer; jobId: string; adults: number; label?: string }) {
+  const f = useFormat();
   const dialog = useRef<HTMLDialogElement>(null);
   // The same offer may have two of these on a page (its row, and the best flight).
   const uid = useId();
@@ -63,7 +64,7 @@ export function BookOffer({ offer, jobId, adults, label = "Book" }: { offer: Boo
           }}
         >
           <h2 id={`book-${uid}`} style={{ marginTop: 0 }}>
-            Book {offer.origin} → {offer.destination} for {money(offer.price)}
+            Book {offer.origin} → {offer.destination} for {f.money(offer.price)}
           </h2>
           <p className="muted">
             {offer.carrier} {offer.flightNumbers.join(" ")} · {adults === 1 ? "1 passenger" : `${adults} passengers`}, price for all of them
@@ -97,10 +98,10 @@ export function BookOffer({ offer, jobId, adults, label = "Book" }: { offer: Boo
           <div className="row">
             {problem?.code === "PRICE_CHANGED" && problem.newPrice ? (
               <button type="button" onClick={() => void submit(problem.newPrice?.minorUnits)}>
-                Book at {money(problem.newPrice)}
+                Book at {f.money(problem.newPrice)}
               </button>
             ) : (
-              <button type="submit" disabled={booking}>Book for {money(offer.price)}</button>
+              <button type="submit" disabled={booking}>Book for {f.money(offer.price)}</button>
             )}
             <button type="button" className="secondary" onClick={() => { setProblem(null); dialog.current?.close(); }}>
               Close

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { toast } from "sonner";
 
 import type { BookingItemFragment as BookingItem } from "@/gql/graphql";
-import { localTime, money } from "@/lib/format";
+import { useFormat } from "@/lib/locale";
 
 import { CancelBooking } from "./fragments";
 import { describeProblem, typed, useBook } from "./use-book";
@@ -23,6 +23,7 @@ function newKey(): string {
 }
 
 function Actions({ booking, superseded }: { booking: BookingItem; superseded: boolean }) {
+  const f = useFormat();
   const [cancel, cancelling] = useMutation(CancelBooking, {
     optimisticResponse: {
       cancelBooking: typed("Booking", { id: booking.id, status: "CANCELLED" as const, cancelledAt: new Date().toISOString() }),
@@ -67,7 +68,7 @@ function Actions({ booking, superseded }: { booking: BookingItem; superseded: bo
           else toast.success("Booking… the airline is confirming it.");
         }}
       >
-        Book at {money(newPrice)}
+        Book at {f.money(newPrice)}
       </button>
     );
   }
@@ -76,6 +77,7 @@ function Actions({ booking, superseded }: { booking: BookingItem; superseded: bo
 
 /** Bookings, newest first, as they change: booking…, confirmed, not booked (and why), cancelled. */
 export function BookingList({ bookings, showAccount = false }: { bookings: readonly (BookingItem & { accountId?: string })[]; showAccount?: boolean }) {
+  const f = useFormat();
   if (bookings.length === 0) return <p className="muted">No bookings yet.</p>;
   return (
     <div className="table-wrap">
@@ -98,9 +100,9 @@ export function BookingList({ bookings, showAccount = false }: { bookings: reado
                 {b.offer ? `${b.offer.origin} → ${b.offer.destination}` : "—"}{" "}
                 <span className="muted">{b.offer ? `${b.offer.carrier} ${b.offer.flightNumbers.join(" ")}` : ""}</span>
               </td>
-              <td>{b.offer ? localTime(b.offer.departureAt) : "—"}</td>
+              <td>{b.offer ? f.localTime(b.offer.departureAt) : "—"}</td>
               <td>{b.passengers.map((p) => `${p.givenName} ${p.familyName}`).join(", ")}</td>
-              <td>{money(b.price)}</td>
+              <td>{f.money(b.price)}</td>
               <td>
                 <span className={`status ${b.status === "CONFIRMED" ? "SUCCEEDED" : b.status === "PENDING" ? "RUNNING" : b.status}`} data-testid="booking-status">
                   {STATUS_TEXT[b.status] ?? b.status}

@@ -4,7 +4,7 @@ import dynamic from "next/dynamic";
 
 import type { PriceHistoryQuery } from "@/gql/graphql";
 import { PriceHistory } from "@/components/search/documents";
-import { money } from "@/lib/format";
+import { useFormat } from "@/lib/locale";
 import { StaleNotice } from "@/components/layout/stale-notice";
 import { useSeededQuery, useThrottledRefetch } from "@/lib/hooks";
 
@@ -26,6 +26,7 @@ export function PriceChart({ jobId, bestPrice, until, seededAt, initial }: {
   seededAt: number | null;
   initial: PriceHistoryQuery;
 }) {
+  const f = useFormat();
   const { data, previousData, error, refetch } = useSeededQuery(PriceHistory, { id: jobId }, initial);
   useThrottledRefetch(bestPrice, () => refetch(), 2000, seededAt);
   const history = (data ?? previousData ?? initial).job?.bestPriceHistory ?? [];
@@ -39,11 +40,11 @@ export function PriceChart({ jobId, bestPrice, until, seededAt, initial }: {
     <figure style={{ margin: 0 }}>
       <StaleNotice error={error} />
       <div style={{ width: "100%", height: 260 }} data-testid="price-chart">
-        <PriceLine points={points} currency={currency} />
+        <PriceLine points={points} money={(amount) => f.money({ amount: String(amount), currency })} />
       </div>
       <figcaption className="muted">
         Best price over time: {history.length === 1 ? "found once" : `${history.length} improvements`}, now{" "}
-        {money(history[history.length - 1].price)}.
+        {f.money(history[history.length - 1].price)}.
       </figcaption>
     </figure>
   );

@@ -12,7 +12,7 @@ function elapsed(seconds: number, span: number): string {
 export type PricePoint = { t: number; price: number };
 
 /** The drawing itself: recharts, loaded only when the chart tab opens. */
-export default function PriceLine({ points, currency }: { points: PricePoint[]; currency: string }) {
+export default function PriceLine({ points, money }: { points: PricePoint[]; money: (amount: number) => string }) {
   const first = points[0].t;
   const span = (points[points.length - 1].t - first) / 1000;
   return (
@@ -28,7 +28,7 @@ export default function PriceLine({ points, currency }: { points: PricePoint[]; 
         <YAxis dataKey="price" domain={["auto", "auto"]} width={70} />
         <Tooltip
           labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString()}
-          formatter={(v) => [`${Number(v).toFixed(2)} ${currency}`, "best price"]}
+          formatter={(v) => [money(Number(v)), "best price"]}
         />
         {/* A single point draws no line: show it as a dot. */}
         <Line type="stepAfter" dataKey="price" stroke="#1f5fd6" dot={points.length < 2} isAnimationActive={false} />

@@ -27,9 +27,16 @@ export const Flights = graphql(`
   }
 `);
 
+/** How many offers pass a filter (read after the page, never holding it up). */
+export const FlightsCount = graphql(`
+  query FlightsCount($jobId: UUID!, $filter: FlightFilter) {
+    flights(jobId: $jobId, first: 1, filter: $filter) { totalCount }
+  }
+`);
+
 export const Calendar = graphql(`
-  query Calendar($jobId: UUID!) {
-    priceCalendar(jobId: $jobId) { departureDate returnDate offers price { amount currency minorUnits } }
+  query Calendar($jobId: UUID!, $destinations: [String!]) {
+    priceCalendar(jobId: $jobId, destinations: $destinations) { departureDate returnDate offers price { amount currency minorUnits } }
   }
 `);
 

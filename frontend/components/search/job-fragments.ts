@@ -20,7 +20,7 @@ export const JobSummaryFragment = graphql(`
     updatedAt
     finishedAt
     bestPrice { amount currency minorUnits }
-    spec { requestedOrigins requestedDestinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency } }
+    spec { requestedOrigins requestedDestinations origins destinations departureFrom departureTo nights { min max } adults cabin currency providers maxStops maxPrice { amount currency minorUnits } }
   }
 `);
 
@@ -50,5 +50,6 @@ export const BestOfferFragment = graphql(`
     stops
     durationMinutes
     price { amount currency minorUnits }
+    segments { direction flightNumber }
   }
 `);

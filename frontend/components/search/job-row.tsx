@@ -3,39 +3,38 @@
 import Link from "next/link";
 
 import type { JobSummaryFragment } from "@/gql/graphql";
-import { eta, money } from "@/lib/format";
+import { eta } from "@/lib/format";
+import { useFormat } from "@/lib/locale";
 
 import { ProgressBar } from "./progress-bar";
+import { searchTitle, specSummary } from "./spec";
 import { useLiveJob } from "./use-live-job";
 
-export function searchTitle(job: Pick<JobSummaryFragment, "label" | "spec">): string {
-  return job.label ?? `${job.spec.requestedOrigins.join(", ")} → ${job.spec.requestedDestinations.join(", ")}`;
-}
 
 /** One search in a list, its progress live. */
 export function JobRow({ job, showOwner }: { job: JobSummaryFragment & { owner?: { email: string } | null }; showOwner?: boolean }) {
   useLiveJob(job.id, job.status);
+  const f = useFormat();
   const title = searchTitle(job);
   return (
     <tr data-job-id={job.id}>
       <td>
         <Link href={`/searches/${job.id}`}>{title}</Link>
-        <div className="muted">
-          {job.spec.departureFrom} – {job.spec.departureTo}
-          {job.spec.nights ? `, ${job.spec.nights.min}–${job.spec.nights.max} nights` : ", one way"}
-        </div>
+        <div className="muted small" data-testid="job-summary">{specSummary(job.spec, f.locale)}</div>
         {showOwner && job.owner ? <div className="muted">{job.owner.email}</div> : null}
       </td>
-      <td><span className={`status ${job.status}`}>{job.status}</span></td>
-      <td style={{ minWidth: "9rem" }}>
-        <ProgressBar percent={job.percent} label={`Progress of ${title}`} />
-        <div className="muted">
-          {job.completedTasks.toLocaleString("en")} / {job.totalTasks.toLocaleString("en")}
-          {job.status === "RUNNING" ? ` · ETA ${eta(job.etaSeconds)}` : ""}
+      <td data-label="Status"><span className={`status ${job.status}`}>{job.status}</span></td>
+      <td data-label="Progress" style={{ minWidth: "9rem" }}>
+        <div style={{ flex: 1 }}>
+          <ProgressBar percent={job.percent} label={`Progress of ${title}`} />
+          <div className="muted">
+            {f.count(job.completedTasks)} / {f.count(job.totalTasks)}
+            {job.status === "RUNNING" ? ` · ETA ${eta(job.etaSeconds)}` : ""}
+          </div>
         </div>
       </td>
-      <td>{job.foundFlights.toLocaleString("en")}</td>
-      <td>{money(job.bestPrice)}</td>
+      <td data-label="Flights">{f.count(job.foundFlights)}</td>
+      <td data-label="Best price">{f.money(job.bestPrice)}</td>
     </tr>
   );
 }
@@ -43,7 +42,7 @@ export function JobRow({ job, showOwner }: { job: JobSummaryFragment & { owner?:
 export function JobTable({ jobs, showOwner }: { jobs: (JobSummaryFragment & { owner?: { email: string } | null })[]; showOwner?: boolean }) {
   return (
     <div className="table-wrap">
-      <table>
+      <table className="cards">
         <thead>
           <tr>
             <th scope="col">Search</th>

@@ -6,8 +6,8 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { graphql } from "@/gql";
-import type { Cabin } from "@/gql/graphql";
-import { CURRENCIES, count, exponent, roughly } from "@/lib/format";
+import type { Cabin, SearchInput } from "@/gql/graphql";
+import { CURRENCIES, amountProblem, count, exponent, roughly } from "@/lib/format";
 import { fieldErrors } from "@/lib/graphql-errors";
 
 import { AirportPicker } from "./airport-picker";
@@ -40,12 +40,15 @@ function isoDay(offset: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** What the form starts with: an earlier search's input ("edit as new"). */
+export type SearchDefaults = SearchInput;
+
 /** A search, as a travel site asks for one; the API's objections show beside their fields. */
-export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
+export function SearchForm({ providers, defaults }: { providers: ProviderChoice[]; defaults?: SearchDefaults }) {
   const router = useRouter();
-  const [origins, setOrigins] = useState<string[]>([]);
-  const [destinations, setDestinations] = useState<string[]>([]);
-  const [roundTrip, setRoundTrip] = useState(true);
+  const [origins, setOrigins] = useState<string[]>(defaults?.origins ?? []);
+  const [destinations, setDestinations] = useState<string[]>(defaults?.destinations ?? []);
+  const [roundTrip, setRoundTrip] = useState(defaults ? Boolean(defaults.nights) : true);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [start, { loading }] = useMutation(StartSearch);
 
@@ -69,7 +72,8 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
     if (roundTrip && !whole("nightsMin")) unreadable.nightsMin = "give the fewest nights as a whole number";
     if (roundTrip && !whole("nightsMax")) unreadable.nightsMax = "give the most nights as a whole number";
     if (!whole("adults")) unreadable.adults = "give the number of passengers as a whole number";
-    if (cap !== "" && !Number.isFinite(Number(cap))) unreadable.maxPrice = "give the price cap as an amount, e.g. 450";
+    const capProblem = cap === "" ? null : amountProblem(cap, currency);
+    if (capProblem) unreadable.maxPrice = capProblem;
     if (Object.keys(unreadable).length > 0) {
       // The API is not asked, so what it would have said of the places is said here too.
       if (origins.length === 0) unreadable.origins = "give at least one airport or city code";
@@ -165,24 +169,24 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
       <div className="grid" style={{ marginTop: "0.5rem" }}>
         <div className="field">
           <label htmlFor="departureFrom">Earliest departure</label>
-          <input id="departureFrom" name="departureFrom" type="date" defaultValue={isoDay(30)} required />
+          <input id="departureFrom" name="departureFrom" type="date" defaultValue={defaults?.departureFrom ?? isoDay(30)} required />
           {err("departureFrom")}
         </div>
         <div className="field">
           <label htmlFor="departureTo">Latest departure</label>
-          <input id="departureTo" name="departureTo" type="date" defaultValue={isoDay(37)} required />
+          <input id="departureTo" name="departureTo" type="date" defaultValue={defaults?.departureTo ?? isoDay(37)} required />
           {err("departureTo")}
         </div>
         {roundTrip ? (
           <>
             <div className="field">
               <label htmlFor="nightsMin">Nights, at least</label>
-              <input id="nightsMin" name="nightsMin" type="number" min="0" defaultValue={7} aria-invalid={errors.nightsMin ? true : undefined} />
+              <input id="nightsMin" name="nightsMin" type="number" min="0" defaultValue={defaults?.nights?.min ?? 7} aria-invalid={errors.nightsMin ? true : undefined} />
               {err("nightsMin")}
             </div>
             <div className="field">
               <label htmlFor="nightsMax">Nights, at most</label>
-              <input id="nightsMax" name="nightsMax" type="number" min="0" defaultValue={10} aria-invalid={errors.nightsMax || errors.nights ? true : undefined} />
+              <input id="nightsMax" name="nightsMax" type="number" min="0" defaultValue={defaults?.nights?.max ?? 10} aria-invalid={errors.nightsMax || errors.nights ? true : undefined} />
               {err("nightsMax")}
               {err("nights")}
             </div>
@@ -192,12 +196,12 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
       <div className="grid" style={{ marginTop: "0.5rem" }}>
         <div className="field">
           <label htmlFor="adults">Passengers</label>
-          <input id="adults" name="adults" type="number" min="1" max="9" defaultValue={1} />
+          <input id="adults" name="adults" type="number" min="1" max="9" defaultValue={defaults?.adults ?? 1} />
           {err("adults")}
         </div>
         <div className="field">
           <label htmlFor="cabin">Cabin</label>
-          <select id="cabin" name="cabin" defaultValue="ECONOMY">
+          <select id="cabin" name="cabin" defaultValue={defaults?.cabin ?? "ECONOMY"}>
             <option value="ECONOMY">Economy</option>
             <option value="PREMIUM_ECONOMY">Premium economy</option>
             <option value="BUSINESS">Business</option>
@@ -206,7 +210,7 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
         </div>
         <div className="field">
           <label htmlFor="maxStops">Stops</label>
-          <select id="maxStops" name="maxStops" defaultValue="">
+          <select id="maxStops" name="maxStops" defaultValue={defaults?.maxStops == null ? "" : String(defaults.maxStops)}>
             <option value="">Any</option>
             <option value="0">Direct only</option>
             <option value="1">At most 1</option>
@@ -216,12 +220,13 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
         </div>
         <div className="field">
           <label htmlFor="maxPrice">Price cap (all passengers)</label>
-          <input id="maxPrice" name="maxPrice" type="number" min="0" step="any" placeholder="none" />
+          <input id="maxPrice" name="maxPrice" type="text" inputMode="decimal" placeholder="none"
+            defaultValue={defaults?.maxPrice == null ? "" : String(defaults.maxPrice / 10 ** exponent(defaults.currency ?? "EUR"))} />
           {err("maxPrice")}
         </div>
         <div className="field">
           <label htmlFor="currency">Currency</label>
-          <select id="currency" name="currency" defaultValue="EUR">
+          <select id="currency" name="currency" defaultValue={defaults?.currency ?? "EUR"}>
             {CURRENCIES.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
           {err("currency")}
@@ -232,7 +237,7 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
         <div className="row">
           {providers.map((p) => (
             <label key={p.name} style={{ fontWeight: 400 }}>
-              <input type="checkbox" name={`provider-${p.name}`} defaultChecked={p.enabled} disabled={!p.enabled} /> {p.name}
+              <input type="checkbox" name={`provider-${p.name}`} defaultChecked={p.enabled && (!defaults?.providers?.length || defaults.providers.includes(p.name))} disabled={!p.enabled} /> {p.name}
               <span className="muted"> ({p.kind}{p.enabled ? "" : ", off"})</span>
             </label>
           ))}
@@ -241,7 +246,7 @@ export function SearchForm({ providers }: { providers: ProviderChoice[] }) {
       </fieldset>
       <div className="field" style={{ marginTop: "0.5rem" }}>
         <label htmlFor="label">Name (optional)</label>
-        <input id="label" name="label" type="text" maxLength={200} placeholder="e.g. Easter in Asia" />
+        <input id="label" name="label" type="text" maxLength={200} placeholder="e.g. Easter in Asia" defaultValue={defaults?.label ?? ""} />
         {err("label")}
       </div>
       <div className="form-error" role="alert">{errors[""] ?? errors.input}</div>
