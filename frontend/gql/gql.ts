@@ -54,6 +54,7 @@ type Documents = {
     "\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n": typeof types.ItineraryFragmentDoc,
     "\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n": typeof types.FlightDetailsDocument,
     "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": typeof types.ResultRowFragmentDoc,
+    "\n  query JobAirlines($id: UUID!) {\n    job(id: $id) { id airlines { code name } }\n  }\n": typeof types.JobAirlinesDocument,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": typeof types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": typeof types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": typeof types.SearchPageDocument,
@@ -116,6 +117,7 @@ const documents: Documents = {
     "\n  fragment Itinerary on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    cabin\n    price { amount currency minorUnits }\n    expiresAt\n    deepLink\n    foundAt\n    segments { direction carrier flightNumber origin destination departureAt arrivalAt }\n  }\n": types.ItineraryFragmentDoc,
     "\n  query FlightDetails($id: UUID!) {\n    flight(id: $id) { ...Itinerary }\n  }\n": types.FlightDetailsDocument,
     "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n": types.ResultRowFragmentDoc,
+    "\n  query JobAirlines($id: UUID!) {\n    job(id: $id) { id airlines { code name } }\n  }\n": types.JobAirlinesDocument,
     "\n  query Airports($query: String!) {\n    airports(query: $query, first: 8) { code kind name city country airports }\n  }\n": types.AirportsDocument,
     "\n  query MySearches {\n    jobs(first: 100) { nodes { ...JobSummary } pageInfo { hasNextPage } }\n  }\n": types.MySearchesDocument,
     "\n  query SearchPage($id: UUID!) {\n    job(id: $id) {\n      ...JobSummary\n      bestOffer { ...BestOffer }\n    }\n  }\n": types.SearchPageDocument,
@@ -312,6 +314,10 @@ export function graphql(source: "\n  query FlightDetails($id: UUID!) {\n    flig
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"): (typeof documents)["\n  fragment ResultRow on FlightOffer {\n    id\n    provider\n    origin\n    destination\n    departureAt\n    arrivalAt\n    returnDepartureAt\n    returnArrivalAt\n    carrier\n    flightNumbers\n    stops\n    durationMinutes\n    price { amount currency minorUnits }\n    segments { direction flightNumber }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query JobAirlines($id: UUID!) {\n    job(id: $id) { id airlines { code name } }\n  }\n"): (typeof documents)["\n  query JobAirlines($id: UUID!) {\n    job(id: $id) { id airlines { code name } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -17,7 +17,7 @@ const FLIGHTS: &str =
   flights(jobId: $job, first: 37, after: $after, orderBy: $order, filter: $filter) {
     totalCount
     nodes { id destination departureAt arrivalAt departureDate returnDate stops durationMinutes
-      price { minorUnits } foundAt }
+      carrier price { minorUnits } foundAt }
     pageInfo { hasNextPage endCursor }
   }
 }";
@@ -198,6 +198,40 @@ async fn filters_by_day_trip_and_time_count_the_same_as_their_pages(backend: Bac
         assert!(offers.iter().all(&keep), "{filter}");
         assert_eq!(totals[0], expected, "{filter}: totalCount");
     }
+
+    // The airlines found, by code, named where known.
+    let airlines = app
+        .data(
+            "query($id: UUID!) { job(id: $id) { airlines { code name } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let listed: Vec<(String, Value)> = airlines["job"]["airlines"]
+        .as_array()
+        .expect("airlines")
+        .iter()
+        .map(|a| {
+            (
+                a["code"].as_str().expect("code").to_string(),
+                a["name"].clone(),
+            )
+        })
+        .collect();
+    let mut carriers: Vec<String> = all
+        .iter()
+        .map(|o| o["carrier"].as_str().expect("carrier").to_string())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    carriers.sort();
+    assert_eq!(
+        listed.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+        carriers
+    );
+    assert!(
+        listed.iter().all(|(_, name)| name.is_string()),
+        "the simulated airlines are all named: {listed:?}"
+    );
 
     // A snapshot: nothing was found after the last offer, everything at or before it.
     let last_found = all

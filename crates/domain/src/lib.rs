@@ -1,6 +1,7 @@
 //! Pure types and rules of fast-flights. Nothing here does I/O: every value is built
 //! through a constructor that checks it, so an invalid one cannot exist past the edge.
 
+pub mod airline;
 pub mod airport;
 pub mod booking;
 pub mod cursor;
@@ -13,6 +14,7 @@ pub mod spec;
 pub mod user;
 pub mod webhook;
 
+pub use airline::airline_name;
 pub use airport::{Airport, AirportCode, AirportDb, Place, PlaceKind};
 pub use booking::{
     BookingInputError, BookingStatus, Passenger, RawPassenger, event_type, parse_idempotency_key,

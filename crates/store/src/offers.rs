@@ -292,6 +292,19 @@ impl Store {
         })
     }
 
+    /// The airlines of a job's offers, by code.
+    pub async fn offer_carriers(&self, job_id: Uuid) -> Result<Vec<String>> {
+        Ok(flight_offer::Entity::find()
+            .select_only()
+            .column(Column::Carrier)
+            .distinct()
+            .filter(Column::JobId.eq(job_id))
+            .order_by_asc(Column::Carrier)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// How many of a job's offers pass `filter`.
     pub async fn offers_count(&self, job_id: Uuid, filter: &OfferFilter) -> Result<u64> {
         use sea_orm::PaginatorTrait;

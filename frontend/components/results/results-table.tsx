@@ -129,7 +129,7 @@ export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, 
   return (
     <section aria-labelledby="results-heading">
       <h2 id="results-heading">Results</h2>
-      <Filters state={state} setState={setState} currency={currency} origins={origins} destinations={destinations} />
+      <Filters jobId={jobId} state={state} setState={setState} currency={currency} origins={origins} destinations={destinations} />
       <div className="field phone-only">
         <label htmlFor="sort-by">Sort by</label>
         <select
@@ -258,7 +258,8 @@ function OfferRow({ offer: o, jobId, adults, open, toggle }: { offer: ResultRow;
 }
 
 /** The filters, applied together; each set one shows as a chip that clears it. */
-function Filters({ state, setState, currency, origins, destinations }: {
+function Filters({ jobId, state, setState, currency, origins, destinations }: {
+  jobId: string;
   state: PageState;
   setState: (change: Partial<PageState>) => void;
   currency: string;
@@ -294,7 +295,7 @@ function Filters({ state, setState, currency, origins, destinations }: {
           const codes = (name: string) => data.getAll(name).map(String).filter(Boolean);
           setState({
             stops: text("stops"),
-            airlines: text("airlines").split(/[\s,]+/).map((c) => c.toUpperCase()).filter(Boolean),
+            airlines: codes("airlines"),
             maxPrice: price,
             maxHours: hours,
             from: codes("from"),
@@ -313,10 +314,7 @@ function Filters({ state, setState, currency, origins, destinations }: {
             <option value="2">At most 2</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="f-carriers">Airlines</label>
-          <input id="f-carriers" name="airlines" type="text" placeholder="e.g. BA, LH" defaultValue={state.airlines.join(", ")} />
-        </div>
+        <AirlineChoice jobId={jobId} chosen={state.airlines} />
         <div className="field">
           <label htmlFor="f-price">Price up to ({currency})</label>
           <input id="f-price" name="maxPrice" type="text" inputMode="decimal" defaultValue={state.maxPrice} />
@@ -341,6 +339,31 @@ function Filters({ state, setState, currency, origins, destinations }: {
         </div>
       ) : null}
     </>
+  );
+}
+
+const JobAirlines = graphql(`
+  query JobAirlines($id: UUID!) {
+    job(id: $id) { id airlines { code name } }
+  }
+`);
+
+/** The airlines of the flights found, by name, to keep some of. */
+function AirlineChoice({ jobId, chosen }: { jobId: string; chosen: string[] }) {
+  const { data, loading } = useQuery(JobAirlines, { variables: { id: jobId } });
+  const found = data?.job?.airlines ?? [];
+  const listed = [...found, ...chosen.filter((c) => !found.some((a) => a.code === c)).map((code) => ({ code, name: null }))];
+  return (
+    <fieldset className="field airlines">
+      <legend>Airlines</legend>
+      {listed.length === 0 ? <span className="muted">{loading ? "Loading…" : "None found yet"}</span> : null}
+      {listed.map((a) => (
+        <label className="check" key={a.code}>
+          <input type="checkbox" name="airlines" value={a.code} defaultChecked={chosen.includes(a.code)} /> {a.name ?? a.code}
+          {a.name ? <span className="muted"> {a.code}</span> : null}
+        </label>
+      ))}
+    </fieldset>
   );
 }
 

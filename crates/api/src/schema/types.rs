@@ -241,6 +241,14 @@ pub struct TaskError {
     pub at: DateTime<Utc>,
 }
 
+/// An airline, by its IATA code.
+#[derive(SimpleObject)]
+pub struct Airline {
+    pub code: String,
+    /// Null when the code is not one of the well-known airlines.
+    pub name: Option<String>,
+}
+
 #[ComplexObject]
 impl SearchJob {
     /// The offer behind `bestPrice`.
@@ -257,6 +265,25 @@ impl SearchJob {
             .load_one(OfferKey { id, columns })
             .await?
             .map(FlightOffer::from))
+    }
+
+    /// The airlines of the offers found, by code, with their names where known.
+    async fn airlines(&self, ctx: &Context<'_>) -> Result<Vec<Airline>> {
+        if !may_see(ctx, self.owner_id) {
+            return Ok(Vec::new());
+        }
+        let api = ctx.data::<super::ApiContext>()?;
+        Ok(api
+            .store
+            .offer_carriers(self.id)
+            .await
+            .map_err(crate::error::ApiError::from)?
+            .into_iter()
+            .map(|code| Airline {
+                name: domain::airline_name(&code).map(str::to_string),
+                code,
+            })
+            .collect())
     }
 
     /// The best price over time: a point each time the cheapest offer got cheaper (to the
