@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { startTransition } from "react";
 
@@ -8,7 +9,8 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
   return (
     <section className="panel" role="alert">
       <h1>Something went wrong</h1>
-      <p>{error.digest ? "The server could not answer." : error.message}</p>
+      <p>{error.digest ? "The server could not answer. It may be busy or restarting: try again in a moment." : error.message}</p>
+      <div className="row">
       <button
         type="button"
         onClick={() => {
@@ -21,6 +23,8 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
       >
         Try again
       </button>
+      <Link href="/searches">Go to my searches</Link>
+      </div>
     </section>
   );
 }

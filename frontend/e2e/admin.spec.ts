@@ -114,8 +114,8 @@ test("an admin uploads flights, sees the import and its rejected row, and a sear
   await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
   const offers = page.getByTestId("offer-row");
   await expect(offers).toHaveCount(2);
-  await expect(offers.first()).toContainText(`${OUT} ${BACK}`);
-  await expect(offers.first()).toContainText("inventory");
+  await expect(offers.first()).toContainText(`${OUT} · back ${BACK}`);
+  await expect(offers.first()).toContainText("our own flight catalogue");
   await expect(offers.first().getByTestId("price")).toHaveText("£210.00");
   await shot(page, "search-inventory");
 

@@ -12,17 +12,20 @@ import { useEffect, useRef, useState } from "react";
 export function useSeededQuery<T, V extends OperationVariables>(
   document: TypedDocumentNode<T, V>,
   variables: V,
-  initial: T,
+  initial: T | null,
 ) {
   useSeed(document, variables, initial);
   return useQuery(document, { variables, fetchPolicy: "cache-first" });
 }
 
-/** Writes a server-rendered answer into the cache, once, before anything reads it. */
-export function useSeed<T, V extends OperationVariables>(document: TypedDocumentNode<T, V>, variables: V, data: T) {
+/**
+ * Writes a server-rendered answer into the cache, once, before anything reads it (none
+ * when the server did not read it: the query then asks the API).
+ */
+export function useSeed<T, V extends OperationVariables>(document: TypedDocumentNode<T, V>, variables: V, data: T | null) {
   const client = useApolloClient();
   useState(() => {
-    client.writeQuery({ query: document, variables, data });
+    if (data !== null) client.writeQuery({ query: document, variables, data });
     return true;
   });
 }

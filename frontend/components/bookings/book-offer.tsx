@@ -4,6 +4,7 @@ import { useId, useRef, useState } from "react";
 import { toast } from "sonner";
 
 import type { PassengerInput } from "@/gql/graphql";
+import { flightNumbersByLeg } from "@/components/results/itinerary";
 import { useFormat } from "@/lib/locale";
 
 import { type BookableOffer, type BookingProblem, useBook } from "./use-book";
@@ -67,7 +68,8 @@ export function BookOffer({ offer, jobId, adults, label = "Book" }: { offer: Boo
             Book {offer.origin} → {offer.destination} for {f.money(offer.price)}
           </h2>
           <p className="muted">
-            {offer.carrier} {offer.flightNumbers.join(" ")} · {adults === 1 ? "1 passenger" : `${adults} passengers`}, price for all of them
+            {offer.carrier} {flightNumbersByLeg(offer).outbound.join(" ")}
+            {flightNumbersByLeg(offer).back.length ? ` · back ${flightNumbersByLeg(offer).back.join(" ")}` : ""} · {adults === 1 ? "1 passenger" : `${adults} passengers`}, price for all of them
           </p>
           {passengers.map((p, i) => (
             <fieldset key={i}>

@@ -18,6 +18,8 @@ export type BookableOffer = {
   returnDepartureAt?: string | null;
   carrier: string;
   flightNumbers: string[];
+  /** When listed: outbound and return flight numbers are shown apart. */
+  segments?: { direction: "OUTBOUND" | "RETURN"; flightNumber: string }[] | null;
   price: { amount: string; currency: string; minorUnits: number };
 };
 

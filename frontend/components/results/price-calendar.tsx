@@ -35,7 +35,8 @@ export function PriceCalendar({ jobId, foundFlights, seededAt, initial, destinat
   jobId: string;
   foundFlights: number;
   seededAt: number;
-  initial: CalendarQuery;
+  /** Null when the server did not render the calendar: it is read when the tab opens. */
+  initial: CalendarQuery | null;
   destinations: string[];
   nights: { min: number; max: number } | null;
   from: string;
@@ -53,7 +54,11 @@ export function PriceCalendar({ jobId, foundFlights, seededAt, initial, destinat
   useThrottledRefetch(foundFlights, () => (destination ? one.refetch() : seeded.refetch()), 2000, seededAt);
   const error = destination ? one.error : seeded.error;
   const current = destination ? one.data ?? one.previousData : seeded.data ?? seeded.previousData ?? initial;
-  const all = current?.priceCalendar ?? [];
+  if (!current) {
+    const busy = destination ? one.loading : seeded.loading;
+    return busy ? <p className="muted" aria-busy="true">Loading the calendar…</p> : <StaleNotice error={error} />;
+  }
+  const all = current.priceCalendar;
   const cells = length == null ? all : all.filter((c) => nightsOf(c) === length);
 
   // The cheapest per departure date.

@@ -24,12 +24,15 @@ export function PriceChart({ jobId, bestPrice, until, seededAt, initial }: {
   bestPrice: number | null;
   until: string;
   seededAt: number | null;
-  initial: PriceHistoryQuery;
+  /** Null when the server did not render the chart: it is read when the tab opens. */
+  initial: PriceHistoryQuery | null;
 }) {
   const f = useFormat();
-  const { data, previousData, error, refetch } = useSeededQuery(PriceHistory, { id: jobId }, initial);
+  const { data, previousData, error, loading, refetch } = useSeededQuery(PriceHistory, { id: jobId }, initial);
   useThrottledRefetch(bestPrice, () => refetch(), 2000, seededAt);
-  const history = (data ?? previousData ?? initial).job?.bestPriceHistory ?? [];
+  const read = data ?? previousData ?? initial;
+  if (!read) return loading ? <p className="muted" aria-busy="true">Loading the price history…</p> : <StaleNotice error={error} />;
+  const history = read.job?.bestPriceHistory ?? [];
   if (history.length === 0) return <><StaleNotice error={error} /><p className="muted">No fares yet.</p></>;
   const currency = history[0].price.currency;
   const points = history.map((p) => ({ t: new Date(p.at).getTime(), price: Number(p.price.amount) }));

@@ -3,6 +3,7 @@
 import Link from "next/link";
 
 import type { JobSummaryFragment } from "@/gql/graphql";
+import { LinkPending } from "@/components/layout/link-pending";
 import { eta } from "@/lib/format";
 import { useFormat } from "@/lib/locale";
 
@@ -19,7 +20,7 @@ export function JobRow({ job, showOwner }: { job: JobSummaryFragment & { owner?:
   return (
     <tr data-job-id={job.id}>
       <td>
-        <Link href={`/searches/${job.id}`}>{title}</Link>
+        <Link href={`/searches/${job.id}`}>{title}<LinkPending /></Link>
         <div className="muted small" data-testid="job-summary">{specSummary(job.spec, f.locale)}</div>
         {showOwner && job.owner ? <div className="muted">{job.owner.email}</div> : null}
       </td>

@@ -25,7 +25,8 @@ import { useLiveJob } from "./use-live-job";
 /** A search's page: live progress, the best flight, results, calendar and price chart. */
 export function SearchDetail({ id, initial }: {
   id: string;
-  initial: { page: SearchPageQuery; flights: FlightsQuery; calendar: CalendarQuery; history: PriceHistoryQuery };
+  /** The calendar and the chart come with the page only when their tab is the one open. */
+  initial: { page: SearchPageQuery; flights: FlightsQuery; calendar: CalendarQuery | null; history: PriceHistoryQuery | null };
 }) {
   const { data } = useSeededQuery(SearchPage, { id }, initial.page);
   const job = (data ?? initial.page).job;

@@ -39,8 +39,9 @@ export default async function SearchPageRoute({ params, searchParams }: Props) {
       if (JSON.stringify(asked) === JSON.stringify(first)) throw e;
       return serverQuery(Flights, first);
     }),
-    serverQuery(Calendar, { jobId: id, destinations: null }),
-    serverQuery(PriceHistory, { id }),
+    // Aggregates over every offer: read with the page only when their tab is open.
+    state.tab === "calendar" ? serverQuery(Calendar, { jobId: id, destinations: null }) : null,
+    state.tab === "chart" ? serverQuery(PriceHistory, { id }) : null,
   ]);
   return <SearchDetail id={id} initial={{ page, flights, calendar, history }} />;
 }
