@@ -1,24 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, isoDay, logIn, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
-
-/** A GraphQL request with the page's session (through the app's own /api/graphql). */
-async function gql(page: Page, query: string, variables: Record<string, unknown> = {}) {
-  const response = await page.request.post("/api/graphql", { data: { query, variables } });
-  const body = await response.json();
-  expect(body.errors, JSON.stringify(body)).toBeUndefined();
-  return body.data;
-}
-
-/** Starts a search and opens its page once it has finished. */
-async function finishedSearch(page: Page, input: Record<string, unknown>) {
-  const data = await gql(page, "mutation($i: SearchInput!) { startSearch(input: $i) { id } }", { i: input });
-  const id = data.startSearch.id as string;
-  await page.goto(`/searches/${id}`);
-  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
-  await expect(page.getByTestId("offer-row").first()).toBeVisible();
-  return id;
-}
+import { ADMIN_EMAIL, ADMIN_PASSWORD, finishedSearch, gql, isoDay, logIn, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
 
 async function fillPassenger(page: Page, given: string, family: string) {
   const dialog = page.getByRole("dialog");

@@ -72,3 +72,21 @@ export function isoDay(offset: number): string {
 export async function shot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
 }
+
+/** A GraphQL request with the page's session (through the app's own /api/graphql). */
+export async function gql(page: Page, query: string, variables: Record<string, unknown> = {}) {
+  const response = await page.request.post("/api/graphql", { data: { query, variables } });
+  const body = await response.json();
+  expect(body.errors, JSON.stringify(body)).toBeUndefined();
+  return body.data;
+}
+
+/** Starts a search and opens its page once it has finished. */
+export async function finishedSearch(page: Page, input: Record<string, unknown>) {
+  const data = await gql(page, "mutation($i: SearchInput!) { startSearch(input: $i) { id } }", { i: input });
+  const id = data.startSearch.id as string;
+  await page.goto(`/searches/${id}`);
+  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
+  await expect(page.getByTestId("offer-row").first()).toBeVisible();
+  return id;
+}

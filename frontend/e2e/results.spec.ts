@@ -1,14 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 
-import { isoDay, logOut, PASSWORD, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
-
-/** A GraphQL request with the page's session (through the app's own /api/graphql). */
-async function gql(page: Page, query: string, variables: Record<string, unknown> = {}) {
-  const response = await page.request.post("/api/graphql", { data: { query, variables } });
-  const body = await response.json();
-  expect(body.errors, JSON.stringify(body)).toBeUndefined();
-  return body.data;
-}
+import { finishedSearch, isoDay, logOut, PASSWORD, shot, signUp, uniqueEmail, watchConsole } from "./helpers";
 
 const SEARCH = {
   origins: ["LHR"],
@@ -21,21 +13,15 @@ const SEARCH = {
   label: "Results in the URL",
 };
 
-async function finishedSearch(page: Page, input: Record<string, unknown> = SEARCH) {
-  const data = await gql(page, "mutation($i: SearchInput!) { startSearch(input: $i) { id } }", { i: input });
-  const id = data.startSearch.id as string;
-  await page.goto(`/searches/${id}`);
-  await expect(page.getByTestId("job-status")).toHaveText("SUCCEEDED", { timeout: 60_000 });
-  await expect(page.getByTestId("offer-row").first()).toBeVisible();
-  return id;
-}
+/** The shared search of these tests, finished, on its page. */
+const finished = (page: Page, input: Record<string, unknown> = SEARCH) => finishedSearch(page, input);
 
 const firstPrice = (page: Page) => page.getByTestId("offer-row").first().getByTestId("price").innerText();
 
 test("a result opens its itinerary: both legs, their flights and layovers, the price per traveller", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("itinerary"));
-  await finishedSearch(page);
+  await finished(page);
   await expect(page).toHaveTitle("Results in the URL · fast-flights");
   await expect(page.getByTestId("spec-summary")).toContainText("LHR → BKK, SIN");
   await expect(page.getByTestId("spec-summary")).toContainText("7–9 nights · 2 travellers · economy");
@@ -68,7 +54,7 @@ test("a result opens its itinerary: both legs, their flights and layovers, the p
 test("sort, filters, page and tab live in the URL: reload keeps them, Back and Forward move through them", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("url"));
-  const id = await finishedSearch(page);
+  const id = await finished(page);
   const cheapest = await firstPrice(page);
 
   await page.getByRole("button", { name: "Price (2 travellers)" }).click();
@@ -110,7 +96,7 @@ test("sort, filters, page and tab live in the URL: reload keeps them, Back and F
 test("a day of the month calendar shows its flights", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("calendar"));
-  await finishedSearch(page);
+  await finished(page);
   await page.getByRole("tab", { name: "Price calendar" }).click();
   await page.getByLabel("Trip length").selectOption("8");
   await page.getByLabel("Destination").selectOption("SIN");
@@ -135,7 +121,7 @@ test("a day of the month calendar shows its flights", async ({ page }) => {
 test("a search link opened while logged out comes back after logging in", async ({ page }) => {
   const email = uniqueEmail("next");
   await signUp(page, email);
-  const id = await finishedSearch(page);
+  const id = await finished(page);
   const url = `/searches/${id}?sort=-duration&tab=chart`;
   await logOut(page);
   await page.goto(url);
@@ -157,7 +143,7 @@ test("a search link opened while logged out comes back after logging in", async 
 test("search again starts the same search; rename and delete are the owner's", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("again"));
-  const id = await finishedSearch(page, { ...SEARCH, label: null });
+  const id = await finished(page, { ...SEARCH, label: null });
   const summary = await page.getByTestId("spec-summary").innerText();
   await page.getByRole("button", { name: "Search again" }).click();
   await expect(page).not.toHaveURL(new RegExp(id));
@@ -189,7 +175,7 @@ test("search again starts the same search; rename and delete are the owner's", a
 test("on a phone, a search page and My searches fit the screen and the best flight is on the first screen", async ({ browser }) => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await signUp(page, uniqueEmail("phone-results"));
-  await finishedSearch(page);
+  await finished(page);
   await expect(page.getByTestId("best-offer")).toBeInViewport();
   const header = await page.locator("header.site").boundingBox();
   expect(header?.height ?? 999).toBeLessThan(70);
