@@ -259,8 +259,19 @@ async fn nats_stopped_and_started_mid_run_loses_nothing_and_stores_nothing_twice
     nats.run().await;
     let js = jetstream_at(&url).await;
     wait_stream_len(&js, "FAST_FLIGHTS_EVENTS", 7, Duration::from_secs(90)).await;
-    // Let a late copy arrive, if one were coming.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A barrier instead of a wait: the relay publishes in sequence order and moves on only
+    // after an ack, so once a later search's events are in the stream, any second copy
+    // of the first seven would be there too.
+    finished_search(&app.session).await;
+    let written = events(&admin).await.len();
+    assert!(written > 7, "the barrier search wrote events");
+    wait_stream_len(
+        &js,
+        "FAST_FLIGHTS_EVENTS",
+        written as u64,
+        Duration::from_secs(60),
+    )
+    .await;
     let messages = stream_messages(&js, "FAST_FLIGHTS_EVENTS").await;
     let expected: Vec<String> = events(&admin)
         .await
