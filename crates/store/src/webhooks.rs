@@ -242,14 +242,25 @@ pub struct DeliveryRecord {
     pub ordered: bool,
     pub status: DeliveryStatus,
     pub next_attempt_at: DateTime<Utc>,
-    /// Retries stop this long after it (the first attempt, or a redelivery).
+    /// When it was queued, or redelivered.
     pub window_started_at: DateTime<Utc>,
+    /// Its first claim.
+    pub started_at: Option<DateTime<Utc>>,
     pub attempts: u32,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl DeliveryRecord {
+    /// Where its retry window starts: its first attempt, or its redelivery. A delivery
+    /// that waited its turn behind an endpoint's earlier ones still gets the whole window.
+    pub fn retry_window_start(&self) -> DateTime<Utc> {
+        self.started_at
+            .map_or(self.window_started_at, |s| s.max(self.window_started_at))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -314,8 +325,8 @@ const ENDPOINT_COLUMNS: &str = "id, url, event_types, description, enabled, para
      updated_at, failing_since, disabled_at, disabled_reason";
 
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_sequence, event_type, ordered, \
-     status, next_attempt_at, window_started_at, attempts, last_status_code, last_error, \
-     finished_at, created_at, updated_at";
+     status, next_attempt_at, window_started_at, started_at, attempts, last_status_code, \
+     last_error, finished_at, created_at, updated_at";
 
 fn endpoint_from_row(row: &sea_orm::QueryResult) -> Result<WebhookEndpointRecord> {
     let id: Uuid = row.try_get("", "id")?;
@@ -356,6 +367,7 @@ fn delivery_from_row(row: &sea_orm::QueryResult) -> Result<DeliveryRecord> {
         status: DeliveryStatus::parse(&status)?,
         next_attempt_at: row.try_get("", "next_attempt_at")?,
         window_started_at: row.try_get("", "window_started_at")?,
+        started_at: row.try_get("", "started_at")?,
         attempts: u32::try_from(attempts).unwrap_or(0),
         last_status_code: code.and_then(|c| u16::try_from(c).ok()),
         last_error: row.try_get("", "last_error")?,

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use providers::{BookingRequest, ProviderError, ProviderRegistry};
 use store::{BookingRecord, CallResult, EventBus, JobEvent, Lease, Store};
 
-use crate::runner::{Outcome, Run, Stop};
+use crate::runner::{LeaseKeeper, Outcome, Run, Stop};
 
 /// Tries of one call at a provider whose bookings are idempotent, on retryable errors.
 const MAX_TRIES: u32 = 4;
@@ -123,44 +123,20 @@ impl BookingRun {
             }
         }
     }
-
-    /// Renews the lease while the call runs, until `done`.
-    async fn keep_lease(
-        store: Store,
-        mut lease: Lease,
-        ttl: Duration,
-        done: tokio_util::sync::CancellationToken,
-    ) {
-        loop {
-            tokio::select! {
-                _ = done.cancelled() => return,
-                _ = tokio::time::sleep(ttl / 3) => {}
-            }
-            match store.renew(&mut lease, ttl).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(booking_id = %lease.id, error = %e, "cannot renew a booking call's lease")
-                }
-            }
-        }
-    }
 }
 
 #[async_trait]
 impl Run for BookingRun {
     #[tracing::instrument(skip_all, fields(booking_id = %self.booking.id, provider = %self.booking.provider))]
     async fn execute(self: Box<Self>, stop: Stop) -> Outcome {
-        let done = tokio_util::sync::CancellationToken::new();
-        let renewer = tokio::spawn(Self::keep_lease(
+        let (keeper, stop) = LeaseKeeper::start(
             self.store.clone(),
             self.lease.clone(),
             self.lease_ttl,
-            done.clone(),
-        ));
+            &stop,
+        );
         let result = self.call(&stop).await;
-        done.cancel();
-        let _ = renewer.await;
+        keeper.stop().await;
         let Some(result) = result else {
             if stop.lease_lost.is_cancelled() {
                 return Outcome::LeaseLost;

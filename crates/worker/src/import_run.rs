@@ -15,14 +15,14 @@ use store::{
     ClaimedImport, EventBus, ImportCheckpoint, ImportRecord, ImportStatus, JobEvent, Lease, Store,
 };
 
-use crate::{Outcome, Run, Stop as RunStop};
+use crate::{LeaseKeeper, Outcome, Run, Stop as RunStop};
 
 /// Valid rows per committed batch: large on PostgreSQL, where a batch is one `COPY`;
 /// smaller on SQLite, where it is a multi-row insert (bound by SQLite's 32,766 variables).
 pub const BATCH_ROWS_POSTGRES: usize = 5_000;
 pub const BATCH_ROWS_SQLITE: usize = 1_000;
-/// A batch is committed at least this often, whatever its size, so progress shows and the
-/// lease is renewed even when most rows are rejected.
+/// A batch is committed at least this often, whatever its size, so progress shows even
+/// when most rows are rejected.
 const BATCH_EVERY: Duration = Duration::from_secs(1);
 /// An import whose runs fail this often for reasons other than its file is given up.
 const MAX_FAILURES: u32 = 5;
@@ -248,7 +248,16 @@ impl ImportRun {
             attempt = self.import.attempts,
             "import started"
         );
+        // Rows skipped on resume and slow batches write nothing for a while: the lease is
+        // renewed on its own as well as by each batch.
+        let (keeper, stop) = LeaseKeeper::start(
+            self.store.clone(),
+            self.lease.clone(),
+            self.lease_ttl,
+            &stop,
+        );
         let result = self.stream_rows(&stop).await;
+        keeper.stop().await;
         let outcome = match result {
             Ok(()) => self.finish(ImportStatus::Succeeded, None).await,
             Err(Stop::File(why)) => {

@@ -25,7 +25,7 @@ pub use consumers::{ConsumerError, ConsumerExecutor, EventConsumer};
 pub use import_run::ImportRun;
 pub use nats_relay::{NatsRelay, NatsSettings};
 pub use notifications::Notifications;
-pub use runner::{Executor, Outcome, Run, Runner, Stop};
+pub use runner::{Executor, LeaseKeeper, Outcome, Run, Runner, Stop};
 pub use webhooks::{WebhookExecutor, WebhookFanout, WebhookSettings};
 
 #[derive(Debug, Clone)]

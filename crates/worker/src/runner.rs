@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use store::{EventBus, JobEvent, LeaseKind, OwnershipError, SqliteOwner, Store, WorkerSession};
+use store::{
+    EventBus, JobEvent, Lease, LeaseKind, OwnershipError, SqliteOwner, Store, WorkerSession,
+};
 use tokio::sync::{Notify, OnceCell, Semaphore, broadcast::error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -43,6 +45,60 @@ impl Stop {
             shutdown,
             lease_lost: CancellationToken::new(),
         }
+    }
+}
+
+/// Renews a run's lease every third of its time to live, whatever the run is doing (a
+/// long provider call, rows skipped on resume, a slow batch), so that the lease never
+/// lapses under a live run. The stop it hands out fires as well when a renewal finds the
+/// lease gone to another worker.
+pub struct LeaseKeeper {
+    done: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LeaseKeeper {
+    pub fn start(store: Store, mut lease: Lease, ttl: Duration, stop: &Stop) -> (Self, Stop) {
+        let done = CancellationToken::new();
+        let lost = stop.lease_lost.child_token();
+        let stop = Stop {
+            shutdown: stop.shutdown.clone(),
+            lease_lost: lost.clone(),
+        };
+        let until = done.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = until.cancelled() => return,
+                    _ = lost.cancelled() => return,
+                    _ = tokio::time::sleep(ttl / 3) => {}
+                }
+                match store.renew(&mut lease, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(kind = ?lease.kind, id = %lease.id, "the lease is held elsewhere now");
+                        lost.cancel();
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(kind = ?lease.kind, id = %lease.id, error = %e, "cannot renew a lease")
+                    }
+                }
+            }
+        });
+        (Self { done, task }, stop)
+    }
+
+    /// Stops renewing; the run writes its end under the lease it still holds.
+    pub async fn stop(mut self) {
+        self.done.cancel();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.done.cancel();
     }
 }
 

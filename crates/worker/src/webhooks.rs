@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use crate::WorkerError;
 use crate::consumers::{ConsumerError, EventConsumer};
-use crate::runner::{Executor, Outcome, Run, Stop};
+use crate::runner::{Executor, LeaseKeeper, Outcome, Run, Stop};
 
 /// How webhooks are sent, from the one `Config`.
 #[derive(Clone)]
@@ -457,7 +457,7 @@ impl WebhookRun {
                 let next = now + chrono::Duration::from_std(pause).unwrap_or_default();
                 let window = chrono::Duration::from_std(self.settings.retry.give_up_after)
                     .unwrap_or(chrono::Duration::days(1));
-                if next > delivery.window_started_at + window {
+                if next > delivery.retry_window_start() + window {
                     AttemptVerdict::Failed
                 } else {
                     AttemptVerdict::RetryAt(next)
@@ -494,30 +494,23 @@ impl Run for WebhookRun {
     ))]
     async fn execute(mut self: Box<Self>, stop: Stop) -> Outcome {
         // The lease is renewed while the request is out, however long the timeout.
-        let mut renew = tokio::time::interval(self.lease_ttl / 3);
-        renew.tick().await;
-        let attempt = self.attempt();
-        tokio::pin!(attempt);
-        let answer = loop {
-            tokio::select! {
-                answer = &mut attempt => break answer,
-                _ = stop.lease_lost.cancelled() => return Outcome::LeaseLost,
-                _ = stop.shutdown.cancelled() => {
-                    if let Err(e) = self.store.release_webhook_delivery(&self.claimed.lease).await {
-                        return Outcome::Aborted(e.to_string());
-                    }
-                    return Outcome::Released;
+        let (keeper, stop) = LeaseKeeper::start(
+            self.store.clone(),
+            self.claimed.lease.clone(),
+            self.lease_ttl,
+            &stop,
+        );
+        let answer = tokio::select! {
+            answer = self.attempt() => answer,
+            _ = stop.lease_lost.cancelled() => return Outcome::LeaseLost,
+            _ = stop.shutdown.cancelled() => {
+                if let Err(e) = self.store.release_webhook_delivery(&self.claimed.lease).await {
+                    return Outcome::Aborted(e.to_string());
                 }
-                _ = renew.tick() => {
-                    let mut lease = self.claimed.lease.clone();
-                    match self.store.renew(&mut lease, self.lease_ttl).await {
-                        Ok(true) => {}
-                        Ok(false) => return Outcome::LeaseLost,
-                        Err(e) => tracing::warn!(error = %e, "cannot renew a webhook delivery's lease"),
-                    }
-                }
+                return Outcome::Released;
             }
         };
+        keeper.stop().await;
         let verdict = self.verdict(&answer.retry);
         let result = match verdict {
             AttemptVerdict::Succeeded => "succeeded",
