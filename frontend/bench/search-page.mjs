@@ -168,10 +168,12 @@ const copies = Math.ceil(BIG / job.foundFlights) - 1;
 const grow = `
   INSERT INTO flight_offers (id, job_id, task_index, provider, offer_key, origin, destination, departure_date,
     return_date, departure_at, arrival_at, return_departure_at, return_arrival_at, carrier, flight_numbers, stops,
-    duration_minutes, price_minor, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload)
+    duration_minutes, price_minor, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload,
+    departure_minute, return_minute)
   SELECT gen_random_uuid(), job_id, task_index, provider, offer_key || '~' || g, origin, destination, departure_date,
     return_date, departure_at, arrival_at, return_departure_at, return_arrival_at, carrier, flight_numbers, stops,
-    duration_minutes, price_minor + g * 7, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload
+    duration_minutes, price_minor + g * 7, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload,
+    departure_minute, return_minute
   FROM flight_offers, generate_series(1, ${copies}) AS g WHERE job_id = '${startSearch.id}';
   UPDATE search_jobs SET found_flights = (SELECT COUNT(*) FROM flight_offers WHERE job_id = '${startSearch.id}')
   WHERE id = '${startSearch.id}';

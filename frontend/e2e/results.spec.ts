@@ -93,6 +93,33 @@ test("sort, filters, page and tab live in the URL: reload keeps them, Back and F
   expect(problems).toEqual([]);
 });
 
+test("departure and return time windows keep the flights leaving then, in local time", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueEmail("times"));
+  await finished(page);
+  await page.getByLabel("Leaves (local time)").selectOption({ label: "Morning (06:00–11:59)" });
+  await page.getByLabel("Flies back (local time)").selectOption({ label: "Evening (from 18:00)" });
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/leaves=06%3A00-11%3A59/);
+  await expect(page).toHaveURL(/returns=18%3A00-23%3A59/);
+  await expect(page.getByTestId("result-count")).toContainText("match these filters");
+  const rows = page.getByTestId("offer-row");
+  await expect(rows.first()).toBeVisible();
+  // The times carry their airport's offset: the hour written is the local one.
+  const hour = (iso: string | null) => Number(iso?.slice(11, 13));
+  for (const value of await rows.getByTestId("departure").evaluateAll((cells) => cells.map((c) => c.getAttribute("data-value")))) {
+    expect(hour(value)).toBeGreaterThanOrEqual(6);
+    expect(hour(value)).toBeLessThan(12);
+  }
+  for (const value of await rows.getByTestId("return").evaluateAll((cells) => cells.map((c) => c.getAttribute("data-value")))) {
+    expect(hour(value)).toBeGreaterThanOrEqual(18);
+  }
+  await page.reload();
+  await expect(page.getByLabel("Leaves (local time)")).toHaveValue("06:00-11:59");
+  await expect(page.getByLabel("Flies back (local time)")).toHaveValue("18:00-23:59");
+  expect(problems).toEqual([]);
+});
+
 test("a day of the month calendar shows its flights", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueEmail("calendar"));

@@ -63,6 +63,11 @@ export type FlightFilter = {
   carriers?: Array<string> | null | undefined;
   /** Leaving on this date (at the origin). */
   departureDate?: string | null | undefined;
+  /**
+   * The outbound leaves its origin at these local times, e.g. `{ from: "06:00", to:
+   * "12:00" }`.
+   */
+  departureTime?: TimeOfDayWindow | null | undefined;
   destinations?: Array<string> | null | undefined;
   /** Found after this moment. */
   foundSince?: string | null | undefined;
@@ -80,6 +85,8 @@ export type FlightFilter = {
   providers?: Array<string> | null | undefined;
   /** Coming back on this date. */
   returnDate?: string | null | undefined;
+  /** The return leaves the destination at these local times (round trips only). */
+  returnTime?: TimeOfDayWindow | null | undefined;
 };
 
 export type FlightOrder =
@@ -222,6 +229,15 @@ export type SearchInput = {
 export type SegmentDirection =
   | 'OUTBOUND'
   | 'RETURN';
+
+/**
+ * Local times of day, both ends included. A window whose `from` is after its `to` runs
+ * past midnight: `{ from: "22:00", to: "05:00" }` is the night.
+ */
+export type TimeOfDayWindow = {
+  from: unknown;
+  to: unknown;
+};
 
 /** Fields left out are kept. */
 export type UpdateWebhookEndpointInput = {

@@ -19,6 +19,7 @@ mod m20261202_000013_webhooks;
 mod m20261202_000014_webhook_open_deliveries;
 mod m20261202_000015_webhook_parallel_queue;
 mod m20261203_000016_rejection_content;
+mod m20261203_000017_offer_local_minutes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_webhook_open_deliveries::Migration),
             Box::new(m20261202_000015_webhook_parallel_queue::Migration),
             Box::new(m20261203_000016_rejection_content::Migration),
+            Box::new(m20261203_000017_offer_local_minutes::Migration),
         ]
     }
 }

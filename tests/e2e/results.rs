@@ -16,7 +16,7 @@ const FLIGHTS: &str =
     "query($job: UUID!, $after: String, $order: FlightOrder!, $filter: FlightFilter) {
   flights(jobId: $job, first: 37, after: $after, orderBy: $order, filter: $filter) {
     totalCount
-    nodes { id destination departureAt arrivalAt departureDate returnDate stops durationMinutes
+    nodes { id destination departureAt arrivalAt returnDepartureAt departureDate returnDate stops durationMinutes
       carrier price { minorUnits } foundAt }
     pageInfo { hasNextPage endCursor }
   }
@@ -24,6 +24,13 @@ const FLIGHTS: &str =
 
 fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+/// Minutes after midnight of a time, where it happens (by the offset it carries).
+fn local_minute(v: &Value) -> i64 {
+    use chrono::Timelike;
+    let t = time(v);
+    i64::from(t.hour() * 60 + t.minute())
 }
 
 fn time(v: &Value) -> chrono::DateTime<chrono::FixedOffset> {
@@ -186,6 +193,26 @@ async fn filters_by_day_trip_and_time_count_the_same_as_their_pages(backend: Bac
             json!({"destinations": ["SIN"], "maxStops": 1}),
             Box::new(|o: &Value| o["destination"] == "SIN" && int(&o["stops"]) <= 1),
         ),
+        // Local times at the airport (the offsets the times carry), ends included.
+        (
+            json!({"departureTime": {"from": "06:00", "to": "13:59"}}),
+            Box::new(|o: &Value| (360..=839).contains(&local_minute(&o["departureAt"]))),
+        ),
+        // A window from evening to morning runs past midnight.
+        (
+            json!({"returnTime": {"from": "18:00", "to": "05:59"}}),
+            Box::new(|o: &Value| {
+                let m = local_minute(&o["returnDepartureAt"]);
+                m >= 1080 || m <= 359
+            }),
+        ),
+        (
+            json!({"departureTime": {"from": "12:00", "to": "23:59"}, "returnTime": {"from": "00:00", "to": "11:59"}}),
+            Box::new(|o: &Value| {
+                local_minute(&o["departureAt"]) >= 720
+                    && local_minute(&o["returnDepartureAt"]) < 720
+            }),
+        ),
     ];
     for (filter, keep) in cases {
         let expected = all.iter().filter(|o| keep(o)).count() as i64;
@@ -252,6 +279,16 @@ async fn filters_by_day_trip_and_time_count_the_same_as_their_pages(backend: Bac
         body["errors"][0]["extensions"]["field"], "filter.maxDurationMinutes",
         "{body}"
     );
+    for bad in ["24:00", "6:00", "06:60"] {
+        let body = app
+            .gql(FLIGHTS, json!({"job": id, "after": null, "order": "PRICE_ASC", "filter": {"departureTime": {"from": bad, "to": "12:00"}}}))
+            .await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("\"{bad}\" is not a time of day in the form HH:MM")),
+            "{body}"
+        );
+    }
 
     // The calendar of one destination is that destination's cheapest fares.
     let calendar = |destinations: Value| {

@@ -192,6 +192,17 @@ impl AirportDb {
         self.airports.get(&code)
     }
 
+    /// Minutes after local midnight at `code` when it is `at` there (0–1439).
+    pub fn local_minute(
+        &self,
+        code: AirportCode,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<u16> {
+        use chrono::Timelike;
+        let local = at.with_timezone(&self.get(code)?.tz);
+        u16::try_from(local.hour() * 60 + local.minute()).ok()
+    }
+
     /// The airports a code stands for: an airport code stands for itself (even where a
     /// metro area shares it, as DXB does), a metro code such as LON for its airports.
     pub fn resolve(&self, code: AirportCode) -> Option<Vec<AirportCode>> {
@@ -304,6 +315,29 @@ mod tests {
         assert!(db.len() > 7000, "only {} airports loaded", db.len());
         let lhr = db.get(code("LHR")).expect("LHR");
         assert_eq!(lhr.tz, chrono_tz::Europe::London);
+    }
+
+    #[test]
+    fn local_minutes_follow_summer_time() {
+        let db = AirportDb::embedded();
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
+        // 06:30 UTC is 06:30 in London in January and 07:30 in July; 23:00 in Bangkok.
+        assert_eq!(
+            db.local_minute(code("LHR"), at("2027-01-10T06:30:00Z")),
+            Some(390)
+        );
+        assert_eq!(
+            db.local_minute(code("LHR"), at("2027-07-10T06:30:00Z")),
+            Some(450)
+        );
+        assert_eq!(
+            db.local_minute(code("BKK"), at("2027-07-10T16:00:00Z")),
+            Some(1380)
+        );
+        assert_eq!(
+            db.local_minute(code("QQQ"), at("2027-07-10T16:00:00Z")),
+            None
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub use inventory_provider::InventoryProvider;
 pub use jobs::{Checkpoint, CheckpointOutcome, ClaimedJob, Finish, LeaseState};
 pub use leases::{Claim, Lease, LeaseKind, OwnershipError, SqliteOwner, WorkerSession};
 pub use login_limits::{Backoff, LoginClaim, LoginCounters, RedisLoginCounters, WindowCount};
-pub use offers::{CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue};
+pub use offers::{
+    CalendarCell, OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue, TimeWindow,
+};
 pub use outbox::{EventRecord, NewEvent};
 pub use quota::SharedQuota;
 pub use records::{

@@ -19,18 +19,19 @@ const INSERT: &str = "INSERT INTO flight_offers (id, job_id, task_index, provide
     origin, destination, departure_date, return_date, departure_at, arrival_at, \
     return_departure_at, return_arrival_at, carrier, flight_numbers, stops, duration_minutes, \
     price_minor, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, \
-    raw_payload) \
+    raw_payload, departure_minute, return_minute) \
     SELECT r.id, $2, r.task_index, r.provider, r.offer_key, r.origin, r.destination, \
     r.departure_date, r.return_date, r.departure_at, r.arrival_at, r.return_departure_at, \
     r.return_arrival_at, r.carrier, r.flight_numbers, r.stops, r.duration_minutes, \
     r.price_minor, r.currency, r.cabin, r.deep_link, $3, r.segments, r.expires_at, \
-    r.booking_token, r.raw_payload \
+    r.booking_token, r.raw_payload, r.departure_minute, r.return_minute \
     FROM json_to_recordset($1::json) AS r(id uuid, task_index bigint, provider text, \
     offer_key text, origin text, destination text, departure_date date, return_date date, \
     departure_at timestamptz, arrival_at timestamptz, return_departure_at timestamptz, \
     return_arrival_at timestamptz, carrier text, flight_numbers json, stops smallint, \
     duration_minutes integer, price_minor bigint, currency text, cabin text, deep_link text, \
-    segments json, expires_at timestamptz, booking_token text, raw_payload json) \
+    segments json, expires_at timestamptz, booking_token text, raw_payload json, \
+    departure_minute smallint, return_minute smallint) \
     ON CONFLICT (job_id, offer_key) DO NOTHING";
 
 /// Stores `offers` of job `job_id` found at `now`, each once per job: how many were new.
@@ -58,10 +59,11 @@ pub(crate) async fn insert_offers_pg(
 const COLUMNS: &str = "id, job_id, task_index, provider, offer_key, origin, destination, \
     departure_date, return_date, departure_at, arrival_at, return_departure_at, \
     return_arrival_at, carrier, flight_numbers, stops, duration_minutes, price_minor, currency, \
-    cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload";
-const COLUMN_COUNT: usize = 26;
+    cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload, \
+    departure_minute, return_minute";
+const COLUMN_COUNT: usize = 28;
 
-/// Offers per SQLite statement at most (26 parameters each, under SQLite's 32,766).
+/// Offers per SQLite statement at most (28 parameters each, under SQLite's 32,766).
 const SQLITE_ROWS_PER_INSERT: usize = 512;
 
 /// Rows in the next SQLite insert: the largest power of two that fits, so that the
@@ -149,6 +151,8 @@ fn push_sqlite_row(
         f.expires_at.into(),
         f.booking_token.as_deref().into(),
         f.raw.as_ref().map(json_text).transpose()?.into(),
+        departure_minute(f).into(),
+        return_minute(f).into(),
     ]);
     Ok(())
 }
@@ -192,6 +196,24 @@ struct Row<'a> {
     booking_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw_payload: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    departure_minute: Option<i16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_minute: Option<i16>,
+}
+
+/// The outbound's local departure time at its origin, as minutes after midnight.
+fn departure_minute(f: &domain::FlightOffer) -> Option<i16> {
+    let db = domain::AirportDb::embedded();
+    db.local_minute(f.origin, f.departure_at)
+        .and_then(|m| i16::try_from(m).ok())
+}
+
+/// The return's local departure time at the destination, as minutes after midnight.
+fn return_minute(f: &domain::FlightOffer) -> Option<i16> {
+    let db = domain::AirportDb::embedded();
+    db.local_minute(f.destination, f.return_departure_at?)
+        .and_then(|m| i16::try_from(m).ok())
 }
 
 impl<'a> From<&'a NewOffer> for Row<'a> {
@@ -222,6 +244,8 @@ impl<'a> From<&'a NewOffer> for Row<'a> {
             expires_at: f.expires_at.map(Timestamp),
             booking_token: f.booking_token.as_deref(),
             raw_payload: f.raw.as_ref(),
+            departure_minute: departure_minute(f),
+            return_minute: return_minute(f),
         }
     }
 }

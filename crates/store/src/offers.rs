@@ -114,6 +114,36 @@ pub struct OfferFilter {
     pub found_until: Option<DateTime<Utc>>,
     /// Found after (what a snapshot does not show yet).
     pub found_since: Option<DateTime<Utc>>,
+    /// Leaving the origin at these local times of day.
+    pub departure_time: Option<TimeWindow>,
+    /// Leaving the destination on the way back at these local times of day.
+    pub return_time: Option<TimeWindow>,
+}
+
+/// Local times of day, as minutes after midnight (0–1439), both ends included. A window
+/// whose start is after its end runs past midnight: 22:00–05:00 is the night.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl TimeWindow {
+    fn condition(self, column: Column) -> Condition {
+        let (from, to) = (
+            i16::try_from(self.from).unwrap_or(i16::MAX),
+            i16::try_from(self.to).unwrap_or(i16::MAX),
+        );
+        let both = if self.from <= self.to {
+            Condition::all()
+        } else {
+            Condition::any()
+        };
+        // An offer stored without its local time matches no window.
+        Condition::all()
+            .add(column.is_not_null())
+            .add(both.add(column.gte(from)).add(column.lte(to)))
+    }
 }
 
 impl OfferFilter {
@@ -139,6 +169,12 @@ impl OfferFilter {
         }
         if let Some(since) = self.found_since {
             query = query.filter(Column::FoundAt.gt(since));
+        }
+        if let Some(window) = self.departure_time {
+            query = query.filter(window.condition(Column::DepartureMinute));
+        }
+        if let Some(window) = self.return_time {
+            query = query.filter(window.condition(Column::ReturnMinute));
         }
         for (col, values) in [
             (Column::Carrier, &self.carriers),

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::spec;
+use common::{Db, database, drop_database, spec};
 use domain::{
     AirportCode, Cabin, Currency, Direction, FlightOffer, Money, Segment, TaskCursor, TaskPlan,
 };
@@ -18,54 +18,6 @@ use fast_flights_store::{
     Store, WorkerSession,
 };
 use sea_orm::{ConnectionTrait, Database};
-
-struct Db {
-    url: String,
-    pg: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-async fn database(postgres: bool) -> Db {
-    let dir = tempfile::tempdir().expect("temp dir");
-    if !postgres {
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("t.sqlite").display()
-        );
-        return Db {
-            url,
-            pg: None,
-            _dir: dir,
-        };
-    }
-    let admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let conn = Database::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required at {admin}: {e}"));
-    let name = format!("ff_store_{}", uuid::Uuid::new_v4().simple());
-    conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create");
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .unwrap_or(admin.clone());
-    Db {
-        url: format!("{base}/{name}"),
-        pg: Some((admin, name)),
-        _dir: dir,
-    }
-}
-
-async fn drop_database(db: Db) {
-    if let Some((admin, name)) = db.pg {
-        let conn = Database::connect(&admin).await.expect("admin");
-        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .expect("drop");
-    }
-}
 
 fn offer(key: &str, price: i64) -> NewOffer {
     let now = Utc::now()

@@ -25,7 +25,33 @@ export type PageState = {
   to: string[];
   day: string;
   back: string;
+  /** Local departure time windows, `HH:MM-HH:MM`, outbound and return. */
+  leaves: string;
+  returns: string;
 };
+
+/** Parts of the day the filters offer; a window from the URL that is not one shows as itself. */
+export const TIMES_OF_DAY: { window: string; label: string }[] = [
+  { window: "00:00-05:59", label: "Night (before 06:00)" },
+  { window: "06:00-11:59", label: "Morning (06:00–11:59)" },
+  { window: "12:00-17:59", label: "Afternoon (12:00–17:59)" },
+  { window: "18:00-23:59", label: "Evening (from 18:00)" },
+];
+
+const WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+
+/** A `HH:MM-HH:MM` window as the API takes it; one whose start is after its end runs past midnight. */
+export function timeWindow(raw: string): { from: string; to: string } | null {
+  if (!WINDOW.test(raw)) return null;
+  const [from, to] = raw.split("-");
+  return { from, to };
+}
+
+/** A window in words, for a chip. */
+export function windowLabel(raw: string): string {
+  const named = TIMES_OF_DAY.find((t) => t.window === raw);
+  return named ? named.label.replace(/ \(.*\)$/, "").toLowerCase() : raw.replace("-", "–");
+}
 
 type Params = { get(name: string): string | null };
 
@@ -59,6 +85,8 @@ export function readState(params: Params): PageState {
     to: list(params.get("to")),
     day: DATE.test(day) ? day : "",
     back: DATE.test(back) ? back : "",
+    leaves: timeWindow(params.get("leaves") ?? "") ? params.get("leaves") ?? "" : "",
+    returns: timeWindow(params.get("returns") ?? "") ? params.get("returns") ?? "" : "",
   };
 }
 
@@ -78,6 +106,8 @@ export function writeState(state: PageState): URLSearchParams {
   put("to", state.to.join(","));
   put("day", state.day);
   put("back", state.back);
+  put("leaves", state.leaves);
+  put("returns", state.returns);
   put("after", state.cursors.join("."));
   put("flight", state.flight ?? "");
   return out;
@@ -100,10 +130,14 @@ export function filterOf(state: PageState, currency: string): FlightFilter {
   if (state.to.length) filter.destinations = state.to;
   if (state.day) filter.departureDate = state.day;
   if (state.back) filter.returnDate = state.back;
+  const leaves = timeWindow(state.leaves);
+  if (leaves) filter.departureTime = leaves;
+  const returns = timeWindow(state.returns);
+  if (returns) filter.returnTime = returns;
   return filter;
 }
 
 /** Whether any filter is set. */
 export function filtered(state: PageState): boolean {
-  return Boolean(state.stops || state.airlines.length || state.maxPrice || state.maxHours || state.from.length || state.to.length || state.day || state.back);
+  return Boolean(state.stops || state.airlines.length || state.maxPrice || state.maxHours || state.from.length || state.to.length || state.day || state.back || state.leaves || state.returns);
 }

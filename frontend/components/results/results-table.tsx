@@ -13,7 +13,7 @@ import { useSeed, useThrottledRefetch } from "@/lib/hooks";
 
 import { BookOffer } from "@/components/bookings/book-offer";
 
-import { type PageState, type SortKey, filterOf, filtered, orderOf } from "./flight-params";
+import { type PageState, type SortKey, TIMES_OF_DAY, filterOf, filtered, orderOf, windowLabel } from "./flight-params";
 import { FlightDetailsPanel, flightNumbersByLeg, sourceInWords } from "./itinerary";
 import { PAGE_SIZE } from "./page-size";
 
@@ -49,7 +49,7 @@ const SORT_LABELS: Record<SortKey, string> = {
  * says. The first page comes with the server-rendered page. While the search runs, a page
  * being read keeps its rows; what was found since is counted above it, to show on a click.
  */
-export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, updatedAt, destinations, origins, initial, ended, emptyReason, state, setState }: {
+export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, updatedAt, destinations, origins, roundTrip, initial, ended, emptyReason, state, setState }: {
   jobId: string;
   currency: string;
   adults: number;
@@ -60,6 +60,7 @@ export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, 
   updatedAt: string;
   origins: string[];
   destinations: string[];
+  roundTrip: boolean;
   initial: FlightsQuery;
   /** The search has ended: an empty list is final. */
   ended: boolean;
@@ -129,7 +130,7 @@ export function ResultsTable({ jobId, currency, adults, foundFlights, seededAt, 
   return (
     <section aria-labelledby="results-heading">
       <h2 id="results-heading">Results</h2>
-      <Filters jobId={jobId} state={state} setState={setState} currency={currency} origins={origins} destinations={destinations} />
+      <Filters jobId={jobId} state={state} setState={setState} currency={currency} origins={origins} destinations={destinations} roundTrip={roundTrip} />
       <div className="field phone-only">
         <label htmlFor="sort-by">Sort by</label>
         <select
@@ -246,7 +247,7 @@ function OfferRow({ offer: o, jobId, adults, open, toggle }: { offer: ResultRow;
         </span>
         <div className="muted small">{sourceInWords(o.provider)}</div>
       </td>
-      <td data-label="Return">{o.returnDepartureAt ? f.localTime(o.returnDepartureAt) : "one way"}</td>
+      <td data-testid="return" data-value={o.returnDepartureAt ?? undefined} data-label="Return">{o.returnDepartureAt ? f.localTime(o.returnDepartureAt) : "one way"}</td>
       <td className="actions">
         <button type="button" className="secondary" aria-expanded={open} aria-controls={open ? `details-${o.id}` : undefined} onClick={toggle}>
           {open ? "Hide details" : "Details"}
@@ -258,19 +259,20 @@ function OfferRow({ offer: o, jobId, adults, open, toggle }: { offer: ResultRow;
 }
 
 /** The filters, applied together; each set one shows as a chip that clears it. */
-function Filters({ jobId, state, setState, currency, origins, destinations }: {
+function Filters({ jobId, state, setState, currency, origins, destinations, roundTrip }: {
   jobId: string;
   state: PageState;
   setState: (change: Partial<PageState>) => void;
   currency: string;
   origins: string[];
   destinations: string[];
+  roundTrip: boolean;
 }) {
   const f = useFormat();
   const [problem, setProblem] = useState<string | null>(null);
   const form = useRef<HTMLFormElement>(null);
   // The form shows what the URL says (Back and Forward change it).
-  const key = JSON.stringify([state.stops, state.airlines, state.maxPrice, state.maxHours, state.from, state.to]);
+  const key = JSON.stringify([state.stops, state.airlines, state.maxPrice, state.maxHours, state.from, state.to, state.leaves, state.returns]);
   useEffect(() => setProblem(null), [key]);
   const chips: [string, Partial<PageState>][] = [];
   if (state.day) chips.push([`leaving ${f.day(state.day)}`, { day: "" }]);
@@ -300,6 +302,8 @@ function Filters({ jobId, state, setState, currency, origins, destinations }: {
             maxHours: hours,
             from: codes("from"),
             to: codes("to"),
+            leaves: text("leaves"),
+            returns: text("returns"),
             cursors: [],
             flight: null,
           });
@@ -323,6 +327,8 @@ function Filters({ jobId, state, setState, currency, origins, destinations }: {
           <label htmlFor="f-hours">Flight time up to (hours)</label>
           <input id="f-hours" name="maxHours" type="text" inputMode="decimal" defaultValue={state.maxHours} />
         </div>
+        <TimeOfDayChoice id="f-leaves" name="leaves" label="Leaves" chosen={state.leaves} />
+        {roundTrip ? <TimeOfDayChoice id="f-returns" name="returns" label="Flies back" chosen={state.returns} /> : null}
         {origins.length > 1 ? <AirportChoice name="from" label="From" codes={origins} chosen={state.from} /> : null}
         {destinations.length > 1 ? <AirportChoice name="to" label="To" codes={destinations} chosen={state.to} /> : null}
         <button type="submit" className="secondary">Apply</button>
@@ -364,6 +370,20 @@ function AirlineChoice({ jobId, chosen }: { jobId: string; chosen: string[] }) {
         </label>
       ))}
     </fieldset>
+  );
+}
+
+/** A part of the day, in the local time of the airport the flight leaves from. */
+function TimeOfDayChoice({ id, name, label, chosen }: { id: string; name: string; label: string; chosen: string }) {
+  const listed = TIMES_OF_DAY.some((t) => t.window === chosen) || chosen === "" ? TIMES_OF_DAY : [...TIMES_OF_DAY, { window: chosen, label: windowLabel(chosen) }];
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label} <span className="muted">(local time)</span></label>
+      <select id={id} name={name} defaultValue={chosen}>
+        <option value="">Any time</option>
+        {listed.map((t) => <option key={t.window} value={t.window}>{t.label}</option>)}
+      </select>
+    </div>
   );
 }
 

@@ -139,6 +139,7 @@ export function SearchDetail({ id, initial }: {
             updatedAt={job.updatedAt}
             origins={job.spec.origins}
             destinations={job.spec.destinations}
+            roundTrip={Boolean(job.spec.nights)}
             initial={initial.flights}
             ended={ended}
             emptyReason={emptyReason}

@@ -2,12 +2,12 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue};
+use store::{OfferAfter, OfferFilter, OfferOrder, OfferSortKey, OfferSortValue, TimeWindow};
 use uuid::Uuid;
 
 use super::ApiContext;
 use super::jobs::visible_job;
-use super::types::{Date, FlightOffer, Money, OfferNode, offer_columns};
+use super::types::{Date, FlightOffer, LocalTime, Money, OfferNode, offer_columns};
 use crate::cursor;
 use crate::error::ApiError;
 
@@ -67,6 +67,28 @@ pub struct FlightFilter {
     pub found_until: Option<DateTime<Utc>>,
     /// Found after this moment.
     pub found_since: Option<DateTime<Utc>>,
+    /// The outbound leaves its origin at these local times, e.g. `{ from: "06:00", to:
+    /// "12:00" }`.
+    pub departure_time: Option<TimeOfDayWindow>,
+    /// The return leaves the destination at these local times (round trips only).
+    pub return_time: Option<TimeOfDayWindow>,
+}
+
+/// Local times of day, both ends included. A window whose `from` is after its `to` runs
+/// past midnight: `{ from: "22:00", to: "05:00" }` is the night.
+#[derive(InputObject, Clone, Copy)]
+pub struct TimeOfDayWindow {
+    pub from: LocalTime,
+    pub to: LocalTime,
+}
+
+impl From<TimeOfDayWindow> for TimeWindow {
+    fn from(w: TimeOfDayWindow) -> Self {
+        TimeWindow {
+            from: w.from.0,
+            to: w.to.0,
+        }
+    }
 }
 
 impl FlightFilter {
@@ -99,6 +121,8 @@ impl FlightFilter {
             max_duration_minutes: self.max_duration_minutes,
             found_until: self.found_until,
             found_since: self.found_since,
+            departure_time: self.departure_time.map(Into::into),
+            return_time: self.return_time.map(Into::into),
         })
     }
 }

@@ -727,10 +727,54 @@ impl async_graphql::ScalarType for Date {
     }
 }
 
+/// A local time of day, `HH:MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalTime(pub u16);
+
+/// A local time of day in 24-hour form, e.g. `06:00` or `21:30` (minutes after midnight
+/// at the airport where it happens).
+#[async_graphql::Scalar(name = "LocalTime")]
+impl async_graphql::ScalarType for LocalTime {
+    fn parse(value: async_graphql::Value) -> async_graphql::InputValueResult<Self> {
+        match &value {
+            async_graphql::Value::String(s) => LocalTime::from_text(s).ok_or_else(|| {
+                async_graphql::InputValueError::custom(format!(
+                    "\"{s}\" is not a time of day in the form HH:MM (00:00 to 23:59)"
+                ))
+            }),
+            _ => Err(async_graphql::InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> async_graphql::Value {
+        async_graphql::Value::String(format!("{:02}:{:02}", self.0 / 60, self.0 % 60))
+    }
+}
+
+impl LocalTime {
+    fn from_text(s: &str) -> Option<LocalTime> {
+        let (h, m) = s.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(LocalTime(h * 60 + m))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+
+    #[test]
+    fn local_times_are_hours_and_minutes() {
+        assert_eq!(LocalTime::from_text("06:00"), Some(LocalTime(360)));
+        assert_eq!(LocalTime::from_text("23:59"), Some(LocalTime(1439)));
+        for bad in ["24:00", "6:00", "06:60", "0600", "06:00:00", "", "ab:cd"] {
+            assert_eq!(LocalTime::from_text(bad), None, "{bad}");
+        }
+    }
 
     fn offer() -> FlightOffer {
         let at = DateTime::parse_from_rfc3339("2027-03-01T10:00:00+00:00").expect("time");

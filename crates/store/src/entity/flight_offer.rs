@@ -33,6 +33,10 @@ pub struct Model {
     pub booking_token: Option<String>,
     #[sea_orm(column_type = "Json", nullable)]
     pub raw_payload: Option<Json>,
+    /// Minutes after local midnight when the outbound leaves its origin.
+    pub departure_minute: Option<i16>,
+    /// Minutes after local midnight when the return leaves the destination.
+    pub return_minute: Option<i16>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
