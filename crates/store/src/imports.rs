@@ -630,12 +630,14 @@ impl Store {
         error: Option<String>,
     ) -> Result<bool> {
         let now = self.now();
-        let txn = self.db.begin().await?;
-        // A file with rows of which none could be imported did not succeed.
+        // A file with rows of which none could be imported did not succeed. The counts are
+        // read before the transaction: only the lease holder writes them, and on SQLite a
+        // transaction that reads before it writes fails at once (SQLITE_BUSY_SNAPSHOT,
+        // whatever the busy timeout) when another write came in between.
         let (status, error) = match status {
             ImportStatus::Succeeded => {
                 let counts = import::Entity::find_by_id(lease.id)
-                    .one(&txn)
+                    .one(&self.db)
                     .await?
                     .map(ImportRecord::try_from)
                     .transpose()?;
@@ -653,6 +655,7 @@ impl Store {
             }
             _ => (status, error),
         };
+        let txn = self.db.begin().await?;
         let mut finish = import::Entity::update_many()
             .col_expr(import::Column::Status, Expr::value(status.as_str()));
         if status == ImportStatus::Failed {
