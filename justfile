@@ -91,7 +91,8 @@ _frontend:
 # `just bench api` for the GraphQL read beside its pgbench floor and PostGraphile,
 # `just bench compare REV` (REV's throughput beside the work tree's, alternately),
 # `just bench fanout [CLIENTSxSEARCHES …]` for live progress to many websocket clients, and
-# `just bench web` for the web app's search page; results go in BENCHMARKS.md.
+# `just bench web` for the web app's search page, `just bench cache` for the provider-answer
+# cache (two overlapping searches: off, memory, Redis); results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash
     set -euo pipefail

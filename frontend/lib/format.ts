@@ -130,6 +130,17 @@ export function utcTime(iso: string | null | undefined, { seconds = false, local
 }
 
 /** A count with thousands separators, e.g. "135,780". */
+/** How long ago a moment was: "just now" under a minute, else "7 minutes ago", "2 hours ago". */
+export function ago(iso: string, locale: string = DEFAULT_LOCALE, now: number = Date.now()): string {
+  const seconds = (now - new Date(iso).getTime()) / 1000;
+  if (!Number.isFinite(seconds)) return iso;
+  if (seconds < 60) return "just now";
+  const words = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  if (seconds < 3600) return words.format(-Math.floor(seconds / 60), "minute");
+  if (seconds < 86_400) return words.format(-Math.floor(seconds / 3600), "hour");
+  return words.format(-Math.floor(seconds / 86_400), "day");
+}
+
 export function count(n: number, locale: string = DEFAULT_LOCALE): string {
   return new Intl.NumberFormat(locale).format(n);
 }

@@ -24,6 +24,7 @@ export function useFormat() {
       clock: (iso: string) => format.clock(iso, locale),
       localTime: (iso: string) => format.localTime(iso, locale),
       utcTime: (iso: string | null | undefined, options?: { seconds?: boolean }) => format.utcTime(iso, { ...options, locale }),
+      ago: (iso: string) => format.ago(iso, locale),
     }),
     [locale],
   );

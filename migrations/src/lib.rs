@@ -20,6 +20,7 @@ mod m20261202_000014_webhook_open_deliveries;
 mod m20261202_000015_webhook_parallel_queue;
 mod m20261203_000016_rejection_content;
 mod m20261203_000017_offer_local_minutes;
+mod m20261206_000018_answer_cache;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_webhook_parallel_queue::Migration),
             Box::new(m20261203_000016_rejection_content::Migration),
             Box::new(m20261203_000017_offer_local_minutes::Migration),
+            Box::new(m20261206_000018_answer_cache::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod answer_cache;
 mod api;
 mod auth;
 mod bookings;

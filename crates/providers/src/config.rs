@@ -66,6 +66,60 @@ pub struct ProviderConfig {
     /// they are booked.
     pub booking_failure_rate: Option<f64>,
     pub price_change_rate: Option<f64>,
+    /// How long an answer is kept in the answer cache: whole seconds, or a number with a
+    /// unit (`90s`, `10m`, `2h`); `0` or `off` turns the cache off for this provider.
+    /// Default: 10 minutes for `simulated`, off for `http`; `inventory` is never cached.
+    pub cache_ttl: Option<CacheTtl>,
+}
+
+/// A provider's `cache_ttl`, as written in the providers file or its override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheTtl(pub std::time::Duration);
+
+impl CacheTtl {
+    /// `600`, `90s`, `10m`, `2h`, `1d`, `0` or `off`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim().to_ascii_lowercase();
+        if text == "off" {
+            return Ok(Self(std::time::Duration::ZERO));
+        }
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let seconds = match unit.trim() {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => 0,
+        };
+        match number.parse::<u64>() {
+            Ok(n) if seconds > 0 && n.checked_mul(seconds).is_some_and(|s| s <= 30 * 86_400) => {
+                Ok(Self(std::time::Duration::from_secs(n * seconds)))
+            }
+            _ => Err(format!(
+                "cache_ttl must be seconds or a number with s, m, h or d (at most 30 days), \
+                 or off; not `{raw}`"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CacheTtl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(i64),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Seconds(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        CacheTtl::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 fn enabled_by_default() -> bool {
@@ -255,9 +309,29 @@ impl ProviderConfig {
                     ));
                 }
                 self.only_for_simulated(&invalid)?;
+                if self.cache_ttl.is_some_and(|t| !t.0.is_zero()) {
+                    return Err(invalid(
+                        "cache_ttl cannot be set for an inventory provider: it reads the \
+                         catalogue in this database, which is never cached"
+                            .into(),
+                    ));
+                }
             }
         }
         Ok(())
+    }
+
+    /// How long this provider's answers are cached; `None`: not at all.
+    pub fn cache_ttl(&self) -> Option<std::time::Duration> {
+        let default = match self.kind {
+            ProviderKind::Simulated => Some(std::time::Duration::from_secs(600)),
+            ProviderKind::Http | ProviderKind::Inventory => None,
+        };
+        let ttl = match self.kind {
+            ProviderKind::Inventory => None,
+            _ => self.cache_ttl.map(|t| t.0).or(default),
+        };
+        ttl.filter(|t| !t.is_zero())
     }
 }
 
@@ -290,6 +364,11 @@ fn typed_value(field: &str, raw: &str) -> Result<toml::Value, String> {
             .filter(|n| *n >= 0)
             .map(toml::Value::Integer)
             .ok_or_else(|| format!("expected a whole number ≥ 0, got `{raw}`")),
+        // Whole seconds as a number; anything else as text, checked by `CacheTtl`.
+        "cache_ttl" => Ok(value.parse::<i64>().map_or_else(
+            |_| toml::Value::String(value.to_string()),
+            toml::Value::Integer,
+        )),
         _ => Ok(toml::Value::String(value.to_string())),
     }
 }
@@ -410,6 +489,44 @@ nights_range = true
     }
 
     #[test]
+    fn cache_ttls_default_by_kind_and_read_units() {
+        let file = load(
+            "[providers.sim]\nkind = \"simulated\"\n\
+             [providers.web]\nkind = \"http\"\nbase_url = \"http://127.0.0.1:1\"\n\
+             [providers.cached]\nkind = \"http\"\nbase_url = \"http://127.0.0.1:1\"\ncache_ttl = \"90s\"\n\
+             [providers.inv]\nkind = \"inventory\"\n",
+            &[("PROVIDERS__SIM__CACHE_TTL", "off")],
+        )
+        .expect("loads");
+        let ttl = |name: &str| file.providers[name].cache_ttl().map(|d| d.as_secs());
+        assert_eq!(ttl("sim"), None, "off by override");
+        assert_eq!(ttl("web"), None, "http: off unless set");
+        assert_eq!(ttl("cached"), Some(90));
+        assert_eq!(ttl("inv"), None);
+        let file = load("[providers.sim]\nkind = \"simulated\"\n", &[]).expect("loads");
+        assert_eq!(
+            file.providers["sim"].cache_ttl().map(|d| d.as_secs()),
+            Some(600)
+        );
+        for (raw, secs) in [
+            ("600", 600),
+            ("10m", 600),
+            ("2h", 7_200),
+            ("1d", 86_400),
+            ("0", 0),
+        ] {
+            assert_eq!(
+                CacheTtl::parse(raw).map(|t| t.0.as_secs()),
+                Ok(secs),
+                "{raw}"
+            );
+        }
+        for raw in ["ten", "10 parsecs", "-5", "31d", ""] {
+            assert!(CacheTtl::parse(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
     fn mistakes_are_named() {
         let err =
             |text: &str, env: &[(&str, &str)]| load(text, env).expect_err("rejected").to_string();
@@ -462,5 +579,15 @@ nights_range = true
             &[],
         );
         assert!(e.contains("for http providers"), "{e}");
+        let e = err("[providers.x]\nkind = \"inventory\"\ncache_ttl = 60\n", &[]);
+        assert!(
+            e.contains("cache_ttl cannot be set for an inventory"),
+            "{e}"
+        );
+        let e = err(
+            "[providers.x]\nkind = \"simulated\"\ncache_ttl = \"soon\"\n",
+            &[],
+        );
+        assert!(e.contains("cache_ttl must be") && e.contains("soon"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! Flight providers: the [`FlightProvider`] trait, the [`ProviderRegistry`] that holds
 //! them, and the built-in providers.
 
+pub mod cache;
 pub mod config;
 mod error;
 pub mod http;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use domain::{CallShape, FlightOffer, FlightQuery};
 use serde::{Deserialize, Serialize};
 
+pub use cache::{Answer, CacheStats, Cached, MemoryStore, RedisStore, Source};
 pub use error::ProviderError;
 pub use http::HttpProvider;
 pub use middleware::{BreakerState, CallPolicy, ProviderHealth, layered, layered_with_quota};
@@ -93,6 +95,12 @@ pub trait FlightProvider: Send + Sync {
     fn name(&self) -> &str;
     fn capabilities(&self) -> Capabilities;
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError>;
+
+    /// Like [`search`](Self::search), saying where the answer came from: the answer cache
+    /// ([`Cached`]) overrides it; every other provider asks itself.
+    async fn answer(&self, query: &FlightQuery) -> Result<Answer, ProviderError> {
+        Ok(Answer::fresh(self.search(query).await?))
+    }
     async fn book(
         &self,
         offer: &FlightOffer,
@@ -102,6 +110,12 @@ pub trait FlightProvider: Send + Sync {
     /// How calls to this provider have gone in this process, when it is measured (the
     /// middleware of [`layered`] measures).
     fn health(&self) -> Option<ProviderHealth> {
+        None
+    }
+
+    /// How the answer cache in front of this provider has done in this process, when its
+    /// answers are cached.
+    fn cache_stats(&self) -> Option<CacheStats> {
         None
     }
 }

@@ -227,6 +227,9 @@ pub struct Config {
     pub webhooks: WebhookConfig,
 
     #[command(flatten)]
+    pub provider_cache: ProviderCacheConfig,
+
+    #[command(flatten)]
     pub nats: NatsConfig,
 
     /// Origins whose web pages may call the API from a browser, comma-separated
@@ -516,6 +519,38 @@ impl SocketConfig {
             ..api::SocketLimits::default()
         }
     }
+}
+
+/// Where provider answers are cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderCacheBackend {
+    /// Redis when REDIS_URL is set, else this process's memory.
+    Auto,
+    Memory,
+    Redis,
+    /// No cache: every query calls its provider.
+    Off,
+}
+
+/// The answer cache in front of the providers (docs/providers.md, "The answer cache").
+/// How long each provider's answers are kept is its `cache_ttl` in the providers file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProviderCacheConfig {
+    #[arg(
+        long,
+        env = "PROVIDER_CACHE",
+        value_enum,
+        default_value = "auto",
+        global = true
+    )]
+    pub provider_cache: ProviderCacheBackend,
+    /// The memory cache's bound, in MiB of entries (least recently used dropped first).
+    #[arg(long, env = "PROVIDER_CACHE_MAX_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), global = true)]
+    pub provider_cache_max_mb: u64,
+    /// A Redis command slower than this is given up and the provider is called without the
+    /// cache (which is left alone for a second).
+    #[arg(long, env = "PROVIDER_CACHE_TIMEOUT_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub provider_cache_timeout_ms: u64,
 }
 
 /// How webhooks are sent (docs/webhooks.md).

@@ -74,6 +74,7 @@ pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<Provid
         );
     }
     let base = config.call_policy();
+    let answer_store = answer_store(config)?;
     let mut registry = ProviderRegistry::new();
     for (name, entry) in &file.providers {
         let policy = CallPolicy {
@@ -96,9 +97,50 @@ pub fn default_registry(config: &Config, store: &Store) -> anyhow::Result<Provid
             has_api_key,
             ..ProviderInfo::default()
         };
-        register_layered(&mut registry, store, provider, &policy, entry.enabled, info)?;
+        let cache = answer_store
+            .as_ref()
+            .zip(entry.cache_ttl())
+            .map(|(s, ttl)| (Arc::clone(s), ttl));
+        register_layered(
+            &mut registry,
+            store,
+            provider,
+            &policy,
+            entry.enabled,
+            info,
+            cache,
+        )?;
     }
     Ok(registry)
+}
+
+/// Where provider answers are cached, by `PROVIDER_CACHE`; `None`: nowhere.
+fn answer_store(config: &Config) -> anyhow::Result<Option<Arc<dyn providers::cache::AnswerStore>>> {
+    use config::ProviderCacheBackend as Backend;
+    let cache = &config.provider_cache;
+    let redis_url = config.redis_url.as_deref().filter(|u| !u.is_empty());
+    let backend = match (cache.provider_cache, redis_url) {
+        (Backend::Off, _) => return Ok(None),
+        (Backend::Auto, Some(_)) | (Backend::Redis, _) => Backend::Redis,
+        (Backend::Auto | Backend::Memory, _) => Backend::Memory,
+    };
+    Ok(Some(if backend == Backend::Redis {
+        let Some(url) = redis_url else {
+            anyhow::bail!("PROVIDER_CACHE=redis needs REDIS_URL (redis://host:port/db)");
+        };
+        Arc::new(
+            providers::RedisStore::connect(
+                url,
+                &config.redis_key_prefix,
+                Duration::from_millis(cache.provider_cache_timeout_ms),
+            )
+            .map_err(|e| anyhow::anyhow!("REDIS_URL for the provider cache: {e}"))?,
+        )
+    } else {
+        Arc::new(providers::MemoryStore::new(
+            cache.provider_cache_max_mb.saturating_mul(1 << 20),
+        ))
+    }))
 }
 
 /// One configured provider, by kind, before the middleware; and whether it has an API key.
@@ -194,6 +236,7 @@ fn register_layered(
     policy: &CallPolicy,
     enabled: bool,
     mut info: ProviderInfo,
+    cache: Option<(Arc<dyn providers::cache::AnswerStore>, Duration)>,
 ) -> anyhow::Result<()> {
     let name = provider.name().to_string();
     let quota: Option<Arc<dyn Quota>> = policy.rate_per_second.map(|rate| -> Arc<dyn Quota> {
@@ -207,11 +250,16 @@ fn register_layered(
     info.timeout = Some(policy.timeout);
     info.retries = Some(policy.max_retries);
     info.max_concurrency = Some(policy.max_concurrency);
-    registry.register_with_info(
-        providers::layered_with_quota(provider, policy, quota),
-        enabled,
-        info,
-    )?;
+    let mut layered = providers::layered_with_quota(provider, policy, quota);
+    if let Some((answers, ttl)) = cache {
+        layered = Arc::new(providers::Cached::new(
+            layered,
+            answers,
+            ttl,
+            policy.timeout,
+        ));
+    }
+    registry.register_with_info(layered, enabled, info)?;
     Ok(())
 }
 
@@ -229,7 +277,7 @@ pub fn register_in_process(
         kind: "in-process".into(),
         ..ProviderInfo::default()
     };
-    register_layered(registry, store, provider, policy, enabled, info)
+    register_layered(registry, store, provider, policy, enabled, info, None)
 }
 
 /// Connects to the database and applies pending migrations.

@@ -52,6 +52,9 @@ pub struct Checkpoint {
     pub failed: u64,
     /// Failed tasks since the last checkpoint (at most the sample size).
     pub errors: Vec<TaskError>,
+    /// Of the tasks finished: answered by the answer cache, and asked of their provider.
+    pub cache_hits: u64,
+    pub provider_calls: u64,
     pub cursor: TaskCursor,
     pub tasks_per_second: f64,
     pub eta_seconds: Option<u64>,
@@ -119,6 +122,8 @@ impl Store {
             completed_tasks: Set(0),
             failed_tasks: Set(0),
             found_flights: Set(0),
+            cache_hits: Set(0),
+            provider_calls: Set(0),
             best_price_minor: Set(None),
             best_offer_id: Set(None),
             cursor_low_water: Set(0),
@@ -548,6 +553,14 @@ impl Store {
             .col_expr(
                 search_job::Column::FailedTasks,
                 Expr::col(search_job::Column::FailedTasks).add(to_i64(cp.failed)),
+            )
+            .col_expr(
+                search_job::Column::CacheHits,
+                Expr::col(search_job::Column::CacheHits).add(to_i64(cp.cache_hits)),
+            )
+            .col_expr(
+                search_job::Column::ProviderCalls,
+                Expr::col(search_job::Column::ProviderCalls).add(to_i64(cp.provider_calls)),
             )
             .col_expr(search_job::Column::UpdatedAt, Expr::value(now))
             .filter(fenced(lease))

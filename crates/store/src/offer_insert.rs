@@ -19,19 +19,19 @@ const INSERT: &str = "INSERT INTO flight_offers (id, job_id, task_index, provide
     origin, destination, departure_date, return_date, departure_at, arrival_at, \
     return_departure_at, return_arrival_at, carrier, flight_numbers, stops, duration_minutes, \
     price_minor, currency, cabin, deep_link, found_at, segments, expires_at, booking_token, \
-    raw_payload, departure_minute, return_minute) \
+    raw_payload, departure_minute, return_minute, fetched_at) \
     SELECT r.id, $2, r.task_index, r.provider, r.offer_key, r.origin, r.destination, \
     r.departure_date, r.return_date, r.departure_at, r.arrival_at, r.return_departure_at, \
     r.return_arrival_at, r.carrier, r.flight_numbers, r.stops, r.duration_minutes, \
     r.price_minor, r.currency, r.cabin, r.deep_link, $3, r.segments, r.expires_at, \
-    r.booking_token, r.raw_payload, r.departure_minute, r.return_minute \
+    r.booking_token, r.raw_payload, r.departure_minute, r.return_minute, r.fetched_at \
     FROM json_to_recordset($1::json) AS r(id uuid, task_index bigint, provider text, \
     offer_key text, origin text, destination text, departure_date date, return_date date, \
     departure_at timestamptz, arrival_at timestamptz, return_departure_at timestamptz, \
     return_arrival_at timestamptz, carrier text, flight_numbers json, stops smallint, \
     duration_minutes integer, price_minor bigint, currency text, cabin text, deep_link text, \
     segments json, expires_at timestamptz, booking_token text, raw_payload json, \
-    departure_minute smallint, return_minute smallint) \
+    departure_minute smallint, return_minute smallint, fetched_at timestamptz) \
     ON CONFLICT (job_id, offer_key) DO NOTHING";
 
 /// Stores `offers` of job `job_id` found at `now`, each once per job: how many were new.
@@ -60,10 +60,10 @@ const COLUMNS: &str = "id, job_id, task_index, provider, offer_key, origin, dest
     departure_date, return_date, departure_at, arrival_at, return_departure_at, \
     return_arrival_at, carrier, flight_numbers, stops, duration_minutes, price_minor, currency, \
     cabin, deep_link, found_at, segments, expires_at, booking_token, raw_payload, \
-    departure_minute, return_minute";
-const COLUMN_COUNT: usize = 28;
+    departure_minute, return_minute, fetched_at";
+const COLUMN_COUNT: usize = 29;
 
-/// Offers per SQLite statement at most (28 parameters each, under SQLite's 32,766).
+/// Offers per SQLite statement at most (29 parameters each, under SQLite's 32,766).
 const SQLITE_ROWS_PER_INSERT: usize = 512;
 
 /// Rows in the next SQLite insert: the largest power of two that fits, so that the
@@ -153,6 +153,7 @@ fn push_sqlite_row(
         f.raw.as_ref().map(json_text).transpose()?.into(),
         departure_minute(f).into(),
         return_minute(f).into(),
+        o.fetched_at.into(),
     ]);
     Ok(())
 }
@@ -200,6 +201,8 @@ struct Row<'a> {
     departure_minute: Option<i16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     return_minute: Option<i16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetched_at: Option<Timestamp>,
 }
 
 /// The outbound's local departure time at its origin, as minutes after midnight.
@@ -246,6 +249,7 @@ impl<'a> From<&'a NewOffer> for Row<'a> {
             raw_payload: f.raw.as_ref(),
             departure_minute: departure_minute(f),
             return_minute: return_minute(f),
+            fetched_at: o.fetched_at.map(Timestamp),
         }
     }
 }

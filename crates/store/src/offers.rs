@@ -232,7 +232,13 @@ fn select_offers(columns: OfferColumns) -> sea_orm::Select<flight_offer::Entity>
     for (column, sql_type, wanted) in optional {
         select = select.expr_as(offer_plain_column(column, sql_type, wanted), column);
     }
+    let fetched_at = if columns.details {
+        Expr::cust("COALESCE(fetched_at, found_at)")
+    } else {
+        Expr::cust("CAST(NULL AS TIMESTAMPTZ)")
+    };
     select
+        .expr_as(fetched_at, "fetched_at")
         .expr_as(
             offer_json_column("flight_numbers", columns.flight_numbers),
             "flight_numbers",

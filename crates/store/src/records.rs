@@ -21,6 +21,9 @@ pub struct JobRecord {
     pub completed_tasks: u64,
     pub failed_tasks: u64,
     pub found_flights: u64,
+    /// Tasks answered by the answer cache, and tasks that called their provider.
+    pub cache_hits: u64,
+    pub provider_calls: u64,
     pub best_price: Option<Money>,
     pub best_offer_id: Option<Uuid>,
     pub cursor: TaskCursor,
@@ -112,6 +115,8 @@ pub(crate) struct JobRow {
     pub completed_tasks: i64,
     pub failed_tasks: i64,
     pub found_flights: i64,
+    pub cache_hits: i64,
+    pub provider_calls: i64,
     pub best_price_minor: Option<i64>,
     pub best_offer_id: Option<Uuid>,
     pub cursor_low_water: i64,
@@ -150,6 +155,8 @@ pub(crate) fn select_jobs() -> sea_orm::Select<search_job::Entity> {
             Column::CompletedTasks,
             Column::FailedTasks,
             Column::FoundFlights,
+            Column::CacheHits,
+            Column::ProviderCalls,
             Column::BestPriceMinor,
             Column::BestOfferId,
             Column::CursorLowWater,
@@ -185,6 +192,8 @@ impl From<search_job::Model> for JobRow {
             completed_tasks: m.completed_tasks,
             failed_tasks: m.failed_tasks,
             found_flights: m.found_flights,
+            cache_hits: m.cache_hits,
+            provider_calls: m.provider_calls,
             best_price_minor: m.best_price_minor,
             best_offer_id: m.best_offer_id,
             cursor_low_water: m.cursor_low_water,
@@ -241,6 +250,8 @@ impl TryFrom<JobRow> for JobRecord {
             completed_tasks: non_negative(m.completed_tasks, "completed_tasks")?,
             failed_tasks: non_negative(m.failed_tasks, "failed_tasks")?,
             found_flights: non_negative(m.found_flights, "found_flights")?,
+            cache_hits: non_negative(m.cache_hits, "cache_hits")?,
+            provider_calls: non_negative(m.provider_calls, "provider_calls")?,
             best_price: m
                 .best_price_minor
                 .map(|p| Money::new(p, currency))
@@ -290,6 +301,9 @@ pub struct NewOffer {
     pub departure_date: NaiveDate,
     pub return_date: Option<NaiveDate>,
     pub offer: FlightOffer,
+    /// When the provider gave the answer, for an offer served by the answer cache; `None`
+    /// for one fetched by this search's own call (its fetch time is when it was stored).
+    pub fetched_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -300,6 +314,8 @@ pub struct OfferRecord {
     pub departure_date: NaiveDate,
     pub return_date: Option<NaiveDate>,
     pub found_at: DateTime<Utc>,
+    /// When the provider gave this price: `found_at`, or earlier for a cached answer.
+    pub fetched_at: DateTime<Utc>,
     pub offer: FlightOffer,
 }
 
@@ -316,7 +332,7 @@ pub struct OfferColumns {
     /// `departure_at`, `arrival_at`, `return_departure_at`, `return_arrival_at`.
     pub times: bool,
     /// `task_index`, `provider`, `offer_key`, `deep_link`, `found_at`, `expires_at`,
-    /// `booking_token`.
+    /// `booking_token`, `fetched_at`.
     pub details: bool,
 }
 
@@ -416,6 +432,7 @@ pub(crate) struct OfferRow {
     pub found_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub booking_token: Option<String>,
+    pub fetched_at: Option<DateTime<Utc>>,
     // JSON, as text: NULL unless asked for.
     pub flight_numbers: Option<String>,
     pub segments: Option<String>,
@@ -460,6 +477,7 @@ impl sea_orm::FromQueryResult for OfferRow {
             found_at: res.try_get_by_index_nullable(at())?,
             expires_at: res.try_get_by_index_nullable(at())?,
             booking_token: res.try_get_by_index_nullable(at())?,
+            fetched_at: res.try_get_by_index_nullable(at())?,
             flight_numbers: res.try_get_by_index_nullable(at())?,
             segments: res.try_get_by_index_nullable(at())?,
             raw_payload: res.try_get_by_index_nullable(at())?,
@@ -494,6 +512,7 @@ impl TryFrom<OfferRow> for OfferRecord {
             departure_date: m.departure_date,
             return_date: m.return_date,
             found_at: m.found_at.unwrap_or(DateTime::UNIX_EPOCH),
+            fetched_at: m.fetched_at.or(m.found_at).unwrap_or(DateTime::UNIX_EPOCH),
             offer: FlightOffer {
                 origin: code(&m.origin)?,
                 destination: code(&m.destination)?,

@@ -27,6 +27,7 @@ fn offer(key: &str, price: i64) -> NewOffer {
         .and_utc();
     let date = now.date_naive();
     NewOffer {
+        fetched_at: None,
         task_index: 0,
         departure_date: date,
         return_date: None,
@@ -68,6 +69,8 @@ fn checkpoint(cursor: &TaskCursor, offers: Vec<NewOffer>) -> Checkpoint {
         completed: 1,
         failed: 0,
         errors: Vec::new(),
+        cache_hits: 0,
+        provider_calls: 0,
         cursor: cursor.clone(),
         tasks_per_second: 1.0,
         eta_seconds: None,

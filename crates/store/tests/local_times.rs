@@ -38,6 +38,7 @@ const EXPECTED: [(&str, i64, i64); 3] = [
 fn offer(key: &str, out: &str, back: &str) -> NewOffer {
     let (out, back) = (at(out), at(back));
     NewOffer {
+        fetched_at: None,
         task_index: 0,
         departure_date: out.date_naive(),
         return_date: Some(back.date_naive()),
@@ -142,6 +143,8 @@ async fn local_times(postgres: bool) {
                 completed: 1,
                 failed: 0,
                 errors: Vec::new(),
+                cache_hits: 0,
+                provider_calls: 0,
                 cursor,
                 tasks_per_second: 1.0,
                 eta_seconds: None,

@@ -23,6 +23,7 @@ fn offer(i: usize) -> NewOffer {
         .and_utc()
         + chrono::Duration::minutes(i as i64);
     NewOffer {
+        fetched_at: None,
         task_index: (i / 4) as u64,
         departure_date: at.date_naive(),
         return_date: None,
@@ -122,6 +123,8 @@ async fn postgres_the_first_page_after_a_big_search_uses_the_price_index() {
                     completed: 1,
                     failed: 0,
                     errors: Vec::new(),
+                    cache_hits: 0,
+                    provider_calls: 0,
                     cursor: cursor.clone(),
                     tasks_per_second: 1.0,
                     eta_seconds: None,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use domain::{JobStatus, TaskCursor, TaskPlan};
 use futures::StreamExt;
-use providers::{FlightProvider, ProviderError};
+use providers::{FlightProvider, ProviderError, Source};
 use store::{
     Checkpoint, CheckpointOutcome, ClaimedJob, ERROR_SAMPLE_SIZE, Finish, JobEvent, JobRecord,
     Lease, LeaseState, NewOffer, TaskError,
@@ -39,6 +39,16 @@ struct TaskOutcome {
     provider: String,
     offers: Vec<NewOffer>,
     error: Option<ProviderError>,
+    /// How the task was answered: by its own provider call, or by the answer cache.
+    asked: Asked,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// Nothing to ask (or no provider to ask).
+    Nobody,
+    Provider,
+    Cache,
 }
 
 /// Work finished since the last checkpoint.
@@ -48,6 +58,8 @@ struct Pending {
     completed: u64,
     failed: u64,
     errors: Vec<TaskError>,
+    cache_hits: u64,
+    provider_calls: u64,
 }
 
 /// What a user asked of a running job; cancelling wins over pausing.
@@ -137,6 +149,11 @@ impl RunState {
             moved
         });
         self.pending.completed += 1;
+        match outcome.asked {
+            Asked::Nobody => {}
+            Asked::Provider => self.pending.provider_calls += 1,
+            Asked::Cache => self.pending.cache_hits += 1,
+        }
         self.pending.offers.extend(outcome.offers);
         if let Some(e) = outcome.error {
             self.pending.failed += 1;
@@ -248,6 +265,8 @@ impl RunState {
             completed: taken.completed,
             failed: taken.failed,
             errors: taken.errors,
+            cache_hits: taken.cache_hits,
+            provider_calls: taken.provider_calls,
             cursor: self.cursor.clone(),
             tasks_per_second,
             eta_seconds,
@@ -444,16 +463,18 @@ async fn run_task(
     providers: &HashMap<String, Arc<dyn FlightProvider>>,
     timeout: Duration,
 ) -> TaskOutcome {
-    let failed = |provider: &str, error| TaskOutcome {
+    let failed = |provider: &str, error, asked| TaskOutcome {
         index,
         provider: provider.to_string(),
         offers: Vec::new(),
         error: Some(error),
+        asked,
     };
     let Some(task) = plan.task(index) else {
         return failed(
             "",
             ProviderError::InvalidQuery(format!("no task {index} in the plan")),
+            Asked::Nobody,
         );
     };
     let Some(provider) = providers.get(&task.provider) else {
@@ -463,6 +484,7 @@ async fn run_task(
                 "provider `{}` is not configured in this worker",
                 task.provider
             )),
+            Asked::Nobody,
         );
     };
     if task.destinations.is_empty() {
@@ -472,11 +494,12 @@ async fn run_task(
             provider: task.provider.clone(),
             offers: Vec::new(),
             error: None,
+            asked: Asked::Nobody,
         };
     }
     let query = task.query(spec);
     let started = Instant::now();
-    let answer = tokio::time::timeout(timeout, provider.search(&query))
+    let answer = tokio::time::timeout(timeout, provider.answer(&query))
         .await
         .unwrap_or(Err(ProviderError::Timeout(timeout)));
     let outcome = if answer.is_ok() {
@@ -489,11 +512,16 @@ async fn run_task(
     metrics::counter!("fast_flights_tasks_total", "provider" => task.provider.clone(), "outcome" => outcome)
         .increment(1);
     match answer {
-        Ok(offers) => {
-            let total = offers.len();
-            let offers: Vec<NewOffer> = offers
+        Ok(answer) => {
+            let (fetched_at, asked) = match answer.source {
+                Source::Provider => (None, Asked::Provider),
+                Source::Cache { fetched_at } => (Some(fetched_at), Asked::Cache),
+            };
+            let total = answer.offers.len();
+            let offers: Vec<NewOffer> = answer
+                .offers
                 .into_iter()
-                .filter_map(|offer| normalise(&query, &task.provider, index, offer))
+                .filter_map(|offer| normalise(&query, &task.provider, index, offer, fetched_at))
                 .collect();
             if offers.len() < total {
                 let dropped = (total - offers.len()) as u64;
@@ -511,9 +539,10 @@ async fn run_task(
                 provider: task.provider.clone(),
                 offers,
                 error: None,
+                asked,
             }
         }
-        Err(e) => failed(&task.provider, e),
+        Err(e) => failed(&task.provider, e, Asked::Provider),
     }
 }
 
@@ -524,6 +553,7 @@ fn normalise(
     provider: &str,
     index: u64,
     mut offer: domain::FlightOffer,
+    fetched_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Option<NewOffer> {
     let db = domain::AirportDb::embedded();
     let departure_date = offer
@@ -548,6 +578,7 @@ fn normalise(
         departure_date,
         return_date,
         offer,
+        fetched_at,
     })
 }
 
@@ -640,16 +671,16 @@ mod tests {
         let query = round_trip_query();
         // Lands 22:00 UTC on the 1st; a return at 03:00 UTC on the 2nd (10:00 in Bangkok,
         // one night) can be flown.
-        let kept = normalise(&query, "p", 0, offer(3)).expect("a possible trip is kept");
+        let kept = normalise(&query, "p", 0, offer(3), None).expect("a possible trip is kept");
         assert_eq!(kept.offer.key, "p:k");
         // The same stay on paper, but the return leaves before the outbound lands.
         let mut impossible = offer(3);
         impossible.arrival_at =
             impossible.return_departure_at.expect("return") + chrono::Duration::hours(1);
-        assert!(normalise(&query, "p", 0, impossible).is_none());
+        assert!(normalise(&query, "p", 0, impossible, None).is_none());
         // A leg that lands before it leaves.
         let mut backwards = offer(3);
         backwards.arrival_at = backwards.departure_at - chrono::Duration::hours(1);
-        assert!(normalise(&query, "p", 0, backwards).is_none());
+        assert!(normalise(&query, "p", 0, backwards, None).is_none());
     }
 }

@@ -76,6 +76,7 @@ fn offer() -> OfferRecord {
         departure_date: at.date_naive(),
         return_date: None,
         found_at: Utc::now(),
+        fetched_at: Utc::now(),
         offer: FlightOffer {
             key: "K1".into(),
             provider: "simulated".into(),

@@ -26,6 +26,7 @@ export const ItineraryFragmentDoc = graphql(`
     expiresAt
     deepLink
     foundAt
+    fetchedAt
     segments { direction carrier flightNumber origin destination departureAt arrivalAt }
   }
 `);
@@ -159,7 +160,8 @@ export function Itinerary({ offer, adults }: { offer: ItineraryFragment; adults:
         <div>
           <dt>From</dt>
           <dd>
-            {sourceInWords(offer.provider)}, price seen {f.utcTime(offer.foundAt)}
+            {sourceInWords(offer.provider)}, price seen{" "}
+            <span data-testid="itinerary-seen" title={f.utcTime(offer.fetchedAt)}>{f.ago(offer.fetchedAt)}</span>
             {offer.expiresAt ? `, held until ${f.utcTime(offer.expiresAt)}` : ""}
           </dd>
         </div>

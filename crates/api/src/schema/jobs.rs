@@ -72,6 +72,40 @@ pub struct Provider {
     /// Calls made by this process; null for a provider that is not measured. ADMIN only.
     #[graphql(guard = "AdminGuard")]
     pub health: Option<ProviderHealth>,
+    /// The provider-answer cache in front of this provider; null when its answers are not
+    /// cached (`cache_ttl`, docs/providers.md).
+    pub cache: Option<ProviderCache>,
+}
+
+/// How a provider's answers are cached, and how the cache has done in this process.
+#[derive(SimpleObject)]
+pub struct ProviderCache {
+    /// `memory` (this process) or `redis` (shared by the fleet).
+    pub backend: String,
+    /// How long an answer is served from the cache.
+    pub ttl_seconds: i64,
+    /// Queries answered from the cache in this process since it started.
+    pub hits: i64,
+    /// Queries the provider was called for.
+    pub misses: i64,
+    /// Cache reads and writes that failed or were too slow (the queries went on without).
+    pub errors: i64,
+    /// hits ÷ (hits + misses), 0 to 1; null before the first query.
+    pub hit_ratio: Option<f64>,
+}
+
+impl From<providers::CacheStats> for ProviderCache {
+    fn from(c: providers::CacheStats) -> Self {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Self {
+            backend: c.backend.to_string(),
+            ttl_seconds: n(c.ttl.as_secs()),
+            hits: n(c.hits),
+            misses: n(c.misses),
+            errors: n(c.errors),
+            hit_ratio: c.hit_ratio(),
+        }
+    }
 }
 
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
@@ -326,6 +360,7 @@ fn provider_view(
             booking: caps.booking,
         },
         health: p.health().map(ProviderHealth::from),
+        cache: p.cache_stats().map(ProviderCache::from),
     }
 }
 

@@ -200,6 +200,11 @@ pub struct SearchJob {
     pub completed_tasks: i64,
     pub failed_tasks: i64,
     pub found_flights: i64,
+    /// Queries answered by the provider-answer cache (including answers shared with an
+    /// identical query in flight at the same time), without a provider call.
+    pub cache_hits: i64,
+    /// Queries sent to a provider (a query's retries are not counted again).
+    pub provider_calls: i64,
     /// 0 to 100.
     pub percent: f64,
     pub best_price: Option<Money>,
@@ -351,6 +356,8 @@ impl From<JobRecord> for SearchJob {
             completed_tasks: count(j.completed_tasks),
             failed_tasks: count(j.failed_tasks),
             found_flights: count(j.found_flights),
+            cache_hits: count(j.cache_hits),
+            provider_calls: count(j.provider_calls),
             percent: progress.percent(),
             best_price: j.best_price.map(Money::from),
             tasks_per_second: j.tasks_per_second,
@@ -462,7 +469,11 @@ pub struct FlightOffer {
     pub booking_token: Option<String>,
     /// The offer exactly as the provider sent it (http providers), for audit.
     pub raw_payload: Option<async_graphql::Json<serde_json::Value>>,
+    /// When the search stored the offer.
     pub found_at: DateTime<Utc>,
+    /// When the provider gave this price: `foundAt` for the search's own provider call,
+    /// earlier when the answer came from the provider-answer cache ("price seen 7 min ago").
+    pub fetched_at: DateTime<Utc>,
 }
 
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
@@ -516,6 +527,7 @@ impl FlightOffer {
             "deepLink" => optional(&self.deep_link),
             "bookingToken" => optional(&self.booking_token),
             "foundAt" => scalar(&self.found_at),
+            "fetchedAt" => scalar(&self.fetched_at),
             _ => return None,
         })
     }
@@ -621,6 +633,7 @@ pub(crate) fn offer_columns(offer: &async_graphql::Lookahead<'_>) -> store::Offe
             "bookingToken",
             "expiresAt",
             "foundAt",
+            "fetchedAt",
         ]),
     }
 }
@@ -700,6 +713,7 @@ impl From<OfferRecord> for FlightOffer {
             booking_token: o.booking_token,
             raw_payload: o.raw.map(async_graphql::Json),
             found_at: r.found_at,
+            fetched_at: r.fetched_at,
         }
     }
 }
@@ -805,6 +819,7 @@ mod tests {
             booking_token: None,
             raw_payload: None,
             found_at: at.with_timezone(&Utc),
+            fetched_at: at.with_timezone(&Utc),
         }
     }
 

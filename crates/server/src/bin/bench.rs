@@ -23,6 +23,8 @@ const RUNS: usize = 3;
 
 #[path = "bench/bookings.rs"]
 mod bookings;
+#[path = "bench/cache.rs"]
+mod cache;
 #[path = "bench/fanout.rs"]
 mod fanout;
 #[path = "bench/integrations.rs"]
@@ -165,14 +167,23 @@ async fn run(
     let total = TaskPlan::new(spec).len();
     let job = store.create_job(spec, total, None).await?;
     let mut registry = ProviderRegistry::new();
-    registry.register(
+    let mut simulated: Arc<dyn providers::FlightProvider> =
         Arc::new(SimulatedProvider::new(SimulatedConfig {
             seed: 42,
             latency: Duration::ZERO,
             ..SimulatedConfig::default()
-        })),
-        true,
-    )?;
+        }));
+    // BENCH_PROVIDER_CACHE=memory: behind the memory answer cache, as `just up` runs the
+    // simulated provider (every task is a miss: a search asks each question once).
+    if std::env::var("BENCH_PROVIDER_CACHE").as_deref() == Ok("memory") {
+        simulated = Arc::new(providers::Cached::new(
+            simulated,
+            Arc::new(providers::MemoryStore::new(64 << 20)),
+            Duration::from_secs(600),
+            Duration::from_secs(20),
+        ));
+    }
+    registry.register(simulated, true)?;
     let worker = Runner::with_kinds(
         store.clone(),
         Arc::new(registry),
@@ -242,9 +253,13 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!("fast-flights bench — {cores} cores, {cpu}");
-    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`, `… bookings`, `… integrations`
+    // or `fast-flights-bench fanout [CLIENTSxSEARCHES …]`, `… bookings`, `… integrations`,
+    // `… cache`
     if std::env::args().nth(1).as_deref() == Some("bookings") {
         return bookings::run().await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("cache") {
+        return cache::run().await;
     }
     if std::env::args().nth(1).as_deref() == Some("integrations") {
         return integrations::run().await;
@@ -275,7 +290,7 @@ async fn main() -> anyhow::Result<()> {
             "import"
         ]
         .contains(&part.as_str()),
-        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite], or fast-flights-bench fanout [CLIENTSxSEARCHES …], or fast-flights-bench bookings"
+        "usage: fast-flights-bench [all|throughput|rss|fleet|rescue|ratelimit|import] [postgres|sqlite], or fast-flights-bench fanout [CLIENTSxSEARCHES …], or fast-flights-bench bookings|integrations|cache"
     );
     if part == "rescue" {
         return fleet::rescue().await;

@@ -37,6 +37,9 @@ pub struct Model {
     pub departure_minute: Option<i16>,
     /// Minutes after local midnight when the return leaves the destination.
     pub return_minute: Option<i16>,
+    /// When the provider gave the answer, for an offer served by the answer cache; NULL:
+    /// at `found_at`.
+    pub fetched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

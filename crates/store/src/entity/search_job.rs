@@ -15,6 +15,8 @@ pub struct Model {
     pub completed_tasks: i64,
     pub failed_tasks: i64,
     pub found_flights: i64,
+    pub cache_hits: i64,
+    pub provider_calls: i64,
     pub best_price_minor: Option<i64>,
     pub best_offer_id: Option<Uuid>,
     pub cursor_low_water: i64,

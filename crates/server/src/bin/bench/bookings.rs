@@ -40,6 +40,7 @@ pub(super) fn offer(flight: &store::InventoryRecord) -> OfferRecord {
         departure_date: f.departure_date,
         return_date: None,
         found_at: Utc::now(),
+        fetched_at: Utc::now(),
         offer: FlightOffer {
             key: format!(
                 "{}@{}",
