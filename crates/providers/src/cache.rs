@@ -53,6 +53,14 @@ impl Answer {
     }
 }
 
+/// A query that got no answer: why, and whether it was this caller's own call that failed
+/// (or the shared call of an identical query in flight at the same time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unanswered {
+    pub error: ProviderError,
+    pub called: bool,
+}
+
 /// How the cache of one provider has done in this process.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheStats {
@@ -86,17 +94,27 @@ pub enum CacheError {
     Paused,
     #[error("a cached answer cannot be read: {0}")]
     Decode(String),
+    /// The cache's settings are wrong (a URL that does not parse).
+    #[error("{0}")]
+    Config(String),
 }
 
-/// Where entries are kept. Keys and values are opaque bytes; expiry is the store's.
+/// A cached answer: its offers and when the provider gave them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub fetched_at: DateTime<Utc>,
+    pub offers: Arc<Vec<FlightOffer>>,
+}
+
+/// Where entries are kept; expiry is the store's.
 #[async_trait]
 pub trait AnswerStore: Send + Sync {
     /// `memory` or `redis`, for `/metrics` and the `providers` query.
     fn backend(&self) -> &'static str;
     /// Whether other processes share the entries, so that a call needs the fleet's lock.
     fn shared(&self) -> bool;
-    async fn get(&self, key: &str) -> Result<Option<Arc<[u8]>>, CacheError>;
-    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError>;
+    async fn get(&self, key: &str) -> Result<Option<Stored>, CacheError>;
+    async fn put(&self, key: &str, value: Stored, ttl: Duration) -> Result<(), CacheError>;
     /// Takes the lock on `key` for `ttl` if nobody holds it.
     async fn lock(&self, key: &str, token: &str, ttl: Duration) -> Result<bool, CacheError>;
     /// Lets the lock go if `token` still holds it.
@@ -131,7 +149,7 @@ pub fn cache_key(provider: &str, query: &FlightQuery) -> String {
     )
 }
 
-/// An entry: when the answer was fetched, then its offers as JSON, LZ4-compressed.
+/// An entry in Redis: when the answer was fetched, then its offers as JSON, LZ4-compressed.
 fn encode(fetched_at: DateTime<Utc>, offers: &[FlightOffer]) -> Result<Vec<u8>, CacheError> {
     let json = serde_json::to_vec(offers).map_err(|e| CacheError::Decode(e.to_string()))?;
     let mut out = Vec::with_capacity(8 + json.len() / 2);
@@ -163,6 +181,13 @@ fn entry_ttl(ttl: Duration, now: DateTime<Utc>, offers: &[FlightOffer]) -> Optio
     (!ttl.is_zero()).then_some(ttl)
 }
 
+#[derive(Clone, Copy)]
+enum Outcome {
+    Hit,
+    Miss,
+    Error,
+}
+
 /// An answer as shared between identical queries in flight: its offers, when they were
 /// fetched, and whether the provider was called for them (or they came from the cache).
 type Flight = Result<(Arc<Vec<FlightOffer>>, DateTime<Utc>, bool), ProviderError>;
@@ -178,6 +203,9 @@ pub struct Cached {
     hits: AtomicU64,
     misses: AtomicU64,
     errors: AtomicU64,
+    /// `/metrics` counters (hits, misses, errors), registered at first use, once the
+    /// process's recorder is installed.
+    metrics: std::sync::OnceLock<[metrics::Counter; 3]>,
 }
 
 /// How often a process waiting on another's call looks for its answer.
@@ -192,7 +220,7 @@ impl Cached {
         ttl: Duration,
         lock_ttl: Duration,
     ) -> Self {
-        Self {
+        let cached = Self {
             inner,
             store,
             ttl,
@@ -201,63 +229,77 @@ impl Cached {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             errors: AtomicU64::new(0),
-        }
+            metrics: std::sync::OnceLock::new(),
+        };
+        // At 0 from the start, so that dashboards see the series before the first query.
+        cached.counters();
+        cached
     }
 
-    fn count(&self, outcome: &'static str) {
-        let counter = match outcome {
-            "hit" => &self.hits,
-            "miss" => &self.misses,
-            _ => &self.errors,
+    /// The `/metrics` counters, registered (at 0) on first use.
+    fn counters(&self) -> &[metrics::Counter; 3] {
+        self.metrics.get_or_init(|| {
+            let provider = self.inner.name().to_string();
+            let counters = [
+                metrics::counter!("fast_flights_provider_cache_hits_total", "provider" => provider.clone()),
+                metrics::counter!("fast_flights_provider_cache_misses_total", "provider" => provider.clone()),
+                metrics::counter!("fast_flights_provider_cache_errors_total", "provider" => provider),
+            ];
+            for counter in &counters {
+                counter.increment(0);
+            }
+            counters
+        })
+    }
+
+    fn count(&self, outcome: Outcome) {
+        let (counter, index) = match outcome {
+            Outcome::Hit => (&self.hits, 0),
+            Outcome::Miss => (&self.misses, 1),
+            Outcome::Error => (&self.errors, 2),
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let provider = self.inner.name().to_string();
-        match outcome {
-            "hit" => metrics::counter!("fast_flights_provider_cache_hits_total", "provider" => provider),
-            "miss" => metrics::counter!("fast_flights_provider_cache_misses_total", "provider" => provider),
-            _ => metrics::counter!("fast_flights_provider_cache_errors_total", "provider" => provider),
-        }
-        .increment(1);
+        self.counters()[index].increment(1);
     }
 
     fn failed(&self, error: &CacheError) {
+        if let CacheError::Decode(e) = error {
+            tracing::warn!(provider = self.inner.name(), error = %e, "a cached answer was unreadable; the provider is asked instead");
+        }
         if !matches!(error, CacheError::Paused) {
-            self.count("error");
+            self.count(Outcome::Error);
         }
     }
 
     /// The cached answer for `key`, if there is one that may still be served.
-    async fn lookup(&self, key: &str) -> Option<(DateTime<Utc>, Vec<FlightOffer>)> {
-        let bytes = match self.store.get(key).await {
-            Ok(bytes) => bytes?,
+    async fn lookup(&self, key: &str) -> Option<Stored> {
+        let stored = match self.store.get(key).await {
+            Ok(stored) => stored?,
             Err(e) => {
-                self.failed(&e);
-                return None;
-            }
-        };
-        let (fetched_at, offers) = match decode(&bytes) {
-            Ok(entry) => entry,
-            Err(e) => {
-                tracing::warn!(provider = self.inner.name(), error = %e, "a cached answer was unreadable; the provider is asked instead");
                 self.failed(&e);
                 return None;
             }
         };
         let now = Utc::now();
-        let fresh = (now - fetched_at)
+        let fresh = (now - stored.fetched_at)
             .to_std()
             .map_or(true, |age| age < self.ttl);
-        let expired = offers
+        let expired = stored
+            .offers
             .iter()
             .any(|o| o.expires_at.is_some_and(|e| e <= now));
-        (fresh && !expired).then_some((fetched_at, offers))
+        (fresh && !expired).then_some(stored)
     }
 
     /// Asks the provider, under the fleet's lock when the store is shared: the first
     /// process to take it calls, the others wait for its answer.
     async fn fetch(&self, key: &str, query: &FlightQuery) -> Flight {
+        // Looked up again: an identical call may have finished since this query's lookup.
         if !self.store.shared() {
-            return self.call(key, query).await;
+            return match self.lookup(key).await {
+                Some(stored) => Ok((stored.offers, stored.fetched_at, false)),
+                None => self.call(key, query).await,
+            };
         }
         let lock_key = format!("{key}:lock");
         let token = uuid::Uuid::new_v4().simple().to_string();
@@ -265,7 +307,10 @@ impl Cached {
         loop {
             match self.store.lock(&lock_key, &token, self.lock_ttl).await {
                 Ok(true) => {
-                    let flight = self.call(key, query).await;
+                    let flight = match self.lookup(key).await {
+                        Some(stored) => Ok((stored.offers, stored.fetched_at, false)),
+                        None => self.call(key, query).await,
+                    };
                     if let Err(e) = self.store.unlock(&lock_key, &token).await {
                         self.failed(&e);
                     }
@@ -279,8 +324,8 @@ impl Cached {
             }
             // Another process is asking: wait for its answer, or for its lock to go.
             tokio::time::sleep(POLL).await;
-            if let Some((fetched_at, offers)) = self.lookup(key).await {
-                return Ok((Arc::new(offers), fetched_at, false));
+            if let Some(stored) = self.lookup(key).await {
+                return Ok((stored.offers, stored.fetched_at, false));
             }
             if Instant::now() >= deadline {
                 return self.call(key, query).await;
@@ -289,18 +334,18 @@ impl Cached {
     }
 
     async fn call(&self, key: &str, query: &FlightQuery) -> Flight {
-        let offers = self.inner.search(query).await?;
+        let offers = Arc::new(self.inner.search(query).await?);
         let now = Utc::now();
         if let Some(ttl) = entry_ttl(self.ttl, now, &offers) {
-            let stored = match encode(now, &offers) {
-                Ok(bytes) => self.store.put(key, bytes, ttl).await,
-                Err(e) => Err(e),
+            let stored = Stored {
+                fetched_at: now,
+                offers: Arc::clone(&offers),
             };
-            if let Err(e) = stored {
+            if let Err(e) = self.store.put(key, stored, ttl).await {
                 self.failed(&e);
             }
         }
-        Ok((Arc::new(offers), now, true))
+        Ok((offers, now, true))
     }
 }
 
@@ -315,16 +360,21 @@ impl FlightProvider for Cached {
     }
 
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
-        Ok(self.answer(query).await?.offers)
+        self.answer(query)
+            .await
+            .map(|a| a.offers)
+            .map_err(|u| u.error)
     }
 
-    async fn answer(&self, query: &FlightQuery) -> Result<Answer, ProviderError> {
+    async fn answer(&self, query: &FlightQuery) -> Result<Answer, Unanswered> {
         let key = cache_key(self.inner.name(), query);
-        if let Some((fetched_at, offers)) = self.lookup(&key).await {
-            self.count("hit");
+        if let Some(stored) = self.lookup(&key).await {
+            self.count(Outcome::Hit);
             return Ok(Answer {
-                offers,
-                source: Source::Cache { fetched_at },
+                offers: Arc::unwrap_or_clone(stored.offers),
+                source: Source::Cache {
+                    fetched_at: stored.fetched_at,
+                },
             });
         }
         let cell = {
@@ -346,14 +396,25 @@ impl FlightProvider for Cached {
                 in_flight.remove(&key);
             }
         }
-        let (offers, fetched_at, called) = flight?;
+        drop(cell);
+        let (offers, fetched_at, called) = match flight {
+            Ok(answer) => answer,
+            Err(error) => {
+                if ran {
+                    self.count(Outcome::Miss);
+                }
+                return Err(Unanswered { error, called: ran });
+            }
+        };
+        // Owned without a copy when nothing else holds the answer (no entry, no waiter).
+        let offers = Arc::unwrap_or_clone(offers);
         if ran && called {
-            self.count("miss");
-            Ok(Answer::fresh(offers.as_ref().clone()))
+            self.count(Outcome::Miss);
+            Ok(Answer::fresh(offers))
         } else {
-            self.count("hit");
+            self.count(Outcome::Hit);
             Ok(Answer {
-                offers: offers.as_ref().clone(),
+                offers,
                 source: Source::Cache { fetched_at },
             })
         }
@@ -382,31 +443,46 @@ impl FlightProvider for Cached {
     }
 }
 
-/// Entries in this process's memory, the least recently used dropped past a size bound.
+/// Entries in this process's memory, as the offers themselves (nothing encoded), the
+/// least recently used dropped past a size bound.
 pub struct MemoryStore {
-    entries: moka::sync::Cache<String, (Arc<[u8]>, Duration)>,
+    entries: moka::sync::Cache<String, (Stored, Duration)>,
 }
 
 struct EntryExpiry;
 
-impl moka::Expiry<String, (Arc<[u8]>, Duration)> for EntryExpiry {
+impl moka::Expiry<String, (Stored, Duration)> for EntryExpiry {
     fn expire_after_create(
         &self,
         _key: &String,
-        value: &(Arc<[u8]>, Duration),
+        value: &(Stored, Duration),
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
         Some(value.1)
     }
 }
 
+/// About what an offer takes in memory: the struct, its strings and its lists.
+fn offer_bytes(o: &FlightOffer) -> usize {
+    std::mem::size_of::<FlightOffer>()
+        + o.key.len()
+        + o.provider.len()
+        + o.carrier.len()
+        + o.flight_numbers.iter().map(|n| n.len() + 24).sum::<usize>()
+        + o.segments.len() * (std::mem::size_of::<domain::Segment>() + 16)
+        + o.deep_link.as_ref().map_or(0, String::len)
+        + o.booking_token.as_ref().map_or(0, String::len)
+        + o.raw.as_ref().map_or(0, |raw| raw.to_string().len() * 2)
+}
+
 impl MemoryStore {
-    /// At most `max_bytes` of keys and entries.
+    /// At most about `max_bytes` of keys and entries.
     pub fn new(max_bytes: u64) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|key: &String, value: &(Arc<[u8]>, Duration)| {
-                u32::try_from(key.len() + value.0.len() + 64).unwrap_or(u32::MAX)
+            .weigher(|key: &String, value: &(Stored, Duration)| {
+                let offers: usize = value.0.offers.iter().map(offer_bytes).sum();
+                u32::try_from(key.len() + offers + 128).unwrap_or(u32::MAX)
             })
             .expire_after(EntryExpiry)
             .build();
@@ -424,12 +500,12 @@ impl AnswerStore for MemoryStore {
         false
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Arc<[u8]>>, CacheError> {
-        Ok(self.entries.get(key).map(|(bytes, _)| bytes))
+    async fn get(&self, key: &str) -> Result<Option<Stored>, CacheError> {
+        Ok(self.entries.get(key).map(|(stored, _)| stored))
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
-        self.entries.insert(key.to_string(), (value.into(), ttl));
+    async fn put(&self, key: &str, value: Stored, ttl: Duration) -> Result<(), CacheError> {
+        self.entries.insert(key.to_string(), (value, ttl));
         Ok(())
     }
 
@@ -453,8 +529,8 @@ pub struct RedisStore {
     redis: redis::aio::ConnectionManager,
     prefix: String,
     timeout: Duration,
-    paused_until: std::sync::Mutex<Option<Instant>>,
-    down: AtomicBool,
+    /// When the latest failure was, while the cache is down.
+    down_since: std::sync::Mutex<Option<Instant>>,
 }
 
 /// How long the cache is left alone after a failure.
@@ -463,19 +539,19 @@ const PAUSE: Duration = Duration::from_secs(1);
 impl RedisStore {
     /// Connects lazily: a Redis that is down at start-up is tried again on later lookups.
     pub fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError::Backend(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(|e| CacheError::Config(e.to_string()))?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout.max(Duration::from_millis(200))))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(0);
         let redis = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| CacheError::Backend(e.to_string()))?;
+            .map_err(|e| CacheError::Config(e.to_string()))?;
+        metrics::gauge!("fast_flights_provider_cache_down").set(0.0);
         Ok(Self {
             redis,
             prefix: prefix.to_string(),
             timeout,
-            paused_until: std::sync::Mutex::new(None),
-            down: AtomicBool::new(false),
+            down_since: std::sync::Mutex::new(None),
         })
     }
 
@@ -488,9 +564,10 @@ impl RedisStore {
         &self,
         command: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, CacheError> {
+        let started = Instant::now();
         {
-            let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            if paused.is_some_and(|until| Instant::now() < until) {
+            let down = self.down_since.lock().unwrap_or_else(|e| e.into_inner());
+            if down.is_some_and(|at| started < at + PAUSE) {
                 return Err(CacheError::Paused);
             }
         }
@@ -499,22 +576,25 @@ impl RedisStore {
             Ok(Err(e)) => Err(CacheError::Backend(e.to_string())),
             Err(_) => Err(CacheError::Timeout(self.timeout)),
         };
+        let mut down = self.down_since.lock().unwrap_or_else(|e| e.into_inner());
         match &outcome {
+            // Back only for a command sent after the latest failure: one already in flight
+            // when Redis went away may still have been answered.
             Ok(_) => {
-                if self.down.swap(false, Ordering::Relaxed) {
+                if down.is_some_and(|at| started > at) {
+                    *down = None;
                     tracing::info!("the provider-answer cache in Redis is back");
                     metrics::gauge!("fast_flights_provider_cache_down").set(0.0);
                 }
             }
             Err(e) => {
-                *self.paused_until.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Instant::now() + PAUSE);
-                if !self.down.swap(true, Ordering::Relaxed) {
+                if down.replace(Instant::now()).is_none() {
                     tracing::warn!(error = %e, "the provider-answer cache in Redis failed; searches call their providers without it until it answers again");
                     metrics::gauge!("fast_flights_provider_cache_down").set(1.0);
                 }
             }
         }
+        drop(down);
         outcome
     }
 }
@@ -533,20 +613,28 @@ impl AnswerStore for RedisStore {
         true
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Arc<[u8]>>, CacheError> {
+    async fn get(&self, key: &str) -> Result<Option<Stored>, CacheError> {
         let mut redis = self.redis.clone();
         let bytes: Option<Vec<u8>> = self
             .run(redis::cmd("GET").arg(self.key(key)).query_async(&mut redis))
             .await?;
-        Ok(bytes.map(Arc::from))
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let (fetched_at, offers) = decode(&bytes)?;
+        Ok(Some(Stored {
+            fetched_at,
+            offers: Arc::new(offers),
+        }))
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), CacheError> {
+    async fn put(&self, key: &str, value: Stored, ttl: Duration) -> Result<(), CacheError> {
+        let bytes = encode(value.fetched_at, &value.offers)?;
         let mut redis = self.redis.clone();
         self.run(
             redis::cmd("SET")
                 .arg(self.key(key))
-                .arg(value)
+                .arg(bytes)
                 .arg("PX")
                 .arg(millis(ttl))
                 .exec_async(&mut redis),

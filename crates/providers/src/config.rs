@@ -69,7 +69,7 @@ pub struct ProviderConfig {
     /// How long an answer is kept in the answer cache: whole seconds, or a number with a
     /// unit (`90s`, `10m`, `2h`); `0` or `off` turns the cache off for this provider.
     /// Default: 10 minutes for `simulated`, off for `http`; `inventory` is never cached.
-    pub cache_ttl: Option<CacheTtl>,
+    pub cache_ttl: Option<toml::Value>,
 }
 
 /// A provider's `cache_ttl`, as written in the providers file or its override.
@@ -106,19 +106,16 @@ impl CacheTtl {
     }
 }
 
-impl<'de> Deserialize<'de> for CacheTtl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Seconds(i64),
-            Text(String),
+impl CacheTtl {
+    /// The field as written: a whole number of seconds or a text for [`CacheTtl::parse`].
+    pub fn from_value(value: &toml::Value) -> Result<Self, String> {
+        match value {
+            toml::Value::Integer(n) => Self::parse(&n.to_string()),
+            toml::Value::String(text) => Self::parse(text),
+            other => Err(format!(
+                "cache_ttl must be seconds or a number with s, m, h or d, or off; not {other}"
+            )),
         }
-        let text = match Raw::deserialize(d)? {
-            Raw::Seconds(n) => n.to_string(),
-            Raw::Text(t) => t,
-        };
-        CacheTtl::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -225,6 +222,9 @@ impl ProviderConfig {
                 "names are 1 to 64 characters of a-z, 0-9, `-` and `_`".into(),
             ));
         }
+        if let Some(value) = &self.cache_ttl {
+            CacheTtl::from_value(value).map_err(&invalid)?;
+        }
         if let Some(rate) = self.rate_limit
             && !(rate.is_finite() && rate > 0.0)
         {
@@ -309,7 +309,8 @@ impl ProviderConfig {
                     ));
                 }
                 self.only_for_simulated(&invalid)?;
-                if self.cache_ttl.is_some_and(|t| !t.0.is_zero()) {
+                let ttl = self.cache_ttl.as_ref().map(CacheTtl::from_value);
+                if ttl.is_some_and(|t| t.is_ok_and(|t| !t.0.is_zero())) {
                     return Err(invalid(
                         "cache_ttl cannot be set for an inventory provider: it reads the \
                          catalogue in this database, which is never cached"
@@ -327,9 +328,14 @@ impl ProviderConfig {
             ProviderKind::Simulated => Some(std::time::Duration::from_secs(600)),
             ProviderKind::Http | ProviderKind::Inventory => None,
         };
+        let set = self
+            .cache_ttl
+            .as_ref()
+            .and_then(|v| CacheTtl::from_value(v).ok())
+            .map(|t| t.0);
         let ttl = match self.kind {
             ProviderKind::Inventory => None,
-            _ => self.cache_ttl.map(|t| t.0).or(default),
+            _ => set.or(default),
         };
         ttl.filter(|t| !t.is_zero())
     }
@@ -588,6 +594,14 @@ nights_range = true
             "[providers.x]\nkind = \"simulated\"\ncache_ttl = \"soon\"\n",
             &[],
         );
-        assert!(e.contains("cache_ttl must be") && e.contains("soon"), "{e}");
+        assert!(
+            e.contains("provider `x`") && e.contains("cache_ttl must be") && e.contains("soon"),
+            "{e}"
+        );
+        let e = err(
+            "[providers.x]\nkind = \"simulated\"\ncache_ttl = true\n",
+            &[],
+        );
+        assert!(e.contains("provider `x`") && e.contains("not true"), "{e}");
     }
 }

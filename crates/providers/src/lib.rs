@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use domain::{CallShape, FlightOffer, FlightQuery};
 use serde::{Deserialize, Serialize};
 
-pub use cache::{Answer, CacheStats, Cached, MemoryStore, RedisStore, Source};
+pub use cache::{Answer, CacheStats, Cached, MemoryStore, RedisStore, Source, Unanswered};
 pub use error::ProviderError;
 pub use http::HttpProvider;
 pub use middleware::{BreakerState, CallPolicy, ProviderHealth, layered, layered_with_quota};
@@ -98,8 +98,14 @@ pub trait FlightProvider: Send + Sync {
 
     /// Like [`search`](Self::search), saying where the answer came from: the answer cache
     /// ([`Cached`]) overrides it; every other provider asks itself.
-    async fn answer(&self, query: &FlightQuery) -> Result<Answer, ProviderError> {
-        Ok(Answer::fresh(self.search(query).await?))
+    async fn answer(&self, query: &FlightQuery) -> Result<Answer, Unanswered> {
+        self.search(query)
+            .await
+            .map(Answer::fresh)
+            .map_err(|error| Unanswered {
+                error,
+                called: true,
+            })
     }
     async fn book(
         &self,

@@ -20,6 +20,8 @@ struct Counting {
     calls: AtomicUsize,
     /// Offers are answered with this `expires_at`, when set.
     expires_in: Option<chrono::Duration>,
+    /// Every call fails.
+    fails: bool,
 }
 
 impl Counting {
@@ -35,6 +37,7 @@ impl Counting {
             delay,
             calls: AtomicUsize::new(0),
             expires_in: None,
+            fails: false,
         })
     }
 
@@ -56,6 +59,9 @@ impl FlightProvider for Counting {
     async fn search(&self, query: &FlightQuery) -> Result<Vec<FlightOffer>, ProviderError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        if self.fails {
+            return Err(ProviderError::Unavailable("down for the test".into()));
+        }
         let mut offers = self.inner.search(query).await?;
         if let Some(expires_in) = self.expires_in {
             for offer in &mut offers {
@@ -177,6 +183,40 @@ async fn identical_queries_in_flight_at_once_make_one_call() {
     assert_eq!((stats.hits, stats.misses), (7, 1));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_call_shared_in_flight_is_one_call_and_nobody_elses() {
+    let mut inner = Counting::new(Duration::from_millis(200));
+    Arc::get_mut(&mut inner).expect("one owner").fails = true;
+    let provider = cached(&inner, memory(), Duration::from_secs(60));
+    let answers = futures::future::join_all((0..4).map(|_| {
+        let provider = Arc::clone(&provider);
+        tokio::spawn(async move { provider.answer(&query()).await })
+    }))
+    .await;
+    let failures: Vec<_> = answers
+        .into_iter()
+        .map(|a| a.expect("joined").expect_err("the provider is down"))
+        .collect();
+    assert_eq!(inner.calls(), 1);
+    assert_eq!(
+        failures.iter().filter(|f| f.called).count(),
+        1,
+        "{failures:?}"
+    );
+    assert!(failures.iter().all(|f| f.error == failures[0].error));
+    let stats = provider.cache_stats().expect("stats");
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (0, 1),
+        "the call counts as a miss"
+    );
+    assert_eq!(
+        inner.calls(),
+        1,
+        "a failed answer is not cached, but was asked once"
+    );
+}
+
 #[tokio::test]
 async fn an_entry_past_its_ttl_is_fetched_again() {
     let inner = Counting::new(Duration::ZERO);
@@ -203,28 +243,6 @@ async fn offers_whose_price_has_expired_are_never_served_from_the_cache() {
         "an expired answer is asked again"
     );
     assert_eq!(inner.calls(), 2);
-}
-
-#[tokio::test]
-async fn an_unreadable_entry_is_a_miss_and_an_error() {
-    let inner = Counting::new(Duration::ZERO);
-    let store = memory();
-    store
-        .put(
-            &cache_key("sim", &query()),
-            b"not an entry".to_vec(),
-            Duration::from_secs(60),
-        )
-        .await
-        .expect("put");
-    let provider = cached(&inner, store, Duration::from_secs(60));
-    let answer = provider.answer(&query()).await.expect("answered");
-    assert_eq!(answer.source, Source::Provider);
-    assert_eq!(provider.cache_stats().expect("stats").errors, 1);
-    assert!(
-        provider.answer(&query()).await.expect("hit").is_cached(),
-        "rewritten"
-    );
 }
 
 #[tokio::test]
@@ -270,6 +288,36 @@ async fn delete_keys(prefix: &str) {
             .await
             .expect("DEL");
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_entry_in_redis_is_a_miss_and_an_error() {
+    let prefix = format!("ff-test-{}:", uuid::Uuid::new_v4().simple());
+    let key = format!("{prefix}{}", cache_key("sim", &query()));
+    let client = redis::Client::open(redis_url()).expect("redis url");
+    let mut redis = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("Redis is required for this test at {}: {e}", redis_url()));
+    redis::cmd("SET")
+        .arg(&key)
+        .arg(b"not an entry".as_slice())
+        .exec_async(&mut redis)
+        .await
+        .expect("SET");
+    let inner = Counting::new(Duration::ZERO);
+    let store =
+        RedisStore::connect(&redis_url(), &prefix, Duration::from_millis(200)).expect("connect");
+    let provider = cached(&inner, Arc::new(store), Duration::from_secs(60));
+    let answer = provider.answer(&query()).await.expect("answered");
+    assert_eq!(answer.source, Source::Provider);
+    // Read twice before the call: by the lookup, and again under the lock.
+    assert!(provider.cache_stats().expect("stats").errors >= 1);
+    assert!(
+        provider.answer(&query()).await.expect("hit").is_cached(),
+        "rewritten"
+    );
+    delete_keys(&prefix).await;
 }
 
 /// Two processes' caches (each its own connection and in-flight table) on one Redis.

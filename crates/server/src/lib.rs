@@ -120,7 +120,10 @@ fn answer_store(config: &Config) -> anyhow::Result<Option<Arc<dyn providers::cac
     let cache = &config.provider_cache;
     let redis_url = config.redis_url.as_deref().filter(|u| !u.is_empty());
     let backend = match (cache.provider_cache, redis_url) {
-        (Backend::Off, _) => return Ok(None),
+        (Backend::Off, _) => {
+            tracing::info!("provider answers are not cached (PROVIDER_CACHE=off)");
+            return Ok(None);
+        }
         (Backend::Auto, Some(_)) | (Backend::Redis, _) => Backend::Redis,
         (Backend::Auto | Backend::Memory, _) => Backend::Memory,
     };
@@ -128,15 +131,22 @@ fn answer_store(config: &Config) -> anyhow::Result<Option<Arc<dyn providers::cac
         let Some(url) = redis_url else {
             anyhow::bail!("PROVIDER_CACHE=redis needs REDIS_URL (redis://host:port/db)");
         };
-        Arc::new(
-            providers::RedisStore::connect(
-                url,
-                &config.redis_key_prefix,
-                Duration::from_millis(cache.provider_cache_timeout_ms),
-            )
-            .map_err(|e| anyhow::anyhow!("REDIS_URL for the provider cache: {e}"))?,
+        let store = providers::RedisStore::connect(
+            url,
+            &config.redis_key_prefix,
+            Duration::from_millis(cache.provider_cache_timeout_ms),
         )
+        .map_err(|e| anyhow::anyhow!("REDIS_URL is not a Redis URL (redis://host:port/db): {e}"))?;
+        tracing::info!(
+            prefix = %config.redis_key_prefix,
+            "provider answers are cached in Redis, shared by every process on it"
+        );
+        Arc::new(store)
     } else {
+        tracing::info!(
+            max_mb = cache.provider_cache_max_mb,
+            "provider answers are cached in this process's memory"
+        );
         Arc::new(providers::MemoryStore::new(
             cache.provider_cache_max_mb.saturating_mul(1 << 20),
         ))

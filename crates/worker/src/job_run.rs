@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use domain::{JobStatus, TaskCursor, TaskPlan};
 use futures::StreamExt;
-use providers::{FlightProvider, ProviderError, Source};
+use providers::{FlightProvider, ProviderError, Source, Unanswered};
 use store::{
     Checkpoint, CheckpointOutcome, ClaimedJob, ERROR_SAMPLE_SIZE, Finish, JobEvent, JobRecord,
     Lease, LeaseState, NewOffer, TaskError,
@@ -237,11 +237,16 @@ impl RunState {
             return None;
         }
         let all_failed = at_end && failed >= completed;
-        (all_failed || failed as f64 > share * completed as f64).then(|| {
+        let last = self.last_error.as_deref().unwrap_or("unknown");
+        if all_failed {
+            return Some(Finish::Failed(format!(
+                "all {completed} provider queries failed; last error: {last}"
+            )));
+        }
+        (failed as f64 > share * completed as f64).then(|| {
             Finish::Failed(format!(
-                "{failed} of {completed} provider queries failed, more than the {}% allowed; last error: {}",
+                "{failed} of {completed} provider queries failed, more than the {}% allowed; last error: {last}",
                 (share * 100.0).round(),
-                self.last_error.as_deref().unwrap_or("unknown")
             ))
         })
     }
@@ -501,7 +506,10 @@ async fn run_task(
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, provider.answer(&query))
         .await
-        .unwrap_or(Err(ProviderError::Timeout(timeout)));
+        .unwrap_or(Err(Unanswered {
+            error: ProviderError::Timeout(timeout),
+            called: true,
+        }));
     let outcome = if answer.is_ok() {
         "completed"
     } else {
@@ -542,7 +550,16 @@ async fn run_task(
                 asked,
             }
         }
-        Err(e) => failed(&task.provider, e, Asked::Provider),
+        // A failed call shared with an identical query in flight was not this task's.
+        Err(e) => failed(
+            &task.provider,
+            e.error,
+            if e.called {
+                Asked::Provider
+            } else {
+                Asked::Nobody
+            },
+        ),
     }
 }
 

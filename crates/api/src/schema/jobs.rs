@@ -73,7 +73,8 @@ pub struct Provider {
     #[graphql(guard = "AdminGuard")]
     pub health: Option<ProviderHealth>,
     /// The provider-answer cache in front of this provider; null when its answers are not
-    /// cached (`cache_ttl`, docs/providers.md).
+    /// cached (`cache_ttl`, docs/providers.md). ADMIN only.
+    #[graphql(guard = "AdminGuard")]
     pub cache: Option<ProviderCache>,
 }
 
