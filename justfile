@@ -92,7 +92,8 @@ _frontend:
 # `just bench compare REV` (REV's throughput beside the work tree's, alternately),
 # `just bench fanout [CLIENTSxSEARCHES …]` for live progress to many websocket clients, and
 # `just bench web` for the web app's search page, `just bench cache` for the provider-answer
-# cache (two overlapping searches: off, memory, Redis); results go in BENCHMARKS.md.
+# cache (two overlapping searches: off, memory, Redis), `just bench replicas` for the read of
+# `just bench api` with and without a streaming standby; results go in BENCHMARKS.md.
 bench *ARGS: _postgres
     #!/usr/bin/env bash
     set -euo pipefail
@@ -105,6 +106,10 @@ bench *ARGS: _postgres
     cargo build --release --bin fast-flights-bench --bin fast-flights
     if [ "{{ARGS}}" = "api" ]; then
         TEST_DATABASE_URL="{{pg_url}}" bench/api.sh "$CARGO_TARGET_DIR/release/fast-flights"
+        exit 0
+    fi
+    if [ "{{ARGS}}" = "replicas" ]; then
+        bench/replicas.sh "$CARGO_TARGET_DIR/release/fast-flights"
         exit 0
     fi
     if [ "{{ARGS}}" != "web" ]; then

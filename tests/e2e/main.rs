@@ -23,6 +23,7 @@ mod providers;
 mod query_limits;
 mod quotas;
 mod reads;
+mod replicas;
 mod rescue;
 mod results;
 mod schema_drift;

@@ -26,17 +26,65 @@ const ENV: &[(&str, &str)] = &[
 /// A PostgreSQL cluster of this test's own, in `/tmp/ff-pg-<uuid>` on a free port of
 /// 127.0.0.1. Dropping it stops it (`pg_ctl -m immediate`) and removes the directory,
 /// also when the test panics.
-struct OwnCluster {
+pub(crate) struct OwnCluster {
     /// Where `initdb`, `pg_ctl` and `createdb` are.
     bin: PathBuf,
     dir: PathBuf,
-    port: u16,
+    pub(crate) port: u16,
     /// Root may not run the server: the programs run as `postgres` (`runuser`).
     as_postgres: bool,
 }
 
 impl OwnCluster {
-    fn start_new() -> Self {
+    pub(crate) fn start_new() -> Self {
+        let cluster = Self::empty();
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
+        );
+        cluster.configure();
+        cluster.start();
+        cluster
+    }
+
+    /// A streaming standby of `primary` (`pg_basebackup -R`), started, on a port of its own.
+    pub(crate) fn standby_of(primary: &OwnCluster) -> Self {
+        let standby = Self::empty();
+        standby.run(
+            "pg_basebackup",
+            &[
+                "-D",
+                &standby.data(),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+            ],
+        );
+        // The copied postgresql.conf names the primary's port; a later line wins.
+        standby.configure();
+        standby.start();
+        standby
+    }
+
+    /// A directory for a cluster, owned by the user that runs it, and a free port.
+    fn empty() -> Self {
         let bin = postgres_bin_dir();
         let as_postgres = std::fs::metadata("/proc/self")
             .map(|m| m.uid() == 0)
@@ -69,19 +117,13 @@ impl OwnCluster {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        cluster
+    }
+
+    /// This cluster's port, socket directory and test settings, after the defaults.
+    fn configure(&self) {
+        let cluster = self;
         let data = cluster.data();
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-sync",
-            ],
-        );
         let conf = format!(
             "\nport = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 32MB\n",
             cluster.port,
@@ -91,8 +133,6 @@ impl OwnCluster {
         let mut text = std::fs::read_to_string(&conf_path).expect("read postgresql.conf");
         text.push_str(&conf);
         std::fs::write(&conf_path, text).expect("write postgresql.conf");
-        cluster.start();
-        cluster
     }
 
     fn data(&self) -> String {
@@ -133,7 +173,7 @@ impl OwnCluster {
 
     /// Starts the server on the same port and data directory, and waits until it accepts
     /// connections.
-    fn start(&self) {
+    pub(crate) fn start(&self) {
         let log = self.dir.join("log").display().to_string();
         self.run(
             "pg_ctl",
@@ -143,7 +183,7 @@ impl OwnCluster {
 
     /// `pg_ctl stop -m fast`, as `pg_ctlcluster stop` does: sessions are ended, and it
     /// waits until the server is gone.
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.run(
             "pg_ctl",
             &["-D", &self.data(), "-m", "fast", "-w", "-t", "60", "stop"],
@@ -151,7 +191,7 @@ impl OwnCluster {
     }
 
     /// A database of its own on this cluster; the cluster goes with all its databases.
-    fn database(&self, name: &str) -> TestDb {
+    pub(crate) fn database(&self, name: &str) -> TestDb {
         self.run(
             "createdb",
             &[

@@ -193,6 +193,11 @@ async fn run(
         request = request.disable_introspection();
     }
     let response = state.schema.execute(request, &phase, caller.caller).await;
+    if phase.mutation()
+        && let Some(viewer) = caller.caller.0
+    {
+        state.ctx.recent_writes.note(viewer.id);
+    }
     let (status, body) = if phase.executed() {
         // Straight to text: no `serde_json::Value` of the whole answer in between.
         let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_string());
@@ -641,9 +646,20 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// `ready` once the primary answers, then a line per read replica (which never makes the
+/// API unready: its reads go to the primary).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.ctx.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Ok(()) => {
+            let mut body = String::from("ready");
+            for r in state.ctx.store.replica_status() {
+                body.push_str(&format!("\nreplica {}: {}", r.name, r.state.as_str()));
+                if let Some(lag) = r.lag_ms {
+                    body.push_str(&format!(", {lag} ms behind"));
+                }
+            }
+            (StatusCode::OK, body).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -26,8 +26,8 @@ use tower_http::trace::TraceLayer;
 pub use auth::{Caller, Tokens, Viewer};
 pub use cors::cors_layer;
 pub use schema::{
-    ApiContext, ApiLimits, ApiSchema, Exposure, GraphqlSchema, MetricsAccess, WebhookApi,
-    build_schema, limits_schema, sdl,
+    ApiContext, ApiLimits, ApiSchema, Exposure, GraphqlSchema, MetricsAccess, RecentWrites,
+    WebhookApi, build_schema, limits_schema, sdl,
 };
 pub use sessions::{SessionPolicy, SignedIn};
 

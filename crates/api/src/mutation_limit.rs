@@ -64,6 +64,9 @@ impl Extension for OneMutationPerRequest {
             if operation.node.ty != OperationType::Mutation {
                 continue;
             }
+            if let Some(phase) = ctx.data_opt::<crate::phase::Phase>() {
+                phase.note_mutation();
+            }
             let n = root_fields(&operation.node.selection_set.node, &document.fragments, 0);
             if n > 1 {
                 let mut error = ServerError::new(

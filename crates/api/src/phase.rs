@@ -28,9 +28,20 @@ use crate::schema::GraphqlSchema;
 pub struct Phase {
     validated: Arc<AtomicBool>,
     executed: Arc<AtomicBool>,
+    mutation: Arc<AtomicBool>,
 }
 
 impl Phase {
+    /// The document holds a mutation (noted by the checking pass).
+    pub fn note_mutation(&self) {
+        self.mutation.store(true, Ordering::SeqCst);
+    }
+
+    /// The request was a mutation: its caller's next reads go to the primary for a moment.
+    pub fn mutation(&self) -> bool {
+        self.mutation.load(Ordering::SeqCst)
+    }
+
     /// The document parsed and validated.
     pub fn validated(&self) -> bool {
         self.validated.load(Ordering::SeqCst)

@@ -35,6 +35,7 @@ fn context(store: Store, ttl: Duration) -> ApiContext {
         metrics: None,
         tokens: Arc::new(tokens(ttl)),
         login_limits,
+        recent_writes: Default::default(),
     }
 }
 

@@ -121,6 +121,30 @@ pub struct Config {
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
 
+    /// PostgreSQL read replicas (streaming standbys), comma-separated: the API sends the
+    /// reads that may be a moment old there (lists, offers, calendars, the events API).
+    #[arg(
+        long,
+        env = "DATABASE_READ_URL",
+        value_delimiter = ',',
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_read_url: Vec<String>,
+
+    /// A replica further behind than this gets no reads until it catches up.
+    #[arg(long, env = "MAX_REPLICA_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_replica_lag_ms: u64,
+
+    /// An account's reads go to the primary for this long after it sent a mutation.
+    #[arg(
+        long,
+        env = "REPLICA_READ_YOUR_WRITES_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub replica_read_your_writes_ms: u64,
+
     /// Serve the API without running searches in this process.
     #[arg(long, env = "NO_WORKER", global = true)]
     pub no_worker: bool,

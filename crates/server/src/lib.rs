@@ -299,6 +299,47 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The API's store: `store`, with the read replicas of `DATABASE_READ_URL` checked now
+/// and every second until `shutdown`.
+async fn read_replicas(
+    config: &Config,
+    store: &Store,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Store> {
+    let urls: Vec<String> = config
+        .database_read_url
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return Ok(store.clone());
+    }
+    let reads = store
+        .clone()
+        .with_read_replicas(
+            &urls,
+            Duration::from_millis(config.max_replica_lag_ms),
+            config.db_max_connections,
+        )
+        .await
+        .context("DATABASE_READ_URL")?;
+    reads.check_replicas().await;
+    let checker = reads.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => checker.check_replicas().await,
+            }
+        }
+    });
+    Ok(reads)
+}
+
 pub struct Application {
     watcher: Option<watch::Watcher>,
     listener: Option<TcpListener>,
@@ -363,14 +404,18 @@ impl Application {
             if !store.events_in_transaction() && !works_here {
                 limits.refresh_followed = Some(Duration::from_secs(1));
             }
+            let reads = read_replicas(config, &store, shutdown).await?;
             let router = api::router(api::ApiContext {
-                store: store.clone(),
+                store: reads,
                 events,
                 providers: registry,
                 limits,
                 metrics: metrics.clone(),
                 tokens: Arc::new(config.tokens()?),
                 login_limits: Arc::new(config.login_limits(&store)?),
+                recent_writes: Arc::new(api::RecentWrites::new(Duration::from_millis(
+                    config.replica_read_your_writes_ms,
+                ))),
             });
             let router = match cors {
                 Some(cors) => router.layer(cors),

@@ -591,7 +591,8 @@ impl Store {
         }
         sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .bind(i64::try_from(first + 1).unwrap_or(i64::MAX));
-        let rows = self.db.query_all_raw(sql.statement()).await?;
+        let statement = sql.statement();
+        let rows = crate::replicas::read!(self, |db| db.query_all_raw(statement.clone()).await)?;
         let mut items = rows
             .iter()
             .map(booking_from_row)

@@ -283,7 +283,8 @@ impl Store {
                     ),
             );
         }
-        let mut rows = query.limit(first + 1).all(&self.db).await?;
+        let query = query.limit(first + 1);
+        let mut rows = crate::replicas::read!(self, |db| query.clone().all(db).await)?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok(Page {

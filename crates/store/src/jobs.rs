@@ -188,11 +188,12 @@ impl Store {
         if let Some(status) = status {
             query = query.filter(search_job::Column::Status.eq(status.as_str()));
         }
-        let mut rows = query
-            .limit(first + 1)
+        let query = query.limit(first + 1);
+        let mut rows = crate::replicas::read!(self, |db| query
+            .clone()
             .into_model::<JobRow>()
-            .all(&self.db)
-            .await?;
+            .all(db)
+            .await)?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok(Page {

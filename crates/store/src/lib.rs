@@ -21,6 +21,7 @@ pub mod outbox;
 mod provider_settings;
 mod quota;
 mod records;
+mod replicas;
 mod search_limits;
 mod sessions;
 mod statistics;
@@ -56,6 +57,7 @@ pub use quota::SharedQuota;
 pub use records::{
     ERROR_SAMPLE_SIZE, JobRecord, NewOffer, OfferColumns, OfferRecord, Page, TaskError,
 };
+pub use replicas::{ReplicaState, ReplicaStatus};
 pub use search_limits::{QuotaExceeded, SearchLimit, SearchLimits};
 pub use sessions::{NewSecret, NewSession, SessionAccount, SessionRecord};
 pub use statistics::ANALYZE_AFTER_OFFERS;
@@ -75,6 +77,8 @@ pub struct Store {
     clock: std::sync::Arc<dyn Clock>,
     url: String,
     offer_statistics: std::sync::Arc<statistics::OfferStatistics>,
+    /// Standbys for the reads that may be a moment old (`DATABASE_READ_URL`).
+    replicas: Option<std::sync::Arc<replicas::Replicas>>,
 }
 
 /// SQLite's page cache per connection, in KiB (its default is 2,000).
@@ -132,6 +136,7 @@ impl Store {
             clock: std::sync::Arc::new(SystemClock),
             url: url.to_string(),
             offer_statistics: Default::default(),
+            replicas: None,
         })
     }
 

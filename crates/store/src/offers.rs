@@ -321,11 +321,12 @@ impl Store {
             };
             query = query.filter(after_key(sort_cols, values, after.id, order.descending));
         }
-        let mut rows = query
-            .limit(first + 1)
+        let query = query.limit(first + 1);
+        let mut rows = crate::replicas::read!(self, |db| query
+            .clone()
             .into_model::<OfferRow>()
-            .all(&self.db)
-            .await?;
+            .all(db)
+            .await)?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok(Page {
@@ -336,24 +337,27 @@ impl Store {
 
     /// The airlines of a job's offers, by code.
     pub async fn offer_carriers(&self, job_id: Uuid) -> Result<Vec<String>> {
-        Ok(flight_offer::Entity::find()
+        let query = flight_offer::Entity::find()
             .select_only()
             .column(Column::Carrier)
             .distinct()
             .filter(Column::JobId.eq(job_id))
-            .order_by_asc(Column::Carrier)
+            .order_by_asc(Column::Carrier);
+        Ok(crate::replicas::read!(self, |db| query
+            .clone()
             .into_tuple()
-            .all(&self.db)
-            .await?)
+            .all(db)
+            .await)?)
     }
 
     /// How many of a job's offers pass `filter`.
     pub async fn offers_count(&self, job_id: Uuid, filter: &OfferFilter) -> Result<u64> {
         use sea_orm::PaginatorTrait;
-        Ok(filter
-            .apply(flight_offer::Entity::find().filter(Column::JobId.eq(job_id)))
-            .count(&self.db)
-            .await?)
+        let query = filter.apply(flight_offer::Entity::find().filter(Column::JobId.eq(job_id)));
+        Ok(crate::replicas::read!(self, |db| query
+            .clone()
+            .count(db)
+            .await)?)
     }
 
     pub async fn offers_by_ids(
@@ -391,7 +395,7 @@ impl Store {
         if !destinations.is_empty() {
             query = query.filter(Column::Destination.is_in(destinations.iter().cloned()));
         }
-        Ok(query
+        let query = query
             .select_only()
             .column(Column::DepartureDate)
             .column(Column::ReturnDate)
@@ -401,10 +405,12 @@ impl Store {
             .group_by(Column::DepartureDate)
             .group_by(Column::ReturnDate)
             .order_by_asc(Column::DepartureDate)
-            .order_by_asc(Column::ReturnDate)
+            .order_by_asc(Column::ReturnDate);
+        Ok(crate::replicas::read!(self, |db| query
+            .clone()
             .into_model::<CalendarCell>()
-            .all(&self.db)
-            .await?)
+            .all(db)
+            .await)?)
     }
 
     /// The best price found so far, over time: a point each second the cheapest offer got
@@ -429,10 +435,8 @@ impl Store {
                 job_id.into(),
             ),
         };
-        let rows = self
-            .db
-            .query_all_raw(Statement::from_sql_and_values(self.backend(), sql, [id]))
-            .await?;
+        let statement = Statement::from_sql_and_values(self.backend(), sql, [id]);
+        let rows = crate::replicas::read!(self, |db| db.query_all_raw(statement.clone()).await)?;
         let mut points: Vec<(DateTime<Utc>, i64)> = Vec::new();
         for row in rows {
             let t: String = row.try_get("", "t")?;

@@ -150,7 +150,8 @@ impl Store {
         }
         sql.push(" ORDER BY sequence LIMIT ")
             .bind(i64::try_from(first + 1).unwrap_or(i64::MAX));
-        let rows = self.db.query_all_raw(sql.statement()).await?;
+        let statement = sql.statement();
+        let rows = crate::replicas::read!(self, |db| db.query_all_raw(statement.clone()).await)?;
         let mut items = rows
             .iter()
             .map(event_from_row)

@@ -209,7 +209,7 @@ impl BookingQuery {
         let first = cursor::page_size(first)?;
         let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
         let page = api
-            .store
+            .reads(ctx)
             .bookings_page(first, after, status.map(Into::into), account)
             .await
             .map_err(ApiError::from)?;

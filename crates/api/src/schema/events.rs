@@ -97,7 +97,7 @@ impl EventQuery {
             .into());
         }
         let page = api
-            .store
+            .reads(ctx)
             .events_page(first, after, types.as_deref(), account)
             .await
             .map_err(ApiError::from)?;

@@ -140,7 +140,7 @@ impl FlightsTotal {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let api = ctx.data::<ApiContext>()?;
         let n = api
-            .store
+            .reads(ctx)
             .offers_count(self.job_id, &self.filter)
             .await
             .map_err(ApiError::from)?;
@@ -291,7 +291,7 @@ impl FlightQuery {
         visible_job(ctx, job_id).await?;
         let filter = filter.unwrap_or_default().into_store()?;
         let page = api
-            .store
+            .reads(ctx)
             .offers_page(job_id, order, &filter, first, after, columns)
             .await
             .map_err(ApiError::from)?;
@@ -339,7 +339,7 @@ impl FlightQuery {
         let job = visible_job(ctx, job_id).await?;
         let currency = job.spec.currency.code();
         Ok(api
-            .store
+            .reads(ctx)
             .price_calendar(job_id, &upper(destinations))
             .await
             .map_err(ApiError::from)?

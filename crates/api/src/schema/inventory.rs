@@ -147,7 +147,7 @@ impl InventoryQuery {
             departure_to: f.departure_to.map(|d| d.0),
         };
         let page = api
-            .store
+            .reads(ctx)
             .inventory_page(&filter, first, after)
             .await
             .map_err(ApiError::from)?;

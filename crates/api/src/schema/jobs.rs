@@ -292,7 +292,7 @@ impl JobQuery {
         let first = cursor::page_size(first)?;
         let after: Option<Uuid> = after.map(|raw| cursor::decode("after", &raw)).transpose()?;
         let page = api
-            .store
+            .reads(ctx)
             .jobs_page(first, after, status.map(Into::into), owner)
             .await
             .map_err(ApiError::from)?;

@@ -84,6 +84,62 @@ pub struct ApiContext {
     pub tokens: Arc<Tokens>,
     /// Limits on `signUp` and `logIn` attempts, shared by every API process.
     pub login_limits: Arc<crate::login_limits::LoginLimits>,
+    /// Accounts that have just written, whose reads skip the read replicas for a moment.
+    pub recent_writes: Arc<RecentWrites>,
+}
+
+/// Who wrote in the last moments (`REPLICA_READ_YOUR_WRITES_MS`): their reads go to the
+/// primary, so a search's own list and pages right after `startSearch` are fresh however far
+/// behind a replica is. Kept per API process: a caller's next request may reach another
+/// process, which is why the window is seconds, not the replica's lag alone.
+#[derive(Debug)]
+pub struct RecentWrites {
+    window: Duration,
+    writers: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, std::time::Instant>>,
+}
+
+impl Default for RecentWrites {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(5))
+    }
+}
+
+impl RecentWrites {
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window,
+            writers: Default::default(),
+        }
+    }
+
+    pub fn note(&self, account: uuid::Uuid) {
+        let now = std::time::Instant::now();
+        let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        if writers.len() > 10_000 {
+            writers.retain(|_, at| now.duration_since(*at) < self.window);
+        }
+        writers.insert(account, now);
+    }
+
+    fn wrote_lately(&self, account: uuid::Uuid) -> bool {
+        let writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        writers
+            .get(&account)
+            .is_some_and(|at| at.elapsed() < self.window)
+    }
+}
+
+impl ApiContext {
+    /// The store for reads that may be a moment old (lists, offers, calendars): the read
+    /// replicas, unless the caller has just written.
+    pub fn reads(&self, ctx: &async_graphql::Context<'_>) -> std::borrow::Cow<'_, Store> {
+        let caller = crate::auth::Caller::of(ctx).0;
+        if caller.is_some_and(|v| self.recent_writes.wrote_lately(v.id)) {
+            std::borrow::Cow::Owned(self.store.reading_primary())
+        } else {
+            std::borrow::Cow::Borrowed(&self.store)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
