@@ -29,8 +29,11 @@ touch "$work/pids" "$work/databases"
 clusters="/tmp/ff-bench-replicas-$$"
 mkdir "$clusters"
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$clusters"
-stop_servers() {
+stop_servers() { # and waits until they are gone, so that the next one can take the port
     while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$work/pids"
+    while read -r pid; do
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    done < "$work/pids"
     : > "$work/pids"
 }
 cleanup() {
