@@ -181,6 +181,15 @@ impl OwnCluster {
         );
     }
 
+    /// Appends `setting` to the cluster's configuration and reloads it.
+    pub(crate) fn reconfigure(&self, setting: &str) {
+        let path = Path::new(&self.data()).join("postgresql.auto.conf");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(&format!("\n{setting}\n"));
+        std::fs::write(&path, text).expect("write postgresql.auto.conf");
+        self.run("pg_ctl", &["-D", &self.data(), "reload"]);
+    }
+
     /// `pg_ctl stop -m fast`, as `pg_ctlcluster stop` does: sessions are ended, and it
     /// waits until the server is gone.
     pub(crate) fn stop(&self) {

@@ -225,6 +225,13 @@ async fn list_reads_go_to_a_streaming_standby_and_fall_back_to_the_primary() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Cut off from its primary, it has replayed all it received and is not behind by its
+    // own measure, but it is not streaming: it gets no reads.
+    standby.reconfigure("primary_conninfo = 'host=127.0.0.1 port=1 user=postgres'");
+    replica_is(&app, "lagging").await;
+    let list = app.gql(LIST, json!({})).await;
+    assert!(list["errors"].is_null(), "{list}");
+
     let metrics = app
         .http
         .get(app.url("/metrics"))

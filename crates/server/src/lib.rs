@@ -315,6 +315,13 @@ async fn read_replicas(
     if urls.is_empty() {
         return Ok(store.clone());
     }
+    if config.max_replica_lag_ms > config.replica_read_your_writes_ms {
+        tracing::warn!(
+            max_replica_lag_ms = config.max_replica_lag_ms,
+            replica_read_your_writes_ms = config.replica_read_your_writes_ms,
+            "MAX_REPLICA_LAG_MS is above REPLICA_READ_YOUR_WRITES_MS: a caller may not see what it wrote once the window ends, on a standby that far behind"
+        );
+    }
     let reads = store
         .clone()
         .with_read_replicas(

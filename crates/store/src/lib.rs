@@ -130,7 +130,7 @@ impl Store {
             });
         let db = Database::connect(options)
             .await
-            .map_err(|e| connect_err(e.to_string()))?;
+            .map_err(|e| connect_err(redact_in(&e.to_string(), url)))?;
         Ok(Self {
             db,
             clock: std::sync::Arc::new(SystemClock),
@@ -211,18 +211,41 @@ fn sqlite_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
-/// A URL fit for messages: any password replaced.
+/// A URL fit for messages: any password replaced, in the user part or as a `password=`
+/// parameter.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
+            let userinfo = &base[scheme_end + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
+}
+
+/// `reason` with every appearance of `url` replaced by its [`redact`]ed form: drivers quote
+/// the URL they were given in their errors.
+pub(crate) fn redact_in(reason: &str, url: &str) -> String {
+    reason.replace(url, &redact(url))
 }
 
 #[cfg(test)]
@@ -237,6 +260,18 @@ mod tests {
         );
         assert_eq!(redact("postgres://app@db/ff"), "postgres://app@db/ff");
         assert_eq!(redact(DEFAULT_SQLITE_URL), DEFAULT_SQLITE_URL);
+        assert_eq!(
+            redact("postgres://app@db/ff?sslmode=disable&password=s3cret"),
+            "postgres://app@db/ff?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            redact("postgres://app:pw@db/ff?PASSWORD=x"),
+            "postgres://app:***@db/ff?PASSWORD=***"
+        );
+        assert_eq!(
+            redact_in("cannot parse 'postgres://u:pw@h/d'", "postgres://u:pw@h/d"),
+            "cannot parse 'postgres://u:***@h/d'"
+        );
     }
 
     #[test]

@@ -13,9 +13,12 @@ use crate::{Result, Store, StoreError, redact};
 /// How a replica is doing, as its last check found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicaState {
-    /// Not checked yet, or its last check failed: its reads go to the primary.
+    /// Not checked yet: its reads go to the primary.
+    Unknown,
+    /// Its last check or read failed: its reads go to the primary.
     Down,
-    /// Further behind than `MAX_REPLICA_LAG_MS`: its reads go to the primary.
+    /// Further behind than `MAX_REPLICA_LAG_MS`, or not streaming from its primary: its
+    /// reads go to the primary.
     Lagging,
     Up,
 }
@@ -23,6 +26,7 @@ pub enum ReplicaState {
 impl ReplicaState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Unknown => "not checked yet",
             Self::Down => "down",
             Self::Lagging => "lagging",
             Self::Up => "up",
@@ -31,6 +35,7 @@ impl ReplicaState {
 
     fn from_u8(n: u8) -> Self {
         match n {
+            3 => Self::Unknown,
             2 => Self::Up,
             1 => Self::Lagging,
             _ => Self::Down,
@@ -42,6 +47,7 @@ impl ReplicaState {
             Self::Down => 0,
             Self::Lagging => 1,
             Self::Up => 2,
+            Self::Unknown => 3,
         }
     }
 }
@@ -61,7 +67,14 @@ pub(crate) struct Replica {
     pub(crate) db: DatabaseConnection,
     state: AtomicU8,
     lag_ms: AtomicI64,
+    /// When a read last failed on it: it gets no reads for [`HOLD_DOWN`] after, whatever
+    /// its checks say (a standby that answers checks but fails reads, e.g. one that has
+    /// not replayed a migration, would otherwise be tried again every second).
+    failed_read_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long a replica that failed a read gets none.
+const HOLD_DOWN: Duration = Duration::from_secs(10);
 
 pub(crate) struct Replicas {
     members: Vec<Replica>,
@@ -70,12 +83,18 @@ pub(crate) struct Replicas {
 }
 
 /// How far behind a standby is: 0 when it has replayed all it received (an idle primary
-/// sends nothing, so the last replayed commit may be old without the standby being behind).
+/// sends nothing, so the last replayed commit may be old without the standby being behind);
+/// and whether it is streaming from its primary at all (one cut off from it has replayed
+/// all it received, and falls behind without knowing). The WAL receiver's status is hidden
+/// from roles without pg_read_all_stats: its presence then counts as streaming.
 const LAG_SQL: &str = "SELECT CAST(CASE \
     WHEN NOT pg_is_in_recovery() THEN 0 \
     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
     ELSE COALESCE(EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())) * 1000, 0) \
-    END AS BIGINT) AS lag_ms";
+    END AS BIGINT) AS lag_ms, \
+    (NOT pg_is_in_recovery() OR COALESCE( \
+        (SELECT COALESCE(status = 'streaming', true) FROM pg_stat_wal_receiver LIMIT 1), \
+        false)) AS streaming";
 
 impl Store {
     /// Sends the reads that may be a moment old to these standbys (PostgreSQL only). A
@@ -97,7 +116,8 @@ impl Store {
             });
         }
         let mut members = Vec::with_capacity(urls.len());
-        for url in urls {
+        let mut seen = std::collections::HashSet::new();
+        for url in urls.iter().filter(|u| seen.insert(u.as_str())) {
             if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
                 return Err(StoreError::Connect {
                     url: redact(url),
@@ -108,21 +128,26 @@ impl Store {
             options
                 .max_connections(max_connections.max(1))
                 .min_connections(0)
-                .connect_timeout(Duration::from_secs(2))
-                .acquire_timeout(Duration::from_secs(2))
+                // Short: a read waiting on a standby that went away runs on the primary after.
+                .connect_timeout(Duration::from_millis(500))
+                .acquire_timeout(Duration::from_millis(500))
                 .connect_lazy(true)
                 .sqlx_logging(false);
             let db = Database::connect(options)
                 .await
                 .map_err(|e| StoreError::Connect {
                     url: redact(url),
-                    reason: e.to_string(),
+                    reason: crate::redact_in(&e.to_string(), url),
                 })?;
+            let name = redact(url);
+            metrics::counter!("fast_flights_replica_fallbacks_total", "replica" => name.clone())
+                .increment(0);
             members.push(Replica {
-                name: redact(url),
+                name,
                 db,
-                state: AtomicU8::new(ReplicaState::Down.to_u8()),
+                state: AtomicU8::new(ReplicaState::Unknown.to_u8()),
                 lag_ms: AtomicI64::new(-1),
+                failed_read_at: std::sync::Mutex::new(None),
             });
         }
         self.replicas = Some(Arc::new(Replicas {
@@ -148,43 +173,58 @@ impl Store {
                     .map_err(|_| "no answer within 1 s".to_string())
                     .and_then(|r| r.map_err(|e| e.to_string()))
                     .and_then(|row| {
-                        row.ok_or_else(|| "no row".to_string())?
+                        let row = row.ok_or_else(|| "no row".to_string())?;
+                        let lag = row
                             .try_get::<i64>("", "lag_ms")
-                            .map_err(|e| e.to_string())
+                            .map_err(|e| e.to_string())?;
+                        let streaming = row
+                            .try_get::<bool>("", "streaming")
+                            .map_err(|e| e.to_string())?;
+                        Ok((lag, streaming))
                     });
-            let (state, lag) = match &answer {
-                Ok(lag)
-                    if *lag <= i64::try_from(replicas.max_lag.as_millis()).unwrap_or(i64::MAX) =>
-                {
-                    (ReplicaState::Up, *lag)
-                }
-                Ok(lag) => (ReplicaState::Lagging, *lag),
-                Err(_) => (ReplicaState::Down, -1),
+            let max_lag = i64::try_from(replicas.max_lag.as_millis()).unwrap_or(i64::MAX);
+            let held = replica
+                .failed_read_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some_and(|at| at.elapsed() < HOLD_DOWN);
+            let (state, lag, why) = match &answer {
+                Err(e) => (ReplicaState::Down, -1, e.clone()),
+                Ok((lag, false)) => (
+                    ReplicaState::Lagging,
+                    *lag,
+                    "not streaming from its primary".to_string(),
+                ),
+                Ok((lag, true)) if *lag > max_lag => (
+                    ReplicaState::Lagging,
+                    *lag,
+                    format!("{lag} ms behind, more than MAX_REPLICA_LAG_MS ({max_lag})"),
+                ),
+                Ok(_) if held => (
+                    ReplicaState::Down,
+                    -1,
+                    "a read failed on it in the last 10 s".to_string(),
+                ),
+                Ok((lag, true)) => (ReplicaState::Up, *lag, String::new()),
             };
             replica.lag_ms.store(lag, Ordering::Relaxed);
             let before =
                 ReplicaState::from_u8(replica.state.swap(state.to_u8(), Ordering::Relaxed));
             if before != state {
-                match (&answer, state) {
-                    (_, ReplicaState::Up) => {
-                        tracing::info!(replica = %replica.name, lag_ms = lag, "read replica up: reads that may be a moment old go to it")
-                    }
-                    (Ok(_), _) => tracing::warn!(
-                        replica = %replica.name, lag_ms = lag,
-                        max_lag_ms = replicas.max_lag.as_millis() as u64,
-                        "read replica too far behind: its reads go to the primary"
-                    ),
-                    (Err(e), _) => {
-                        tracing::warn!(replica = %replica.name, error = %e, "read replica unreachable: its reads go to the primary")
-                    }
+                if state == ReplicaState::Up {
+                    tracing::info!(replica = %replica.name, lag_ms = lag, "read replica up: reads that may be a moment old go to it");
+                } else if !held {
+                    tracing::warn!(replica = %replica.name, state = state.as_str(), reason = %why, "read replica not used: its reads go to the primary");
                 }
             }
             metrics::gauge!("fast_flights_replica_up", "replica" => replica.name.clone())
                 .set(if state == ReplicaState::Up { 1.0 } else { 0.0 });
-            if lag >= 0 {
-                metrics::gauge!("fast_flights_replica_lag_seconds", "replica" => replica.name.clone())
-                    .set(lag as f64 / 1000.0);
-            }
+            metrics::gauge!("fast_flights_replica_lag_seconds", "replica" => replica.name.clone())
+                .set(if lag >= 0 {
+                    lag as f64 / 1000.0
+                } else {
+                    f64::NAN
+                });
         }
     }
 
@@ -195,10 +235,12 @@ impl Store {
                 .iter()
                 .map(|m| {
                     let lag = m.lag_ms.load(Ordering::Relaxed);
+                    let state = ReplicaState::from_u8(m.state.load(Ordering::Relaxed));
+                    let measured = matches!(state, ReplicaState::Up | ReplicaState::Lagging);
                     ReplicaStatus {
                         name: m.name.clone(),
-                        state: ReplicaState::from_u8(m.state.load(Ordering::Relaxed)),
-                        lag_ms: (lag >= 0).then_some(lag),
+                        state,
+                        lag_ms: (measured && lag >= 0).then_some(lag),
                     }
                 })
                 .collect()
@@ -232,11 +274,16 @@ impl Store {
 
     /// A read failed on `replica`: it gets no reads until it answers a check again.
     pub(crate) fn replica_failed(&self, replica: &Replica, error: &dyn std::fmt::Display) {
+        *replica
+            .failed_read_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
         let before = replica
             .state
             .swap(ReplicaState::Down.to_u8(), Ordering::Relaxed);
         if ReplicaState::from_u8(before) != ReplicaState::Down {
-            tracing::warn!(replica = %replica.name, error = %error, "a read failed on a replica: it runs on the primary, and the replica gets no reads until it answers a check");
+            let error = crate::redact_in(&error.to_string(), &replica.name);
+            tracing::warn!(replica = %replica.name, error = %error, "a read failed on a replica: it runs on the primary, and the replica gets no reads for 10 s, then until it answers a check");
         }
         metrics::counter!("fast_flights_replica_fallbacks_total", "replica" => replica.name.clone())
             .increment(1);

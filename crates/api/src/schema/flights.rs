@@ -132,6 +132,8 @@ impl FlightFilter {
 pub struct FlightsTotal {
     job_id: Uuid,
     filter: OfferFilter,
+    /// When the search ended, for [`ApiContext::reads_of_job`].
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[Object]
@@ -140,7 +142,7 @@ impl FlightsTotal {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let api = ctx.data::<ApiContext>()?;
         let n = api
-            .reads(ctx)
+            .reads_of_job(ctx, self.finished_at)
             .offers_count(self.job_id, &self.filter)
             .await
             .map_err(ApiError::from)?;
@@ -288,17 +290,21 @@ impl FlightQuery {
                 Some(after)
             }
         };
-        visible_job(ctx, job_id).await?;
+        let job = visible_job(ctx, job_id).await?;
         let filter = filter.unwrap_or_default().into_store()?;
         let page = api
-            .reads(ctx)
+            .reads_of_job(ctx, job.finished_at)
             .offers_page(job_id, order, &filter, first, after, columns)
             .await
             .map_err(ApiError::from)?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            FlightsTotal { job_id, filter },
+            FlightsTotal {
+                job_id,
+                filter,
+                finished_at: job.finished_at,
+            },
         );
         connection.edges.extend(page.items.into_iter().map(|offer| {
             let key = FlightEdgeCursor(order, OfferAfter::of(&offer, order));
@@ -339,7 +345,7 @@ impl FlightQuery {
         let job = visible_job(ctx, job_id).await?;
         let currency = job.spec.currency.code();
         Ok(api
-            .reads(ctx)
+            .reads_of_job(ctx, job.finished_at)
             .price_calendar(job_id, &upper(destinations))
             .await
             .map_err(ApiError::from)?

@@ -140,6 +140,26 @@ impl ApiContext {
             std::borrow::Cow::Borrowed(&self.store)
         }
     }
+
+    /// The store for reads of what one search found: like [`ApiContext::reads`], and on the
+    /// primary for a moment after the search ended, so that a search read as SUCCEEDED
+    /// (from the primary) never shows a standby's older, emptier results beside it.
+    pub fn reads_of_job(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> std::borrow::Cow<'_, Store> {
+        let just_ended = finished_at.is_some_and(|at| {
+            (chrono::Utc::now() - at)
+                .to_std()
+                .map_or(true, |age| age < self.recent_writes.window)
+        });
+        if just_ended {
+            std::borrow::Cow::Owned(self.store.reading_primary())
+        } else {
+            self.reads(ctx)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

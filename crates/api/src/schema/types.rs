@@ -279,7 +279,7 @@ impl SearchJob {
         }
         let api = ctx.data::<super::ApiContext>()?;
         Ok(api
-            .reads(ctx)
+            .reads_of_job(ctx, self.finished_at)
             .offer_carriers(self.id)
             .await
             .map_err(crate::error::ApiError::from)?
@@ -316,7 +316,7 @@ impl SearchJob {
             .map(|c| c.code())
             .unwrap_or("EUR");
         Ok(api
-            .reads(ctx)
+            .reads_of_job(ctx, self.finished_at)
             .best_price_history(self.id, points as usize)
             .await
             .map_err(crate::error::ApiError::from)?
