@@ -55,6 +55,10 @@ export default defineConfig({
         // (sessions.spec.ts waits past expiry on purpose).
         JWT_TTL_SECS: process.env.E2E_JWT_TTL_SECS ?? "15",
         SIMULATED_LATENCY_MS: "100",
+        // The specs watch long searches run, pause and get cancelled, and one server serves
+        // them all: answers cached from an earlier spec's search of the same route would
+        // finish a later one at once. The cache is tested by tests/e2e/answer_cache.rs.
+        PROVIDER_CACHE: "off",
         // Booked offers of the simulated provider cost 7% more than found: bookings.spec.ts
         // books one, is told PRICE_CHANGED and takes the new price.
         SIMULATED_PRICE_CHANGE_RATE: "1",

@@ -44,6 +44,7 @@ test("a result opens its itinerary: both legs, their flights and layovers, the p
   expect(await legs.nth(0).getByTestId("segment").count()).toBe((await legs.nth(0).getByTestId("layover").count()) + 1);
   await expect(itinerary.getByTestId("itinerary-price")).toContainText(/per traveller · .* for 2 travellers/);
   await expect(itinerary).toContainText("simulated fares");
+  // No answer cache in these specs: every price was fetched by the search itself.
   await expect(itinerary.getByTestId("itinerary-seen")).toHaveText(/^(just now|\d+ minutes? ago)$/);
   await shot(page, "itinerary");
   // The open details are in the URL too.
