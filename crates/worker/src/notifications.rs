@@ -24,7 +24,7 @@ fn money(payload: &Value) -> String {
             minor_units,
             currency,
         }
-        .to_string(),
+        .for_people(),
         _ => String::new(),
     }
 }
@@ -109,7 +109,7 @@ fn compose(event: &EventRecord, p: &Value) -> Option<(&'static str, String, Stri
             match p["bestPrice"].is_object() {
                 true => format!(
                     "{} flights found, the cheapest {}",
-                    p["foundFlights"].as_u64().unwrap_or(0),
+                    domain::spec::thousands(p["foundFlights"].as_u64().unwrap_or(0)),
                     money(&p["bestPrice"])
                 ),
                 false => "no flights found".into(),
@@ -175,5 +175,17 @@ impl EventConsumer for Notifications {
             })
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_counts_read_as_the_web_app_writes_them() {
+        let price = serde_json::json!({ "amountMinor": 293_455, "currency": "EUR" });
+        assert_eq!(money(&price), "€2,934.55");
+        assert_eq!(money(&serde_json::json!({})), "");
     }
 }

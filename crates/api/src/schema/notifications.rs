@@ -71,11 +71,12 @@ pub struct Notification {
 #[derive(Default)]
 pub struct NotificationSubscription;
 
+/// `n` things, thousands separated as the web app writes counts: "1 flight", "12,400 flights".
 fn plural(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
-        format!("{n} {what}s")
+        format!("{} {what}s", domain::spec::thousands(n))
     }
 }
 
@@ -108,8 +109,8 @@ fn about_job(job: &store::JobRecord, viewer: crate::Viewer) -> Option<Notificati
             format!("{name} finished"),
             match job.best_price {
                 Some(best) => format!(
-                    "{} flights found; the cheapest is {}",
-                    job.found_flights,
+                    "{} found; the cheapest is {}",
+                    plural(job.found_flights, "flight"),
                     money(best)
                 ),
                 None => "No flights found.".to_string(),
@@ -273,5 +274,17 @@ impl NotificationSubscription {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(plural(1, "flight"), "1 flight");
+        assert_eq!(plural(0, "flight"), "0 flights");
+        assert_eq!(plural(12_400, "flight"), "12,400 flights");
     }
 }
